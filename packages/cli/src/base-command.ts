@@ -1,0 +1,114 @@
+import {Command, Flags, Interfaces} from '@oclif/core'
+import type {LagoConfig, LogLevel, Prefix, Task} from '@lago/core'
+
+export type LagoFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof LagoCommand)['baseFlags'] & T['flags']>
+
+const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+
+/**
+ * The base of every Lago command, the plugins' too: global flags, --json, layered config,
+ * signal handling (abort, roll back, exit 128+N) and error → exit-code mapping
+ * (2 for a user error, 1 for anything else; stack trace only at --log-level debug).
+ */
+export abstract class LagoCommand extends Command {
+  static enableJsonFlag = true
+
+  static baseFlags = {
+    'log-level': Flags.option({
+      options: ['debug', 'info', 'warning', 'error'] as const,
+      helpGroup: 'GLOBAL',
+      summary: 'Console log level (the prefix log file always gets everything).',
+    })(),
+    'prefix-path': Flags.string({
+      char: 'p',
+      helpGroup: 'GLOBAL',
+      summary: 'Prefix to act on (default: found from the current directory upward).',
+      env: 'LAGO_PREFIX_PATH',
+    }),
+  }
+
+  /** Fires on SIGINT/SIGTERM/SIGHUP; long operations pass it down and roll back. */
+  protected readonly abort = new AbortController()
+  private signalCount = 0
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.signalCount++
+    if (this.signalCount > 1) process.exit(128 + signalNumberOf(signal))
+    void import('@lago/core').then(({AbortedError}) => this.abort.abort(new AbortedError(signal)))
+  }
+
+  protected logLevel: LogLevel = 'warning'
+
+  override async init(): Promise<void> {
+    await super.init()
+    for (const signal of HANDLED_SIGNALS) process.on(signal, this.onSignal)
+  }
+
+  protected override async finally(error: Error | undefined): Promise<void> {
+    for (const signal of HANDLED_SIGNALS) process.off(signal, this.onSignal)
+    return super.finally(error)
+  }
+
+  /** Flags parsed with the base flags; sets up logging from --log-level. */
+  protected async parseLago<T extends typeof Command>(command: T): Promise<{flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}> {
+    const parsed = await this.parse(command as unknown as typeof LagoCommand)
+    const {log} = await import('@lago/core')
+    const level = (parsed.flags['log-level'] as LogLevel | undefined) ?? 'warning'
+    this.logLevel = level
+    log.consoleLevel = level
+    return parsed as unknown as {flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}
+  }
+
+  protected async loadConfig(overrides: Parameters<typeof import('@lago/core').loadConfig>[0] = {}): Promise<LagoConfig> {
+    const {loadConfig} = await import('@lago/core')
+    return loadConfig(overrides)
+  }
+
+  /** The prefix from --prefix-path or the current directory. */
+  protected async openPrefix(prefixPath: string | undefined, config?: LagoConfig): Promise<Prefix> {
+    const core = await import('@lago/core')
+    const paths = await core.findPrefix(process.cwd(), prefixPath)
+    const prefix = await core.Prefix.open(paths, config ?? (await this.loadConfig()))
+    process.env.LAGO_PREFIX_PATH = prefix.paths.root
+    return prefix
+  }
+
+  /** Run a task tree with a live display (a plain line log when not on a terminal, nothing with --json). */
+  protected async runTasks(tasks: Task[]): Promise<void> {
+    const {runWithListr} = await import('./task-renderer.js')
+    await runWithListr(tasks, {signal: this.abort.signal, quiet: this.jsonEnabled()})
+  }
+
+  /** Work that must roll back when it fails or a signal arrives. */
+  protected async withRollback<T>(work: () => Promise<T>, rollback: () => Promise<void>): Promise<T> {
+    try {
+      const result = await work()
+      if (this.abort.signal.aborted) throw this.abort.signal.reason
+      return result
+    } catch (error) {
+      await rollback()
+      throw this.abort.signal.aborted ? this.abort.signal.reason : error
+    }
+  }
+
+  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    const {isLagoError} = await import('@lago/core')
+    if (!isLagoError(error)) {
+      if (error.oclif) return super.catch(error) // oclif's own (usage errors, exit)
+      const text = this.logLevel === 'debug' ? (error.stack ?? error.message) : `Unexpected error: ${error.message}\n(run again with --log-level debug for the stack trace)`
+      this.report({code: 'INTERNAL', message: error.message}, text)
+      return this.exit(1)
+    }
+    const text = this.logLevel === 'debug' && !error.userError ? `${error.text}\n${error.stack}` : error.text
+    this.report(error.toJSON(), text)
+    return this.exit(error.exitCode)
+  }
+
+  private report(json: Record<string, unknown>, text: string): void {
+    if (this.jsonEnabled()) this.logJson({error: json})
+    else process.stderr.write(`Error: ${text}\n`)
+  }
+}
+
+function signalNumberOf(signal: NodeJS.Signals): number {
+  return ({SIGHUP: 1, SIGINT: 2, SIGTERM: 15} as Record<string, number>)[signal] ?? 15
+}

@@ -1,0 +1,26 @@
+import type {PrefixStatus} from '@lago/core'
+
+/** Plain-text tables for `lago status`. */
+export function renderStatus(status: PrefixStatus): string {
+  const lines = [`Prefix: ${status.prefix}${status.initialized ? '' : ' (cleaned up)'}`, `UUID:   ${status.uuid}`, '']
+  lines.push(
+    ...table(
+      ['NETWORK', 'TYPE', 'SUBNET', 'GATEWAY', 'MANAGEMENT', 'STATE'],
+      status.nets.map((n) => [n.name, n.type, n.subnet, n.gateway, n.management ? 'yes' : '', n.active ? 'active' : 'down']),
+    ),
+  )
+  lines.push('')
+  lines.push(
+    ...table(
+      ['VM', 'STATE', 'IP', 'MEMORY', 'VCPU', 'DISKS'],
+      status.vms.map((vm) => [vm.name, vm.state, vm.ip ?? '', `${vm.memory} MiB`, String(vm.vcpu), vm.disks.map((d) => `${d.dev}${d.template ? `=${d.template}` : ''}`).join(' ')]),
+    ),
+  )
+  return lines.join('\n')
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const format = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()
+  return [format(header), ...rows.map(format)]
+}

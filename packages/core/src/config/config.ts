@@ -1,0 +1,145 @@
+import {readdir, readFile} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {LagoError} from '../errors.js'
+
+/**
+ * Layered configuration: built-in defaults < /etc/lago.d/*.conf (INI) <
+ * ~/.config/lago/lago.conf < LAGO__SECTION__KEY (and LAGO_KEY for [lago]) < flags.
+ */
+export interface LagoConfig {
+  lago: {
+    log_level: 'debug' | 'info' | 'warning' | 'error'
+    template_store: string
+    template_repos: string
+    lease_dir: string
+    /** First /24 handed out to prefixes, e.g. 192.168.200.0 */
+    subnet_first: string
+    /** How many consecutive /24 subnets the lease pool holds. */
+    subnet_count: number
+  }
+  libvirt: {
+    uri: string
+    domain_type: 'auto' | 'kvm' | 'qemu'
+    /** The account qemu runs as under the system libvirt; empty = read /etc/libvirt/qemu.conf. */
+    qemu_user: string
+  }
+  ssh: {
+    user: string
+    /** Seconds a VM may take from start until SSH answers. */
+    boot_timeout: number
+  }
+}
+
+export const DEFAULT_CONFIG: LagoConfig = {
+  lago: {
+    log_level: 'info',
+    template_store: '/var/lib/lago/store',
+    template_repos: '/var/lib/lago/repos',
+    lease_dir: '/var/lib/lago/subnets',
+    subnet_first: '192.168.200.0',
+    subnet_count: 56,
+  },
+  libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: ''},
+  ssh: {user: 'root', boot_timeout: 600},
+}
+
+const CHOICES: Record<string, readonly string[]> = {
+  'lago.log_level': ['debug', 'info', 'warning', 'error'],
+  'libvirt.domain_type': ['auto', 'kvm', 'qemu'],
+}
+
+export type ConfigOverrides = {[S in keyof LagoConfig]?: Partial<LagoConfig[S]>}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv
+  /** Directory of system config files; default /etc/lago.d */
+  systemDir?: string
+  /** User config file; default ~/.config/lago/lago.conf */
+  userFile?: string
+  overrides?: ConfigOverrides
+}
+
+type Layer = {source: string; values: Record<string, Record<string, unknown>>}
+
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LagoConfig> {
+  const env = options.env ?? process.env
+  const systemDir = options.systemDir ?? env.LAGO_SYSTEM_CONFIG_DIR ?? '/etc/lago.d'
+  const userFile =
+    options.userFile ?? path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'lago', 'lago.conf')
+  const layers: Layer[] = [...(await systemLayers(systemDir)), ...(await fileLayer(userFile)), envLayer(env)]
+  if (options.overrides) layers.push({source: 'command-line flags', values: options.overrides as Layer['values']})
+  return mergeLayers(layers)
+}
+
+export function mergeLayers(layers: Layer[]): LagoConfig {
+  const config = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, Record<string, unknown>>
+  for (const layer of layers) {
+    for (const [section, values] of Object.entries(layer.values)) {
+      const target = config[section]
+      if (!target) continue // unknown sections belong to plugins
+      for (const [key, raw] of Object.entries(values ?? {})) {
+        if (raw === undefined || !(key in target)) continue
+        target[key] = coerce(`${section}.${key}`, raw, target[key], layer.source)
+      }
+    }
+  }
+  return config as unknown as LagoConfig
+}
+
+function coerce(name: string, raw: unknown, current: unknown, source: string): unknown {
+  let value: unknown = raw
+  if (typeof current === 'number') {
+    value = Number(raw)
+    if (!Number.isFinite(value)) {
+      throw new LagoError('CONFIG', `Invalid value "${String(raw)}" for ${name} in ${source}: expected a number.`)
+    }
+  } else {
+    value = String(raw)
+  }
+  const choices = CHOICES[name]
+  if (choices && !choices.includes(value as string)) {
+    throw new LagoError(
+      'CONFIG',
+      `Invalid value "${String(raw)}" for ${name} in ${source}: expected one of ${choices.join(', ')}.`,
+    )
+  }
+  return value
+}
+
+async function systemLayers(dir: string): Promise<Layer[]> {
+  let names: string[]
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.conf')).sort()
+  } catch {
+    return []
+  }
+  const layers: Layer[] = []
+  for (const name of names) layers.push(...(await fileLayer(path.join(dir, name))))
+  return layers
+}
+
+async function fileLayer(file: string): Promise<Layer[]> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    return []
+  }
+  const {parse} = await import('ini')
+  return [{source: file, values: parse(text) as Layer['values']}]
+}
+
+/** LAGO__SECTION__KEY=value, and LAGO_KEY=value for the [lago] section. */
+export function envLayer(env: NodeJS.ProcessEnv): Layer {
+  const values: Layer['values'] = {}
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue
+    const sectioned = /^LAGO__([A-Za-z0-9]+)__([A-Za-z0-9_]+)$/.exec(name)
+    const plain = /^LAGO_([A-Za-z0-9][A-Za-z0-9_]*)$/.exec(name)
+    const [section, key] = sectioned ? [sectioned[1], sectioned[2]] : plain ? ['lago', plain[1]] : []
+    if (!section || !key) continue
+    ;(values[section.toLowerCase()] ??= {})[key.toLowerCase()] = value
+  }
+  return {source: 'the environment', values}
+}

@@ -1,0 +1,43 @@
+import {readlink, stat} from 'node:fs/promises'
+import path from 'node:path'
+import {LagoError} from '../errors.js'
+import {pathExists} from '../util/fs.js'
+import {PrefixPaths, STATE_DIR_NAME} from './paths.js'
+
+/**
+ * The prefix a command acts on: `--prefix-path` when given, else the nearest directory
+ * from `cwd` upward that is a prefix (has .lago/uuid) or holds a workdir (.lago/current).
+ */
+export async function findPrefix(cwd: string, explicit?: string): Promise<PrefixPaths> {
+  if (explicit) {
+    const paths = new PrefixPaths(explicit)
+    if (await pathExists(paths.uuid)) return paths
+    const workdirPrefix = await currentOfWorkdir(path.join(paths.root, STATE_DIR_NAME))
+    if (workdirPrefix) return workdirPrefix
+    throw new LagoError('NO_PREFIX', `${paths.root} is not a Lago prefix (no ${paths.uuid}).`, {
+      hint: 'Give the directory you passed to "lago init", or create one with "lago init PREFIX INIT_FILE".',
+    })
+  }
+  let dir = path.resolve(cwd)
+  for (;;) {
+    const paths = new PrefixPaths(dir)
+    if (await pathExists(paths.uuid)) return paths
+    const workdirPrefix = await currentOfWorkdir(paths.stateDir)
+    if (workdirPrefix) return workdirPrefix
+    const parent = path.dirname(dir)
+    if (parent === dir) break
+    dir = parent
+  }
+  throw new LagoError('NO_PREFIX', `Not inside a Lago prefix: neither ${path.resolve(cwd)} nor any directory above it is one.`, {
+    hint: 'cd into the directory you passed to "lago init", or pass --prefix-path PREFIX.',
+  })
+}
+
+/** The prefix `current` points at in a workdir (a .lago directory with a `current` link). */
+async function currentOfWorkdir(workdir: string): Promise<PrefixPaths | undefined> {
+  const link = path.join(workdir, 'current')
+  const target = await readlink(link).catch(() => undefined)
+  if (!target) return undefined
+  const prefix = new PrefixPaths(path.resolve(workdir, target))
+  return (await stat(prefix.uuid).catch(() => undefined)) ? prefix : undefined
+}

@@ -1,0 +1,292 @@
+import {randomUUID} from 'node:crypto'
+import {mkdir, rm, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+import type {LagoConfig} from '../config/config.js'
+import {LagoError} from '../errors.js'
+import {log} from '../log.js'
+import {hostInSubnet, macForIp, lastOctet, subnet24} from '../network/ipv4.js'
+import {SubnetLeases} from '../network/leases.js'
+import {loadInitFile} from '../spec/load.js'
+import type {EnvironmentSpec} from '../spec/types.js'
+import {loadTemplateRepo, resolveTemplate, type ResolvedTemplate} from '../templates/repo.js'
+import {TemplateStore, type StoredTemplate} from '../templates/store.js'
+import {writeNoCloudSeed} from '../bootstrap/nocloud.js'
+import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
+import type {Task} from '../tasks.js'
+import {pathExists, writeJsonAtomic} from '../util/fs.js'
+import {run} from '../util/exec.js'
+import {firstInaccessible, qemuIdentity} from '../util/qemu-access.js'
+import {Rollback} from '../util/rollback.js'
+import {formatBytes} from '../util/format.js'
+import {PrefixPaths} from './paths.js'
+import type {DiskState, NetState, PrefixState, VmState} from './state.js'
+
+export interface InitOptions {
+  prefixPath: string
+  initFile: string
+  config: LagoConfig
+  /** Template repository JSON (path or URL). */
+  templateRepo?: string
+  templateStore?: string
+  skipBootstrap?: boolean
+}
+
+export interface InitPlan {
+  paths: PrefixPaths
+  spec: EnvironmentSpec
+  tasks: Task[]
+  /** Undo everything the tasks made; call when running them failed or was interrupted. */
+  rollback(): Promise<void>
+}
+
+/**
+ * Check everything that can be checked before touching the disk (init file, templates,
+ * target path), then return the tasks that create the prefix. Nothing exists on disk
+ * until the tasks run; `rollback` removes whatever they made.
+ */
+export async function planInit(options: InitOptions): Promise<InitPlan> {
+  const paths = new PrefixPaths(options.prefixPath)
+  const spec = await loadInitFile(options.initFile)
+  if (await pathExists(paths.root)) {
+    throw new LagoError('PREFIX_EXISTS', `Prefix ${paths.root} already exists.`, {
+      hint: `Pick a new path, or remove the old environment first ("lago --prefix-path ${paths.root} destroy" or rm -rf it).`,
+      detail: {prefix: paths.root},
+    })
+  }
+  const templates = await resolveTemplates(spec, options.templateRepo)
+  const store = new TemplateStore(path.resolve(options.templateStore ?? options.config.lago.template_store))
+  await checkQemuCanReach(paths.root, options.config)
+
+  const rollback = new Rollback()
+  const leases = new SubnetLeases(options.config.lago.lease_dir, options.config.lago.subnet_first, options.config.lago.subnet_count)
+  const uuid = randomUUID().replace(/-/g, '')
+  const id = uuid.slice(0, 8)
+  const owner = {uuidFile: paths.uuid, uuid}
+  const stored = new Map<string, StoredTemplate>()
+  let state: PrefixState | undefined
+
+  const tasks: Task[] = [
+    {
+      title: `Create prefix ${paths.root}`,
+      run: async () => {
+        await mkdir(path.dirname(paths.root), {recursive: true})
+        await mkdir(paths.root)
+        rollback.push('remove the prefix directory', () => rm(paths.root, {recursive: true, force: true}))
+        for (const dir of [paths.stateDir, paths.images, paths.seeds, paths.logs]) await mkdir(dir, {recursive: true})
+        log.attachFile(paths.logFile)
+        await writeFile(paths.uuid, uuid)
+        await writeKeyPair(paths.privateKey, await generateKeyPair(`lago-${id}`))
+      },
+    },
+    {
+      title: 'Lease subnets',
+      run: async (ctx) => {
+        rollback.push('release subnet leases', async () => void (await leases.release(owner)))
+        state = await planNetwork(spec, {uuid, id, paths, leases, owner, repo: options.templateRepo})
+        ctx.report(state.nets.map((n) => `${n.name} ${n.subnet}/24`).join(', '))
+      },
+    },
+    {
+      title: 'Fetch templates',
+      concurrent: true,
+      subtasks: [...new Map(templates.map((t) => [t.resolved.id, t.resolved])).values()].map((template) => ({
+        title: `Template ${template.id}`,
+        run: async (ctx) => {
+          const result = await store.ensure(template, {
+            signal: ctx.signal,
+            onWait: () => ctx.report('waiting for another Lago process downloading it'),
+            onProgress: throttle((p) => ctx.report(`${formatBytes(p.bytes)}${p.total ? ` of ${formatBytes(p.total)}` : ''}`)),
+          })
+          stored.set(template.id, result)
+        },
+      })),
+    },
+    {
+      title: 'Create disks',
+      run: async () => {
+        for (const vm of state!.vms) {
+          const domain = spec.domains.find((d) => d.name === vm.name)!
+          vm.disks = []
+          for (const disk of domain.disks) vm.disks.push(await createDisk(paths, path.dirname(spec.source), vm.name, disk, templates, stored))
+        }
+      },
+    },
+    {
+      title: 'Write cloud-init seeds',
+      run: async () => {
+        if (options.skipBootstrap) return
+        const publicKey = (await import('node:fs/promises')).readFile(`${paths.privateKey}.pub`, 'utf8')
+        for (const vm of state!.vms.filter((v) => v.bootstrap)) {
+          const iso = path.join(paths.seeds, `${vm.name}-cidata.iso`)
+          const mgmt = state!.nets.find((n) => n.management)
+          await writeNoCloudSeed(iso, {
+            instanceId: `${uuid}-${vm.name}`,
+            hostname: vm.name,
+            fqdn: mgmt?.dnsDomainName ? `${vm.name}.${mgmt.dnsDomainName}` : undefined,
+            authorizedKeys: [(await publicKey).trim()],
+          })
+          vm.seed = paths.relative(iso)
+        }
+      },
+    },
+    {
+      title: 'Save environment',
+      run: async () => {
+        await writeJsonAtomic(paths.state, state)
+        await writeFile(paths.initialized, '')
+      },
+    },
+  ]
+  return {
+    paths,
+    spec,
+    tasks,
+    rollback: () => rollback.unwind((what, error) => log.error(`rollback: could not ${what}: ${String(error)}`)),
+  }
+}
+
+interface TemplateUse {
+  vm: string
+  disk: string
+  resolved: ResolvedTemplate
+}
+
+async function resolveTemplates(spec: EnvironmentSpec, repoLocation?: string): Promise<TemplateUse[]> {
+  const uses = spec.domains.flatMap((d) => d.disks.filter((disk) => disk.type === 'template').map((disk) => ({vm: d.name, disk})))
+  if (uses.length === 0) return []
+  if (!repoLocation) {
+    throw new LagoError('TEMPLATE_REPO', `${spec.source} uses templates but no template repository was given.`, {
+      hint: 'Pass --template-repo-path REPO.json (a file or URL in Lago\'s repository format).',
+    })
+  }
+  const repo = await loadTemplateRepo(repoLocation)
+  return uses.map(({vm, disk}) => {
+    try {
+      return {vm, disk: disk.name, resolved: resolveTemplate(repo, disk.templateName!, disk.templateVersion)}
+    } catch (error) {
+      if (error instanceof LagoError) {
+        throw new LagoError(error.code, `${spec.source}: domains.${vm}.disks (${disk.name}): ${error.message}`, {hint: error.hint, detail: error.detail})
+      }
+      throw error
+    }
+  })
+}
+
+/** qemu (as the system libvirt runs it) must reach the prefix: check every parent directory. */
+async function checkQemuCanReach(prefixRoot: string, config: LagoConfig): Promise<void> {
+  if (!config.libvirt.uri.endsWith('/system')) return
+  const qemu = await qemuIdentity(config.libvirt.qemu_user || undefined)
+  if (!qemu) return
+  let existing = prefixRoot
+  while (!(await pathExists(existing))) existing = path.dirname(existing)
+  const blocked = await firstInaccessible(existing, qemu)
+  if (blocked) {
+    throw new LagoError('PERMISSION', `qemu (running as user "${qemu.user}") cannot enter ${blocked}, so it could not open disks under ${prefixRoot}.`, {
+      hint: `Let it through with "chmod o+x ${blocked}" (or add ${qemu.user} to the directory's group), or put the prefix elsewhere, e.g. under /var/tmp.`,
+      detail: {directory: blocked, qemuUser: qemu.user},
+    })
+  }
+}
+
+interface NetworkContext {
+  uuid: string
+  id: string
+  paths: PrefixPaths
+  leases: SubnetLeases
+  owner: {uuidFile: string; uuid: string}
+  repo?: string
+}
+
+/** Decide every subnet, address and MAC now, so each VM's address is known before it boots. */
+async function planNetwork(spec: EnvironmentSpec, ctx: NetworkContext): Promise<PrefixState> {
+  const needLease = spec.nets.filter((n) => !n.gw)
+  const leased = await ctx.leases.acquire(ctx.owner, needLease.length)
+  for (const net of spec.nets.filter((n) => n.gw && ctx.leases.inPool(subnet24(n.gw!)))) {
+    await ctx.leases.acquireSpecific(ctx.owner, subnet24(net.gw!))
+  }
+  const nets: NetState[] = spec.nets.map((net, index) => {
+    const subnet = net.gw ? subnet24(net.gw) : leased[needLease.indexOf(net)]
+    return {
+      ...net,
+      dnsDomainName: net.management ? (net.dnsDomainName ?? 'lago.local') : net.dnsDomainName,
+      libvirtName: `lago-${ctx.id}-${net.name}`,
+      bridge: `lg${ctx.id}-${index}`,
+      subnet,
+      gateway: net.gw ?? hostInSubnet(subnet, 1),
+      netmask: '255.255.255.0',
+      leased: !net.gw || ctx.leases.inPool(subnet),
+    }
+  })
+  const used = new Map(nets.map((n) => [n.name, new Set([lastOctet(n.gateway)])]))
+  // Static addresses first (their last octet is kept, moved into the net's subnet), then the rest.
+  const planned = spec.domains.map((d) =>
+    d.nics.map((nic) => {
+      if (!nic.ip) return undefined
+      const net = nets.find((n) => n.name === nic.net)!
+      const octet = lastOctet(nic.ip)
+      if (used.get(net.name)!.has(octet)) {
+        throw new LagoError('INIT_FILE', `${spec.source}: domains.${d.name}: address ${nic.ip} on net ${net.name} is taken by another NIC or the gateway.`)
+      }
+      used.get(net.name)!.add(octet)
+      return hostInSubnet(net.subnet, octet)
+    }),
+  )
+  const vms: VmState[] = spec.domains.map((domain, di) => {
+    const nics = domain.nics.map((nic, ni) => {
+      const net = nets.find((n) => n.name === nic.net)!
+      let ip = planned[di][ni]
+      if (!ip) {
+        let octet = 2
+        while (used.get(net.name)!.has(octet)) octet++
+        if (octet > 254) throw new LagoError('INIT_FILE', `${spec.source}: net ${net.name} has no free address left for ${domain.name}.`)
+        used.get(net.name)!.add(octet)
+        ip = hostInSubnet(net.subnet, octet)
+      }
+      return {net: nic.net, ip, mac: macForIp(ip)}
+    })
+    const {nics: _nics, disks: _disks, ...rest} = domain
+    return {...rest, libvirtName: `lago-${ctx.id}-${domain.name}`, nics, disks: []}
+  })
+  return {
+    version: 1,
+    uuid: ctx.uuid,
+    id: ctx.id,
+    createdAt: new Date().toISOString(),
+    initFile: spec.source,
+    templateRepo: ctx.repo,
+    nets,
+    vms,
+  }
+}
+
+async function createDisk(
+  paths: PrefixPaths,
+  initFileDir: string,
+  vm: string,
+  disk: EnvironmentSpec['domains'][number]['disks'][number],
+  templates: TemplateUse[],
+  stored: Map<string, StoredTemplate>,
+): Promise<DiskState> {
+  if (disk.type === 'file') {
+    return {name: disk.name, dev: disk.dev, format: disk.format, path: path.resolve(initFileDir, disk.path!)}
+  }
+  const file = path.join(paths.images, `${vm}_${disk.name}.qcow2`)
+  if (disk.type === 'empty') {
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', file, String(disk.size)])
+    return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
+  }
+  const template = stored.get(templates.find((t) => t.vm === vm && t.disk === disk.name)!.resolved.id)!
+  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file])
+  return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path}}
+}
+
+function throttle<T>(fn: (value: T) => void, everyMs = 200): (value: T) => void {
+  let last = 0
+  return (value) => {
+    const now = Date.now()
+    if (now - last >= everyMs) {
+      last = now
+      fn(value)
+    }
+  }
+}

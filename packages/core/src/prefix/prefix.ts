@@ -1,0 +1,217 @@
+import {readFile, rm} from 'node:fs/promises'
+import type {LagoConfig} from '../config/config.js'
+import {LagoError} from '../errors.js'
+import {log} from '../log.js'
+import {SubnetLeases} from '../network/leases.js'
+import {LibvirtProvider, type VmRuntimeState} from '../providers/libvirt/provider.js'
+import {connect, type SshTarget, waitForSsh} from '../ssh/client.js'
+import type {Task} from '../tasks.js'
+import {pathExists} from '../util/fs.js'
+import {Rollback} from '../util/rollback.js'
+import {PrefixPaths} from './paths.js'
+import type {PrefixState, VmState} from './state.js'
+
+export interface VmStatus {
+  name: string
+  state: VmRuntimeState
+  libvirtName: string
+  memory: number
+  vcpu: number
+  ip?: string
+  nics: {net: string; ip: string; mac: string}[]
+  disks: {name: string; dev: string; format: string; path: string; template?: string}[]
+}
+
+export interface NetStatus {
+  name: string
+  libvirtName: string
+  type: string
+  management: boolean
+  subnet: string
+  gateway: string
+  active: boolean
+}
+
+export interface PrefixStatus {
+  prefix: string
+  uuid: string
+  initialized: boolean
+  nets: NetStatus[]
+  vms: VmStatus[]
+}
+
+/** One environment on disk, and the verbs that act on it. */
+export class Prefix {
+  private constructor(
+    readonly paths: PrefixPaths,
+    readonly state: PrefixState,
+    readonly config: LagoConfig,
+    readonly initialized: boolean,
+  ) {}
+
+  get provider(): LibvirtProvider {
+    return new LibvirtProvider(this.config.libvirt, this.paths, this.state)
+  }
+
+  static async open(paths: PrefixPaths, config: LagoConfig): Promise<Prefix> {
+    const text = await readFile(paths.state, 'utf8').catch(() => undefined)
+    if (!text) {
+      throw new LagoError('PREFIX', `${paths.root} is a prefix whose initialization never finished (no ${paths.state}).`, {
+        hint: `Remove it (rm -rf ${paths.root}) and run "lago init" again.`,
+      })
+    }
+    log.attachFile(paths.logFile)
+    return new Prefix(paths, JSON.parse(text) as PrefixState, config, await pathExists(paths.initialized))
+  }
+
+  /** Refuse verbs that need a live environment on a prefix that was cleaned up. */
+  requireInitialized(): void {
+    if (!this.initialized) {
+      throw new LagoError('PREFIX', `Prefix ${this.paths.root} was cleaned up: its subnets were released and it cannot start again.`, {
+        hint: 'Create a new one with "lago init", or remove this one with rm -rf.',
+      })
+    }
+  }
+
+  vm(name: string): VmState {
+    const vm = this.state.vms.find((v) => v.name === name) ?? this.state.vms.filter((v) => v.name.endsWith(name)).at(0)
+    if (!vm) {
+      throw new LagoError('VM', `No VM named "${name}" in prefix ${this.paths.root}.`, {
+        hint: `VMs: ${this.state.vms.map((v) => v.name).join(', ')}.`,
+      })
+    }
+    return vm
+  }
+
+  managementIp(vm: VmState): string {
+    const mgmt = this.state.nets.find((n) => n.management)!
+    return (vm.nics.find((n) => n.net === mgmt.name) ?? vm.nics[0]).ip
+  }
+
+  async sshTarget(vm: VmState): Promise<SshTarget> {
+    return {host: this.managementIp(vm), user: vm.sshUser, privateKey: await readFile(this.paths.privateKey, 'utf8'), password: vm.sshPassword}
+  }
+
+  async status(): Promise<PrefixStatus> {
+    const runtime = await this.provider.runtime()
+    return {
+      prefix: this.paths.root,
+      uuid: this.state.uuid,
+      initialized: this.initialized,
+      nets: this.state.nets.map((n) => ({
+        name: n.name,
+        libvirtName: n.libvirtName,
+        type: n.type,
+        management: n.management,
+        subnet: `${n.subnet}/24`,
+        gateway: n.gateway,
+        active: runtime.activeNets.has(n.libvirtName),
+      })),
+      vms: this.state.vms.map((vm) => ({
+        name: vm.name,
+        state: runtime.vms.get(vm.libvirtName) ?? 'down',
+        libvirtName: vm.libvirtName,
+        memory: vm.memory,
+        vcpu: vm.vcpu,
+        ip: this.managementIp(vm),
+        nics: vm.nics,
+        disks: vm.disks.map((d) => ({name: d.name, dev: d.dev, format: d.format, path: this.paths.resolve(d.path), template: d.template?.id})),
+      })),
+    }
+  }
+
+  /** Start networks then VMs (only what is not running yet), and wait for each VM's SSH. */
+  async startTasks(names: string[] = []): Promise<{tasks: Task[]; rollback: () => Promise<void>}> {
+    this.requireInitialized()
+    const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
+    const netNames = new Set(vms.flatMap((vm) => vm.nics.map((n) => n.net)))
+    const provider = this.provider
+    await provider.preflight()
+    const runtime = await provider.runtime()
+    const rollback = new Rollback()
+    const tasks: Task[] = []
+    const nets = this.state.nets.filter((n) => netNames.has(n.name) && !runtime.activeNets.has(n.libvirtName))
+    if (nets.length > 0) {
+      tasks.push({
+        title: 'Start networks',
+        run: async (ctx) => {
+          for (const net of nets) {
+            ctx.report(net.name)
+            await provider.startNet(net, ctx.signal)
+            rollback.push(`stop network ${net.name}`, () => provider.stopNet(net))
+          }
+        },
+      })
+    }
+    const toStart = vms.filter((vm) => runtime.vms.get(vm.libvirtName) !== 'running')
+    tasks.push({
+      title: toStart.length > 0 ? `Start ${toStart.length} VM${toStart.length === 1 ? '' : 's'}` : 'All VMs already running',
+      concurrent: true,
+      subtasks: toStart.map((vm) => ({
+        title: vm.name,
+        run: async (ctx) => {
+          ctx.report('booting')
+          await provider.startVm(vm, ctx.signal)
+          rollback.push(`stop VM ${vm.name}`, () => provider.stopVm(vm))
+          ctx.report(`waiting for SSH on ${this.managementIp(vm)}`)
+          await this.waitForVm(vm, ctx.signal)
+        },
+      })),
+    })
+    return {tasks, rollback: () => rollback.unwind((what, error) => log.error(`rollback: could not ${what}: ${String(error)}`))}
+  }
+
+  /** Refuse guest access to a VM that is not running, saying how to start it. */
+  async requireRunning(vm: VmState): Promise<void> {
+    const state = (await this.provider.runtime()).vms.get(vm.libvirtName) ?? 'down'
+    if (state !== 'running') {
+      throw new LagoError('VM', `VM ${vm.name} is not running (state: ${state}).`, {hint: `Start it with "lago start ${vm.name}".`, detail: {vm: vm.name, state}})
+    }
+  }
+
+  /** Wait for SSH within the VM's boot deadline; on timeout say which VM, its state and its console. */
+  async waitForVm(vm: VmState, signal?: AbortSignal): Promise<void> {
+    const seconds = vm.bootTimeout ?? this.config.ssh.boot_timeout
+    try {
+      await waitForSsh(await this.sshTarget(vm), {deadline: Date.now() + seconds * 1000, signal})
+    } catch (error) {
+      if (!(error instanceof LagoError) || error.code !== 'SSH') throw error
+      const state = (await this.provider.runtime()).vms.get(vm.libvirtName) ?? 'down'
+      const console = await this.consoleTail(vm)
+      throw new LagoError('SSH', `VM ${vm.name} did not answer on SSH within ${seconds} s (state: ${state}). ${error.message}`, {
+        hint: `Last lines of its serial console (${this.paths.consoleLog(vm.name)}):\n${console || '(empty)'}`,
+        detail: {vm: vm.name, state},
+      })
+    }
+  }
+
+  async consoleTail(vm: VmState, lines = 15): Promise<string> {
+    const text = await readFile(this.paths.consoleLog(vm.name), 'utf8').catch(() => '')
+    return text.replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n')
+  }
+
+  /** Power off (hard) the named VMs or all, then the networks no running VM still uses. */
+  async stop(names: string[] = []): Promise<void> {
+    const provider = this.provider
+    const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
+    await Promise.all(vms.map((vm) => provider.stopVm(vm)))
+    const runtime = await provider.runtime()
+    const stillUsed = new Set(
+      this.state.vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running').flatMap((vm) => vm.nics.map((n) => n.net)),
+    )
+    for (const net of this.state.nets.filter((n) => !stillUsed.has(n.name))) await provider.stopNet(net)
+  }
+
+  /** Stop everything and give the subnets back; idempotent. The prefix directory stays. */
+  async cleanup(): Promise<{releasedSubnets: string[]}> {
+    await this.stop()
+    const leases = new SubnetLeases(this.config.lago.lease_dir, this.config.lago.subnet_first, this.config.lago.subnet_count)
+    const releasedSubnets = await leases.release({uuidFile: this.paths.uuid, uuid: this.state.uuid})
+    await rm(this.paths.initialized, {force: true})
+    return {releasedSubnets}
+  }
+
+  async ssh(vm: VmState) {
+    return connect(await this.sshTarget(vm))
+  }
+}

@@ -1,0 +1,47 @@
+import type {DomainSpec, NetSpec} from '../spec/types.js'
+
+/** Everything a prefix knows about itself; written at init, read by every other verb. */
+export interface PrefixState {
+  version: 1
+  uuid: string
+  /** Short id carried by every libvirt object name of this prefix. */
+  id: string
+  createdAt: string
+  initFile: string
+  templateRepo?: string
+  nets: NetState[]
+  vms: VmState[]
+}
+
+export interface NetState extends NetSpec {
+  libvirtName: string
+  bridge: string
+  subnet: string
+  gateway: string
+  netmask: string
+  /** Whether the subnet came from the host-wide lease pool. */
+  leased: boolean
+}
+
+export interface NicState {
+  net: string
+  ip: string
+  mac: string
+}
+
+export interface DiskState {
+  name: string
+  dev: string
+  format: 'qcow2' | 'raw' | 'iso'
+  /** Relative to the prefix state directory when inside it, else absolute. */
+  path: string
+  template?: {id: string; storePath: string}
+}
+
+export interface VmState extends Omit<DomainSpec, 'nics' | 'disks'> {
+  libvirtName: string
+  nics: NicState[]
+  disks: DiskState[]
+  /** The cloud-init seed ISO, relative to the state directory (absent with bootstrap off). */
+  seed?: string
+}

@@ -1,0 +1,150 @@
+import type {LagoConfig} from '../../config/config.js'
+import {LagoError} from '../../errors.js'
+import path from 'node:path'
+import {writeFileAtomic} from '../../util/fs.js'
+import type {PrefixPaths} from '../../prefix/paths.js'
+import type {NetState, PrefixState, VmState} from '../../prefix/state.js'
+import {resolveDomainType, type DomainType} from './domain-type.js'
+import {cleanVirshError, Virsh} from './virsh.js'
+import {domainXml, networkXml} from './xml.js'
+
+export type VmRuntimeState = 'running' | 'paused' | 'shut off' | 'crashed' | 'down' | string
+
+export interface Runtime {
+  vms: Map<string, VmRuntimeState>
+  activeNets: Set<string>
+}
+
+/**
+ * The libvirt side of a prefix: transient networks and domains (as the original Lago
+ * made them), created from the prefix state each time it starts.
+ */
+export class LibvirtProvider {
+  readonly virsh: Virsh
+  private domainType?: DomainType
+
+  constructor(
+    readonly config: LagoConfig['libvirt'],
+    readonly paths: PrefixPaths,
+    readonly state: PrefixState,
+  ) {
+    this.virsh = new Virsh(config.uri)
+  }
+
+  async preflight(): Promise<void> {
+    await this.virsh.ping()
+  }
+
+  async runtime(): Promise<Runtime> {
+    const [domains, nets] = await Promise.all([this.virsh.run(['list', '--all']), this.virsh.run(['net-list', '--name'])])
+    const vms = new Map<string, VmRuntimeState>()
+    for (const line of domains.stdout.split('\n')) {
+      const columns = line.trim().split(/\s{2,}/)
+      if (columns.length >= 3) vms.set(columns[1], columns.slice(2).join(' '))
+    }
+    return {vms, activeNets: new Set(nets.stdout.split('\n').map((l) => l.trim()).filter(Boolean))}
+  }
+
+  async startNet(net: NetState, signal?: AbortSignal): Promise<void> {
+    const vmsOnNet = this.state.vms.flatMap((vm) => vm.nics.filter((n) => n.net === net.name).map((n) => ({vm, nic: n})))
+    const xml = await networkXml({
+      libvirtName: net.libvirtName,
+      bridge: net.bridge,
+      mode: net.type === 'nat' ? 'nat' : 'isolated',
+      gateway: net.gateway,
+      netmask: net.netmask,
+      dhcp: {
+        start: replaceLastOctet(net.gateway, net.dhcp?.start ?? 100),
+        end: replaceLastOctet(net.gateway, net.dhcp?.end ?? 254),
+      },
+      hosts: vmsOnNet.map(({vm, nic}) => ({mac: nic.mac, ip: nic.ip, name: vm.name})),
+      dnsDomain: net.dnsDomainName,
+      owner: {prefixId: this.state.id, prefixPath: this.paths.root, name: net.name},
+    })
+    const file = await this.writeXml(`net-${net.name}.xml`, xml)
+    try {
+      await this.virsh.createFromXml('net-create', file, {signal})
+    } catch (error) {
+      throw translateStartError(error, `network ${net.name}`)
+    }
+  }
+
+  async stopNet(net: NetState): Promise<void> {
+    await this.destroyIgnoringAbsent(['net-destroy', net.libvirtName])
+  }
+
+  async startVm(vm: VmState, signal?: AbortSignal): Promise<void> {
+    this.domainType ??= await resolveDomainType(this.config.domain_type)
+    const netByName = new Map(this.state.nets.map((n) => [n.name, n]))
+    const disks = vm.disks.map((d) => ({
+      path: this.paths.resolve(d.path),
+      format: d.format === 'iso' ? ('raw' as const) : d.format,
+      dev: d.dev,
+      cdrom: d.format === 'iso',
+      readonly: d.format === 'iso',
+    }))
+    if (vm.seed) disks.push({path: this.paths.resolve(vm.seed), format: 'raw', dev: nextVirtioDev(vm.disks.map((d) => d.dev)), cdrom: false, readonly: true})
+    const xml = await domainXml({
+      libvirtName: vm.libvirtName,
+      type: this.domainType,
+      memoryMiB: vm.memory,
+      vcpu: vm.vcpu,
+      cpuModel: vm.cpuModel,
+      disks,
+      nics: vm.nics.map((n) => ({network: netByName.get(n.net)!.libvirtName, mac: n.mac})),
+      consoleLog: this.paths.consoleLog(vm.name),
+      owner: {prefixId: this.state.id, prefixPath: this.paths.root, name: vm.name},
+    })
+    const file = await this.writeXml(`vm-${vm.name}.xml`, xml)
+    try {
+      await this.virsh.createFromXml('create', file, {signal})
+    } catch (error) {
+      throw translateStartError(error, `VM ${vm.name}`)
+    }
+  }
+
+  async stopVm(vm: VmState): Promise<void> {
+    await this.destroyIgnoringAbsent(['destroy', vm.libvirtName])
+  }
+
+  private async writeXml(name: string, xml: string): Promise<string> {
+    const file = path.join(this.paths.stateDir, 'libvirt', name)
+    await writeFileAtomic(file, xml)
+    return file
+  }
+
+  private async destroyIgnoringAbsent(args: string[]): Promise<void> {
+    const result = await this.virsh.run(args, {reject: false})
+    if (result.exitCode !== 0 && !/not found|failed to get (domain|network)|no domain|no network|not running|is not active/i.test(result.stderr)) {
+      throw new LagoError('LIBVIRT', `libvirt could not ${args[0]} ${args[1]}: ${cleanVirshError(result.stderr)}`, {userError: false})
+    }
+  }
+}
+
+function replaceLastOctet(ip: string, octet: number): string {
+  return ip.split('.').slice(0, 3).concat(String(octet)).join('.')
+}
+
+function nextVirtioDev(used: string[]): string {
+  for (let i = 0; i < 26; i++) {
+    const dev = `vd${String.fromCharCode(97 + i)}`
+    if (!used.includes(dev)) return dev
+  }
+  return 'vdzz'
+}
+
+function translateStartError(error: unknown, what: string): unknown {
+  if (!(error instanceof LagoError) || error.code !== 'LIBVIRT') return error
+  const text = error.message
+  if (/Cannot access storage file|Permission denied/i.test(text)) {
+    return new LagoError('PERMISSION', `${what} could not start: qemu cannot open its disk. ${text}`, {
+      hint: 'Every directory above the prefix and the template store must be searchable by the qemu user: "chmod o+x DIR" for each (lago doctor names them).',
+    })
+  }
+  if (/address already in use|already exists/i.test(text)) {
+    return new LagoError('LIBVIRT', `${what} could not start: ${text}`, {
+      hint: 'Another environment or a leftover object uses the same name or subnet; "lago cleanup" in the other prefix, or remove the object with virsh.',
+    })
+  }
+  return error
+}

@@ -1,0 +1,164 @@
+import net from 'node:net'
+import type {Client, ClientChannel, ConnectConfig} from 'ssh2'
+import {LagoError, errorMessage} from '../errors.js'
+import {log} from '../log.js'
+import {sleep, throwIfAborted} from '../util/abort.js'
+
+export interface SshTarget {
+  host: string
+  port?: number
+  user: string
+  privateKey: string
+  password?: string
+}
+
+async function newClient(): Promise<Client> {
+  const ssh2 = await import('ssh2')
+  return new ssh2.default.Client()
+}
+
+/** One SSH connection; host keys are not checked (guests are throwaway and made by us). */
+export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promise<Client> {
+  const client = await newClient()
+  const config: ConnectConfig = {
+    host: target.host,
+    port: target.port ?? 22,
+    username: target.user,
+    privateKey: target.privateKey,
+    password: target.password,
+    readyTimeout: readyTimeoutMs,
+    keepaliveInterval: 15_000,
+  }
+  return new Promise((resolve, reject) => {
+    client.once('ready', () => resolve(client))
+    client.once('error', (error) => {
+      client.end()
+      reject(error)
+    })
+    client.connect(config)
+  })
+}
+
+function portOpen(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({host, port})
+    const done = (open: boolean) => {
+      socket.destroy()
+      resolve(open)
+    }
+    socket.setTimeout(timeoutMs, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+export interface WaitOptions {
+  /** Absolute time (ms since epoch) after which we give up. */
+  deadline: number
+  signal?: AbortSignal
+}
+
+/**
+ * Wait until the guest's SSH server accepts our key: cheap TCP probes until the port
+ * opens, then SSH logins, with a gently growing pause so many booting VMs don't flood.
+ * Throws with the last reason when the deadline passes.
+ */
+export async function waitForSsh(target: SshTarget, options: WaitOptions): Promise<void> {
+  let pause = 100
+  let lastReason = 'port 22 never opened'
+  const port = target.port ?? 22
+  for (;;) {
+    throwIfAborted(options.signal)
+    const left = options.deadline - Date.now()
+    if (left <= 0) throw new LagoError('SSH', `SSH on ${target.host}:${port} did not answer in time: ${lastReason}.`)
+    if (await portOpen(target.host, port, Math.min(2_000, left))) {
+      try {
+        const client = await connect(target, Math.min(10_000, Math.max(1_000, left)))
+        client.end()
+        return
+      } catch (error) {
+        lastReason = `SSH login failed: ${errorMessage(error)}`
+      }
+    }
+    await sleep(Math.min(pause, Math.max(0, options.deadline - Date.now())), options.signal)
+    pause = Math.min(pause * 1.5, 1_000)
+  }
+}
+
+export interface ExecOptions {
+  stdout?: NodeJS.WritableStream
+  stderr?: NodeJS.WritableStream
+  stdin?: NodeJS.ReadableStream | string
+  signal?: AbortSignal
+}
+
+/** Run a command on the guest; resolves with its exit code (255 when killed by a signal). */
+export async function execOn(client: Client, command: string, options: ExecOptions = {}): Promise<number> {
+  const channel = await new Promise<ClientChannel>((resolve, reject) =>
+    client.exec(command, (error, stream) => (error ? reject(error) : resolve(stream))),
+  )
+  return pumpChannel(channel, options)
+}
+
+/** Run a command and collect its output. */
+export async function execCapture(client: Client, command: string, input?: string): Promise<{exitCode: number; stdout: string; stderr: string}> {
+  const {PassThrough} = await import('node:stream')
+  const out = new PassThrough()
+  const err = new PassThrough()
+  const chunks = {stdout: [] as Buffer[], stderr: [] as Buffer[]}
+  out.on('data', (c: Buffer) => chunks.stdout.push(c))
+  err.on('data', (c: Buffer) => chunks.stderr.push(c))
+  const exitCode = await execOn(client, command, {stdout: out, stderr: err, stdin: input ?? ''})
+  return {exitCode, stdout: Buffer.concat(chunks.stdout).toString(), stderr: Buffer.concat(chunks.stderr).toString()}
+}
+
+export interface ShellOptions {
+  stdin: NodeJS.ReadStream
+  stdout: NodeJS.WriteStream
+}
+
+/** An interactive login shell with a PTY sized like the local terminal, following resizes. */
+export async function interactiveShell(client: Client, options: ShellOptions): Promise<number> {
+  const {stdin, stdout} = options
+  const window = {rows: stdout.rows ?? 24, cols: stdout.columns ?? 80, height: 0, width: 0, term: process.env.TERM ?? 'xterm-256color'}
+  const channel = await new Promise<ClientChannel>((resolve, reject) =>
+    client.shell(window, (error, stream) => (error ? reject(error) : resolve(stream))),
+  )
+  const onResize = () => channel.setWindow(stdout.rows ?? 24, stdout.columns ?? 80, 0, 0)
+  stdout.on('resize', onResize)
+  const wasRaw = stdin.isTTY ? stdin.isRaw : false
+  if (stdin.isTTY) stdin.setRawMode(true)
+  try {
+    return await pumpChannel(channel, {stdout, stderr: process.stderr, stdin})
+  } finally {
+    stdout.off('resize', onResize)
+    if (stdin.isTTY) stdin.setRawMode(wasRaw)
+    stdin.pause()
+  }
+}
+
+function pumpChannel(channel: ClientChannel, options: ExecOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let exitCode: number | undefined
+    channel.on('exit', (code: number | null, signalName?: string) => {
+      exitCode = code ?? (signalName ? 255 : 0)
+    })
+    channel.on('close', () => {
+      if (typeof options.stdin === 'object') options.stdin.unpipe(channel)
+      resolve(exitCode ?? 255)
+    })
+    channel.on('error', reject)
+    if (options.stdout) channel.pipe(options.stdout, {end: false})
+    else channel.resume()
+    if (options.stderr) channel.stderr.pipe(options.stderr, {end: false})
+    else channel.stderr.resume()
+    if (typeof options.stdin === 'string') channel.end(options.stdin)
+    else if (options.stdin) options.stdin.pipe(channel)
+    else channel.end()
+    options.signal?.addEventListener('abort', () => channel.close(), {once: true})
+  })
+}
+
+export function logSshTarget(target: SshTarget): void {
+  log.debug(`ssh ${target.user}@${target.host}:${target.port ?? 22}`)
+}

@@ -1,0 +1,25 @@
+import {randomBytes} from 'node:crypto'
+import {access, mkdir, rename, writeFile} from 'node:fs/promises'
+import {constants} from 'node:fs'
+import path from 'node:path'
+
+export async function pathExists(p: string): Promise<boolean> {
+  try {
+    await access(p, constants.F_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Write a file so readers see either the old or the complete new content. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  await mkdir(path.dirname(file), {recursive: true})
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`
+  await writeFile(tmp, data, {mode})
+  await rename(tmp, file)
+}
+
+export async function writeJsonAtomic(file: string, value: unknown, mode = 0o644): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', mode)
+}

@@ -1,0 +1,1 @@
+export {OVIRT_VERBS, type OvirtVerb} from './lib/verbs.js'

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {readFile, readdir, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {execa} from 'execa'
+import {kvmWorks} from '@lago/core'
 import {libvirtObjectsOf, ONE_VM_INIT_FILE, Sandbox, virsh} from '../lib/harness.js'
 
 describe('one guest from init to cleanup (real libvirt)', function () {
@@ -44,6 +45,9 @@ describe('one guest from init to cleanup (real libvirt)', function () {
     assert.equal(result.exitCode, 0, String(result.all))
     assert.match(String(result.all), /vm0/)
     assert.match(String(result.stdout), /vm0: running at 192\.168\.\d+\.\d+/)
+    // domain_type auto: KVM only where a KVM guest really runs, else TCG
+    const expected = (await kvmWorks()) ? 'kvm' : 'qemu'
+    assert.match(await readFile(path.join(prefix, '.lago/libvirt/vm-vm0.xml'), 'utf8'), new RegExp(`<domain type="${expected}">`))
   })
 
   it('shell -c runs a command on the guest and passes its exit code through', async () => {

@@ -1,4 +1,4 @@
-import {Listr, type ListrTask} from 'listr2'
+import {Listr, PRESET_TIMER, type ListrTask} from 'listr2'
 import type {Task} from '@lago/core'
 
 export interface RenderOptions {
@@ -15,8 +15,8 @@ export async function runWithListr(tasks: Task[], options: RenderOptions = {}): 
     fallbackRenderer: 'simple',
     exitOnError: true,
     registerSignalListeners: false,
-    rendererOptions: {collapseSubtasks: false, showTimer: true, timer: {condition: true, format: () => (s: string) => s}} as never,
-    fallbackRendererOptions: {timestamp: undefined} as never,
+    rendererOptions: {collapseSubtasks: false, timer: PRESET_TIMER},
+    fallbackRendererOptions: {timer: PRESET_TIMER},
   })
   await list.run()
 }

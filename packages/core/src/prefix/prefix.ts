@@ -137,8 +137,9 @@ export class Prefix {
         run: async (ctx) => {
           for (const net of nets) {
             ctx.report(net.name)
-            await provider.startNet(net, ctx.signal)
+            // Registered first: an interrupted create may still have reached libvirtd.
             rollback.push(`stop network ${net.name}`, () => provider.stopNet(net))
+            await provider.startNet(net, ctx.signal)
           }
         },
       })
@@ -151,8 +152,8 @@ export class Prefix {
         title: vm.name,
         run: async (ctx) => {
           ctx.report('booting')
-          await provider.startVm(vm, ctx.signal)
           rollback.push(`stop VM ${vm.name}`, () => provider.stopVm(vm))
+          await provider.startVm(vm, ctx.signal)
           ctx.report(`waiting for SSH on ${this.managementIp(vm)}`)
           await this.waitForVm(vm, ctx.signal)
         },

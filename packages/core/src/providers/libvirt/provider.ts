@@ -141,6 +141,11 @@ function translateStartError(error: unknown, what: string): unknown {
       hint: 'Every directory above the prefix and the template store must be searchable by the qemu user: "chmod o+x DIR" for each (lago doctor names them).',
     })
   }
+  if (/could not find capabilities for domaintype=kvm|does not support virt type 'kvm'|kvm.*not (supported|available)/i.test(text)) {
+    return new LagoError('HOST', `${what} could not start: this host cannot run KVM guests (${text}).`, {
+      hint: 'Set domain_type to auto or qemu (LAGO__LIBVIRT__DOMAIN_TYPE=qemu, or [libvirt] domain_type in lago.conf) to use software emulation.',
+    })
+  }
   if (/address already in use|already exists/i.test(text)) {
     return new LagoError('LIBVIRT', `${what} could not start: ${text}`, {
       hint: 'Another environment or a leftover object uses the same name or subnet; "lago cleanup" in the other prefix, or remove the object with virsh.',

@@ -31,7 +31,10 @@ ROOT_MODULES=(button evdev isofs ata_piix sr_mod virtio_scsi virtio_balloon virt
 ROOT_LABEL=lago-root
 DISK_MIB=1024
 BOOT_MIB=32
-KERNEL_CMDLINE="root=LABEL=$ROOT_LABEL console=ttyS0,115200"
+# acpi=noirq: PCI INTx routing from the BIOS table instead of ACPI AML, whose
+# interpretation costs ~0.6 s under TCG (virtio uses MSI-X anyway; the ACPI
+# power button still works).
+KERNEL_CMDLINE="root=LABEL=$ROOT_LABEL console=ttyS0,115200 acpi=noirq"
 
 log() { printf 'build-guest-image: %s\n' "$*" >&2; }
 die() {
@@ -281,7 +284,7 @@ mdir -a -i "$boot" :: | grep -q 'ldlinux  *c32' || die "syslinux did not install
 root_mib=$((DISK_MIB - 1 - BOOT_MIB))
 rootimg=$work/root.img
 mke2fs -q -F -t ext4 -L "$ROOT_LABEL" -m 1 -E lazy_itable_init=0,lazy_journal_init=1,root_owner=0:0 \
-	-d "$root" "$rootimg" "${root_mib}M"
+	-d "$root" "$rootimg" "${root_mib}M" >/dev/null
 if [[ $(id -u) -ne 0 ]]; then
 	# Files copied by a non-root user keep that user's ids: make them root's.
 	(cd "$root" && find . -mindepth 1) | sed 's|^\.||' | while IFS= read -r p; do
@@ -314,7 +317,8 @@ dd if="$rootimg" of="$disk" bs=1M seek=$((root_start / 2048)) conv=notrunc,spars
 
 out_tmp=$work/out
 mkdir -p "$out_tmp"
-qemu-img convert -f raw -O qcow2 "$disk" "$out_tmp/guest.qcow2"
+# Compressed clusters: 26 -> 17 MiB, no measurable cost at boot.
+qemu-img convert -c -f raw -O qcow2 "$disk" "$out_tmp/guest.qcow2"
 sha256sum "$out_tmp/guest.qcow2" | cut -d' ' -f1 >"$out_tmp/guest.qcow2.sha256"
 printf '{"distro":"tiny-debian12","root-partition":"/dev/vda2","bootstrap":"cloud-init-nocloud"}\n' \
 	>"$out_tmp/guest.qcow2.metadata"

@@ -57,6 +57,7 @@ cleanup() {
 	if ((rc == 0)); then say "PASS"; else say "FAILED (exit $rc)"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 "$here/host-setup.sh"
 
@@ -148,12 +149,12 @@ gssh() { ns ssh "${ssh_opts[@]}" "root@$guest_ip" "$@"; }
 wait_ssh() {
 	local deadline=$(($(date +%s) + $1))
 	while (($(date +%s) < deadline)); do
-		if ns timeout 1 bash -c "exec 3<>/dev/tcp/$guest_ip/22" 2>/dev/null &&
+		if ns timeout 0.3 bash -c "exec 3<>/dev/tcp/$guest_ip/22" 2>/dev/null &&
 			gssh true 2>/dev/null; then
 			elapsed "$2"
 			return 0
 		fi
-		sleep 0.2
+		sleep 0.1
 	done
 	return 1
 }
@@ -211,6 +212,10 @@ if gssh 'dmesg | grep -q "recovery complete"'; then
 	fail "root filesystem needed journal recovery: the previous shutdown was not clean"
 fi
 say "persistence and clean shutdown: ok"
+# A DHCP renewal (as after half the lease time) keeps the address and this session.
+gssh 'kill -USR1 "$(cat /run/udhcpc.eth0.pid)"; sleep 1; ip -4 addr show dev eth0' | grep -q "inet $guest_ip/" ||
+	fail "address lost on DHCP renewal"
+say "DHCP renewal: ok"
 
 t=$(now)
 gssh reboot || true

@@ -31,10 +31,7 @@ ROOT_MODULES=(button evdev isofs ata_piix sr_mod virtio_scsi virtio_balloon virt
 ROOT_LABEL=lago-root
 DISK_MIB=1024
 BOOT_MIB=32
-# acpi=noirq: PCI INTx routing from the BIOS table instead of ACPI AML, whose
-# interpretation costs ~0.6 s under TCG (virtio uses MSI-X anyway; the ACPI
-# power button still works).
-KERNEL_CMDLINE="root=LABEL=$ROOT_LABEL console=ttyS0,115200 acpi=noirq"
+KERNEL_CMDLINE="root=LABEL=$ROOT_LABEL console=ttyS0,115200"
 
 log() { printf 'build-guest-image: %s\n' "$*" >&2; }
 die() {
@@ -49,13 +46,11 @@ cache_dir=$(cd "$cache_dir" && pwd)
 # --- recipe hash -------------------------------------------------------------
 # Files of the recipe: this script and everything under guest/.
 recipe_files_hash() {
-	local f
 	{
-		printf 'script %s\n' "$(sha256 <"${BASH_SOURCE[0]}")"
-		(cd "$here/guest" && find . -type f | LC_ALL=C sort) | while IFS= read -r f; do
-			printf '%s %s %s\n' "$f" "$([[ -x "$here/guest/$f" ]] && echo x || echo -)" \
-				"$(sha256 <"$here/guest/$f")"
-		done
+		sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1
+		cd "$here/guest"
+		find . -type f -perm -u=x | LC_ALL=C sort # only the exec bit: umask-proof
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
 	} | sha256
 }
 
@@ -69,14 +64,17 @@ apt_lists_state() {
 	return 0
 }
 
-# Prints "package version" lines for the kernel and PACKAGES (apt candidates).
+# Prints "package version" lines for the kernel and PACKAGES (apt candidates);
+# the kernel is the exact one the meta package depends on.
 resolve_versions() {
-	local kernel
-	kernel=$(apt-cache show --no-all-versions "$KERNEL_META" 2>/dev/null |
-		sed -n 's/^Depends: .*\(linux-image-[0-9][^ ,]*\).*/\1/p' | head -n 1)
+	local info kernel
+	info=$(apt-cache show --no-all-versions "$KERNEL_META" "${PACKAGES[@]}" 2>/dev/null || true)
+	kernel=$(sed -n 's/^Depends: .*\(linux-image-[0-9][^ ,]*\) (= \([^)]*\)).*/\1 \2/p' <<<"$info" | head -n 1)
 	[[ -n "$kernel" ]] || return 1
-	apt-cache show --no-all-versions "$kernel" "${PACKAGES[@]}" 2>/dev/null |
-		awk '/^Package: /{p=$2} /^Version: /{print p, $2}' | LC_ALL=C sort -u
+	{
+		printf '%s\n' "$kernel"
+		awk -v meta="$KERNEL_META" '/^Package: /{p=$2} /^Version: /{if (p != meta) print p, $2}' <<<"$info"
+	} | LC_ALL=C sort -u
 }
 
 files_hash=$(recipe_files_hash)
@@ -155,15 +153,16 @@ export PATH="$x/usr/bin:$x/sbin:$x/usr/sbin:$PATH" MTOOLS_SKIP_CHECK=1
 declare -A mod_file=()
 # Adds module $1 and its dependencies to mod_file[] (name -> path under lib/modules/$kver).
 add_module() {
-	local name=${1//-/_} path dep deps
+	local name=${1//-/_} path dep deps=()
 	[[ -n "${mod_file[$name]:-}" ]] && return 0
 	path=$(cd "$x/lib/modules/$kver" && find kernel -name "${name//_/[-_]}.ko" | head -n 1)
 	[[ -n "$path" ]] || die "kernel module $name not found (built in?)"
 	mod_file[$name]=$path
-	deps=$(grep -ao 'depends=[A-Za-z0-9_,-]*' "$x/lib/modules/$kver/$path" | head -n 1 || true)
-	deps=${deps#depends=}
-	for dep in ${deps//,/ }; do
-		add_module "$dep"
+	# The .modinfo section of the module says "depends=a,b".
+	IFS=, read -ra deps < <(grep -ao 'depends=[A-Za-z0-9_,-]*' "$x/lib/modules/$kver/$path" |
+		head -n 1 | sed 's/^depends=//') || true
+	for dep in "${deps[@]}"; do
+		[[ -n "$dep" ]] && add_module "$dep"
 	done
 }
 # Copies the modules named by mod_file[] into tree $1 and runs depmod there.
@@ -227,6 +226,7 @@ done
 install_modules "$root"
 
 cp -R "$here/guest/rootfs/." "$root/"
+chmod -R go-w "$root" # whatever the umask of the checkout was
 chmod 0700 "$root/root"
 chmod 0600 "$root/etc/shadow"
 chmod 1777 "$root/tmp" "$root/var/tmp"
@@ -235,6 +235,9 @@ chmod 1777 "$root/tmp" "$root/var/tmp"
 initrd=$work/initrd
 mkdir -p "$initrd/bin" "$initrd/etc" "$initrd/proc" "$initrd/sys" "$initrd/newroot"
 cp "$bb" "$initrd/bin/busybox"
+while read -r applet; do
+	[[ "$applet" == busybox ]] || ln -s busybox "$initrd/bin/$applet"
+done < <("$bb" --list)
 install -m 0755 "$here/guest/initramfs/init" "$initrd/init"
 printf '%s\n' "${INITRAMFS_MODULES[@]}" >"$initrd/etc/initramfs-modules"
 mod_file=()
@@ -272,31 +275,14 @@ LABEL lago
   INITRD /initrd.img
   APPEND $KERNEL_CMDLINE
 EOF
-boot=$work/boot.img
-mkfs.fat -C -F 16 -n LAGOBOOT -h 2048 "$boot" $((BOOT_MIB * 1024)) >/dev/null
-syslinux --install "$boot"
-mcopy -i "$boot" "$x/boot/vmlinuz-$kver" ::vmlinuz
-mcopy -i "$boot" "$work/initrd.img" ::initrd.img
-mcopy -i "$boot" "$work/syslinux.cfg" ::syslinux.cfg
-mdir -a -i "$boot" :: | grep -q 'ldlinux  *c32' || die "syslinux did not install ldlinux.c32"
 
-# --- root partition (ext4 filled from the directory) ---------------------------
-root_mib=$((DISK_MIB - 1 - BOOT_MIB))
-rootimg=$work/root.img
-mke2fs -q -F -t ext4 -L "$ROOT_LABEL" -m 1 -E lazy_itable_init=0,lazy_journal_init=1,root_owner=0:0 \
-	-d "$root" "$rootimg" "${root_mib}M" >/dev/null
-if [[ $(id -u) -ne 0 ]]; then
-	# Files copied by a non-root user keep that user's ids: make them root's.
-	(cd "$root" && find . -mindepth 1) | sed 's|^\.||' | while IFS= read -r p; do
-		printf 'sif "%s" uid 0\nsif "%s" gid 0\n' "$p" "$p"
-	done | debugfs -w -f - "$rootimg" >/dev/null 2>&1
-fi
-
-# --- disk: MBR (syslinux mbr.bin), FAT boot partition, ext4 root -------------
+# --- disk: MBR (syslinux mbr.bin), FAT boot partition, ext4 root --------------
+# Filesystems are made in place at their partition offsets (no copies).
 le32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255)); }
 # $1 bootable flag, $2 type, $3 first sector, $4 sector count; CHS fields say "use LBA".
 part_entry() { printf "\\x$1\\xfe\\xff\\xff\\x$2\\xfe\\xff\\xff$(le32 "$3")$(le32 "$4")"; }
 disk=$work/disk.raw
+root_mib=$((DISK_MIB - 1 - BOOT_MIB))
 boot_start=2048
 boot_sectors=$((BOOT_MIB * 2048))
 root_start=$((boot_start + boot_sectors))
@@ -312,8 +298,28 @@ truncate -s "${DISK_MIB}M" "$disk"
 } >"$work/mbr"
 [[ $(stat -c %s "$work/mbr") -eq 512 ]] || die "bad MBR size"
 dd if="$work/mbr" of="$disk" conv=notrunc status=none
-dd if="$boot" of="$disk" bs=512 seek="$boot_start" conv=notrunc,sparse status=none
-dd if="$rootimg" of="$disk" bs=1M seek=$((root_start / 2048)) conv=notrunc,sparse status=none
+
+boot_fs=$disk@@$((boot_start * 512))
+# (mkfs.fat warns that the block count is not the rest of the file: intended.)
+mkfs.fat -F 16 -n LAGOBOOT -h "$boot_start" --offset "$boot_start" "$disk" $((BOOT_MIB * 1024)) \
+	>/dev/null 2>"$work/mkfs.err" || die "mkfs.fat: $(cat "$work/mkfs.err")"
+grep -v 'block count mismatch' "$work/mkfs.err" >&2 || true
+syslinux --offset $((boot_start * 512)) --install "$disk"
+mcopy -i "$boot_fs" "$x/boot/vmlinuz-$kver" ::vmlinuz
+mcopy -i "$boot_fs" "$work/initrd.img" ::initrd.img
+mcopy -i "$boot_fs" "$work/syslinux.cfg" ::syslinux.cfg
+mdir -a -i "$boot_fs" :: | grep -q 'ldlinux  *c32' || die "syslinux did not install ldlinux.c32"
+
+mke2fs -q -F -t ext4 -L "$ROOT_LABEL" -m 1 \
+	-E offset=$((root_start * 512)),lazy_itable_init=0,lazy_journal_init=1,root_owner=0:0 \
+	-d "$root" "$disk" "${root_mib}M" >/dev/null
+if [[ $(id -u) -ne 0 ]]; then
+	# Files copied by a non-root user keep that user's ids: make them root's.
+	(cd "$root" && find . -mindepth 1) | sed 's|^\.||' | while IFS= read -r p; do
+		printf 'sif "%s" uid 0\nsif "%s" gid 0\n' "$p" "$p"
+	done | debugfs -w -f - "$disk?offset=$((root_start * 512))" >/dev/null 2>&1 ||
+		die "debugfs could not set file owners"
+fi
 
 out_tmp=$work/out
 mkdir -p "$out_tmp"

@@ -40,7 +40,7 @@ export class Sandbox {
       LAGO_LEASE_DIR: this.leases,
       // Concurrent test runs on one host (several checkouts) each take their own pool.
       LAGO_SUBNET_FIRST: process.env.LAGO_TEST_SUBNET_FIRST ?? '192.168.200.0',
-      LAGO_SUBNET_COUNT: process.env.LAGO_TEST_SUBNET_COUNT ?? '20',
+      LAGO_SUBNET_COUNT: process.env.LAGO_TEST_SUBNET_COUNT ?? '30',
       LAGO__SSH__BOOT_TIMEOUT: '120',
       LAGO_SYSTEM_CONFIG_DIR: path.join(this.dir, 'no-system-config'),
       XDG_CONFIG_HOME: path.join(this.dir, 'config'),
@@ -50,6 +50,11 @@ export class Sandbox {
 
   lago(args: string[], options: Options & {env?: Record<string, string>} = {}): Promise<Result> {
     return execa(LAGO_BIN, args, {cwd: this.dir, reject: false, all: true, ...options, env: this.env(options.env as Record<string, string>)}) as Promise<Result>
+  }
+
+  /** A shell-quoted command line running lago with this sandbox's environment (for `script -c`). */
+  lagoCommandLine(args: string[]): string {
+    return [LAGO_BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')
   }
 
   /** A Lago template repository (file source) holding the tiny guest as tiny:v1. */

@@ -25,6 +25,11 @@ export abstract class LagoCommand extends Command {
       summary: 'Prefix to act on (default: found from the current directory upward).',
       env: 'LAGO_PREFIX_PATH',
     }),
+    'prefix-name': Flags.string({
+      char: 'P',
+      helpGroup: 'GLOBAL',
+      summary: 'Prefix of the workdir to act on (default: the one "current" points at).',
+    }),
   }
 
   /** Fires on SIGINT/SIGTERM/SIGHUP; long operations pass it down and roll back. */
@@ -64,9 +69,9 @@ export abstract class LagoCommand extends Command {
   }
 
   /** The prefix from --prefix-path or the current directory. */
-  protected async openPrefix(prefixPath: string | undefined, config?: LagoConfig): Promise<Prefix> {
+  protected async openPrefix(flags: {'prefix-path'?: string; 'prefix-name'?: string}, config?: LagoConfig): Promise<Prefix> {
     const core = await import('@lago/core')
-    const paths = await core.findPrefix(process.cwd(), prefixPath)
+    const paths = await core.findPrefix(process.cwd(), flags['prefix-path'], flags['prefix-name'])
     const prefix = await core.Prefix.open(paths, config ?? (await this.loadConfig()))
     process.env.LAGO_PREFIX_PATH = prefix.paths.root
     return prefix

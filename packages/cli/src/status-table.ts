@@ -12,8 +12,16 @@ export function renderStatus(status: PrefixStatus): string {
   lines.push('')
   lines.push(
     ...table(
-      ['VM', 'STATE', 'IP', 'MEMORY', 'VCPU', 'DISKS'],
-      status.vms.map((vm) => [vm.name, vm.state, vm.ip ?? '', `${vm.memory} MiB`, String(vm.vcpu), vm.disks.map((d) => `${d.dev}${d.template ? `=${d.template}` : ''}`).join(' ')]),
+      ['VM', 'STATE', 'IP', 'MEMORY', 'VCPU', 'DISKS', 'SNAPSHOTS'],
+      status.vms.map((vm) => [
+        vm.name,
+        vm.state,
+        vm.nics.map((n) => `${n.ip} (${n.net})`).join(', '),
+        `${vm.memory} MiB`,
+        String(vm.vcpu),
+        vm.disks.map((d) => `${d.dev}${d.template ? `=${d.template}:${d.templateVersion}` : ''}`).join(' '),
+        vm.snapshots.join(', '),
+      ]),
     ),
   )
   return lines.join('\n')

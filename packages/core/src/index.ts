@@ -22,3 +22,8 @@ export {kvmWorks, resolveDomainType, type DomainType} from './providers/libvirt/
 export * from './ssh/client.js'
 export {Rollback} from './util/rollback.js'
 export {formatBytes} from './util/format.js'
+export {copyToGuest, copyFromGuest} from './ssh/copy.js'
+export {createSnapshot, revertSnapshot} from './prefix/snapshots.js'
+export * from './prefix/workdir.js'
+export * from './gc.js'
+export {destroyPrefix} from './prefix/destroy.js'

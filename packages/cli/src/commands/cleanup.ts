@@ -5,7 +5,7 @@ export default class Cleanup extends LagoCommand {
 
   async run() {
     const {flags} = await this.parseLago(Cleanup)
-    const prefix = await this.openPrefix(flags['prefix-path'])
+    const prefix = await this.openPrefix(flags)
     const result = await prefix.cleanup()
     if (!this.jsonEnabled()) this.log(`Cleaned up ${prefix.paths.root}${result.releasedSubnets.length > 0 ? `; released ${result.releasedSubnets.map((s) => `${s}/24`).join(', ')}` : ''}.`)
     return {prefix: prefix.paths.root, ...result}

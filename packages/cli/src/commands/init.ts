@@ -3,37 +3,56 @@ import {LagoCommand} from '../base-command.js'
 
 export default class Init extends LagoCommand {
   static summary = 'Create an environment (prefix) from an init file: disks, keys, subnets, seeds.'
-  static description = 'Nothing is started: run "lago start" inside the prefix afterwards. A failed or interrupted init removes what it made.'
+  static description = `Forms:
+  lago init                      ./LagoInitFile into the workdir ./.lago (prefix "default")
+  lago init FILE                 FILE into the workdir ./.lago
+  lago init DIR FILE             DIR is the prefix (then: cd DIR; lago start)
+  lago init DIR FILE -P NAME     DIR is a workdir; adds prefix NAME to it
+Nothing is started: run "lago start" afterwards. A failed or interrupted init removes what it made.`
   static examples = [
     '<%= config.bin %> init my-env LagoInitFile --template-repo-path repo.json',
-    '<%= config.bin %> init my-env env.yaml --template-repo-path https://example.org/repo.metadata --template-store ~/lago-store',
+    '<%= config.bin %> init --prefix-name second --set-current',
   ]
+  static strict = false
 
   static args = {
-    prefix: Args.string({description: 'Directory to create for the environment (must not exist).', required: true}),
-    initFile: Args.string({description: 'Init file, YAML or JSON.', default: 'LagoInitFile'}),
+    dir: Args.string({description: 'Prefix directory to create (or the init file, when it is the only argument).'}),
+    initFile: Args.string({description: 'Init file, YAML or JSON (default ./LagoInitFile).'}),
   }
 
   static flags = {
     'template-repo-path': Flags.string({summary: 'Template repository JSON (file path or URL).', env: 'LAGO_TEMPLATE_REPO_PATH'}),
     'template-store': Flags.string({summary: 'Template store directory (default: template_store setting, /var/lib/lago/store).'}),
     'skip-bootstrap': Flags.boolean({summary: 'Do not write cloud-init seeds (templates that already carry the keys).'}),
+    'set-current': Flags.boolean({summary: 'Point the workdir\'s "current" at the new prefix.'}),
   }
 
   async run() {
-    const {args, flags} = await this.parseLago(Init)
-    const {planInit} = await import('@lago/core')
+    const {argv, flags} = await this.parseLago(Init)
+    const core = await import('@lago/core')
+    const target = core.initTarget(process.cwd(), argv as string[], flags['prefix-name'])
     const config = await this.loadConfig()
-    const plan = await planInit({
-      prefixPath: args.prefix,
-      initFile: args.initFile,
+    const plan = await core.planInit({
+      prefixPath: target.prefixPath,
+      initFile: target.initFile,
       config,
       templateRepo: flags['template-repo-path'],
       templateStore: flags['template-store'],
       skipBootstrap: flags['skip-bootstrap'],
     })
-    await this.withRollback(() => this.runTasks(plan.tasks), plan.rollback)
-    if (!this.jsonEnabled()) this.log(`Initialized ${plan.paths.root}: cd there and run "${this.config.bin} start".`)
-    return {prefix: plan.paths.root, vms: plan.spec.domains.map((d) => d.name), nets: plan.spec.nets.map((n) => n.name)}
+    const workdir = target.workdir
+    const rollback = async () => {
+      await plan.rollback()
+      await workdir?.settle().catch(() => undefined)
+    }
+    await this.withRollback(async () => {
+      await this.runTasks(plan.tasks)
+      if (workdir && (flags['set-current'] || !(await workdir.current()))) await workdir.setCurrent(target.prefixName!)
+    }, rollback)
+    if (!this.jsonEnabled()) {
+      const where = workdir ? `workdir ${workdir.dir} (prefix "${target.prefixName}")` : plan.paths.root
+      this.log(`Initialized ${where}. Next: "${this.config.bin} start"${workdir ? '' : ` inside ${plan.paths.root}`}.`)
+    }
+    return {prefix: plan.paths.root, workdir: workdir?.dir, vms: plan.spec.domains.map((d) => d.name), nets: plan.spec.nets.map((n) => n.name)}
   }
 }

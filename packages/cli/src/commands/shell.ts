@@ -1,6 +1,14 @@
 import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
 
+async function readScript(file: string): Promise<string> {
+  const {readFile} = await import('node:fs/promises')
+  const {LagoError} = await import('@lago/core')
+  return readFile(file, 'utf8').catch(() => {
+    throw new LagoError('USAGE', `Script ${file} cannot be read.`, {hint: 'To run a command rather than a local script, use -c "COMMAND".'})
+  })
+}
+
 export default class Shell extends LagoCommand {
   static summary = 'Open a shell on a VM, run a command (-c) or a local script on it; exits with the remote exit code.'
   static enableJsonFlag = false
@@ -16,32 +24,19 @@ export default class Shell extends LagoCommand {
 
   async run() {
     const {args, argv, flags} = await this.parseLago(Shell)
-    const prefix = await this.openPrefix(flags['prefix-path'])
-    prefix.requireInitialized()
-    const vm = prefix.vm(args.vm)
+    const prefix = await this.openPrefix(flags)
     const core = await import('@lago/core')
-    await prefix.requireRunning(vm)
-    await prefix.waitForVm(vm, this.abort.signal)
-    const client = await prefix.ssh(vm)
-    let code: number
-    try {
+    const script = args.script === undefined ? undefined : await readScript(args.script)
+    const output = {stdout: process.stdout, stderr: process.stderr}
+    const code = await prefix.withGuest(args.vm, this.abort.signal, (client) => {
       if (flags.command !== undefined) {
-        const extra = argv.slice(1)
-        code = await core.execOn(client, [flags.command, ...extra].join(' '), {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin.isTTY ? '' : process.stdin})
-      } else if (args.script) {
-        const {readFile} = await import('node:fs/promises')
-        const script = await readFile(args.script, 'utf8').catch(() => {
-          throw new core.LagoError('USAGE', `Script ${args.script} cannot be read.`, {hint: 'To run a command rather than a local script, use -c "COMMAND".'})
-        })
-        code = await core.execOn(client, 'sh -s', {stdout: process.stdout, stderr: process.stderr, stdin: script})
-      } else if (process.stdin.isTTY) {
-        code = await core.interactiveShell(client, {stdin: process.stdin, stdout: process.stdout})
-      } else {
-        code = await core.execOn(client, 'sh -s', {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin})
+        const command = [flags.command, ...argv.slice(1)].join(' ')
+        return core.execOn(client, command, {...output, stdin: process.stdin.isTTY ? '' : process.stdin})
       }
-    } finally {
-      client.end()
-    }
+      if (script !== undefined) return core.execOn(client, 'sh -s', {...output, stdin: script})
+      if (process.stdin.isTTY) return core.interactiveShell(client, {stdin: process.stdin, stdout: process.stdout})
+      return core.execOn(client, 'sh -s', {...output, stdin: process.stdin})
+    })
     if (code !== 0) this.exit(code)
   }
 }

@@ -8,8 +8,8 @@ export default class Stop extends LagoCommand {
 
   async run() {
     const {argv, flags} = await this.parseLago(Stop)
-    const prefix = await this.openPrefix(flags['prefix-path'])
-    await prefix.stop(argv)
+    const prefix = await this.openPrefix(flags)
+    await prefix.stop(argv as string[])
     return prefix.status()
   }
 }

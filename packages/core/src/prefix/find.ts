@@ -8,11 +8,20 @@ import {PrefixPaths, STATE_DIR_NAME} from './paths.js'
  * The prefix a command acts on: `--prefix-path` when given, else the nearest directory
  * from `cwd` upward that is a prefix (has .lago/uuid) or holds a workdir (.lago/current).
  */
-export async function findPrefix(cwd: string, explicit?: string): Promise<PrefixPaths> {
+export async function findPrefix(cwd: string, explicit?: string, prefixName?: string): Promise<PrefixPaths> {
+  if (prefixName && prefixName !== 'current') {
+    const {Workdir} = await import('./workdir.js')
+    const workdir = await Workdir.find(cwd, explicit)
+    const paths = workdir.prefixPaths(prefixName)
+    if (await pathExists(paths.uuid)) return paths
+    throw new LagoError('NO_PREFIX', `No prefix "${prefixName}" in workdir ${workdir.dir}.`, {
+      hint: `Prefixes: ${(await workdir.prefixes()).join(', ') || '(none)'}.`,
+    })
+  }
   if (explicit) {
     const paths = new PrefixPaths(explicit)
     if (await pathExists(paths.uuid)) return paths
-    const workdirPrefix = await currentOfWorkdir(path.join(paths.root, STATE_DIR_NAME))
+    const workdirPrefix = (await currentOfWorkdir(paths.root)) ?? (await currentOfWorkdir(path.join(paths.root, STATE_DIR_NAME)))
     if (workdirPrefix) return workdirPrefix
     throw new LagoError('NO_PREFIX', `${paths.root} is not a Lago prefix (no ${paths.uuid}).`, {
       hint: 'Give the directory you passed to "lago init", or create one with "lago init PREFIX INIT_FILE".',
@@ -22,7 +31,7 @@ export async function findPrefix(cwd: string, explicit?: string): Promise<Prefix
   for (;;) {
     const paths = new PrefixPaths(dir)
     if (await pathExists(paths.uuid)) return paths
-    const workdirPrefix = await currentOfWorkdir(paths.stateDir)
+    const workdirPrefix = (await currentOfWorkdir(dir)) ?? (await currentOfWorkdir(paths.stateDir))
     if (workdirPrefix) return workdirPrefix
     const parent = path.dirname(dir)
     if (parent === dir) break
@@ -33,7 +42,7 @@ export async function findPrefix(cwd: string, explicit?: string): Promise<Prefix
   })
 }
 
-/** The prefix `current` points at in a workdir (a .lago directory with a `current` link). */
+/** The prefix `current` points at in a workdir (a directory with a `current` link). */
 async function currentOfWorkdir(workdir: string): Promise<PrefixPaths | undefined> {
   const link = path.join(workdir, 'current')
   const target = await readlink(link).catch(() => undefined)

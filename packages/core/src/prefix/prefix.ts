@@ -4,9 +4,10 @@ import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import {SubnetLeases} from '../network/leases.js'
 import {LibvirtProvider, type VmRuntimeState} from '../providers/libvirt/provider.js'
-import {connect, type SshTarget, waitForSsh} from '../ssh/client.js'
+import {connect, execCapture, type SshTarget, waitForSsh} from '../ssh/client.js'
+import {sleep} from '../util/abort.js'
 import type {Task} from '../tasks.js'
-import {pathExists} from '../util/fs.js'
+import {pathExists, writeJsonAtomic} from '../util/fs.js'
 import {Rollback} from '../util/rollback.js'
 import {PrefixPaths} from './paths.js'
 import type {PrefixState, VmState} from './state.js'
@@ -19,7 +20,8 @@ export interface VmStatus {
   vcpu: number
   ip?: string
   nics: {net: string; ip: string; mac: string}[]
-  disks: {name: string; dev: string; format: string; path: string; template?: string}[]
+  disks: {name: string; dev: string; format: string; path: string; template?: string; templateVersion?: string}[]
+  snapshots: string[]
 }
 
 export interface NetStatus {
@@ -115,13 +117,21 @@ export class Prefix {
         vcpu: vm.vcpu,
         ip: this.managementIp(vm),
         nics: vm.nics,
-        disks: vm.disks.map((d) => ({name: d.name, dev: d.dev, format: d.format, path: this.paths.resolve(d.path), template: d.template?.id})),
+        disks: vm.disks.map((d) => ({
+          name: d.name,
+          dev: d.dev,
+          format: d.format,
+          path: this.paths.resolve(d.path),
+          template: d.template?.id.split(':').slice(0, 2).join(':'),
+          templateVersion: d.template?.id.split(':')[2],
+        })),
+        snapshots: Object.keys(this.state.snapshots ?? {}),
       })),
     }
   }
 
   /** Start networks then VMs (only what is not running yet), and wait for each VM's SSH. */
-  async startTasks(names: string[] = []): Promise<{tasks: Task[]; rollback: () => Promise<void>}> {
+  async startTasks(names: string[] = [], options: {force?: boolean} = {}): Promise<{tasks: Task[]; rollback: () => Promise<void>}> {
     this.requireInitialized()
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
     const netNames = new Set(vms.flatMap((vm) => vm.nics.map((n) => n.net)))
@@ -145,6 +155,7 @@ export class Prefix {
       })
     }
     const toStart = vms.filter((vm) => runtime.vms.get(vm.libvirtName) !== 'running')
+    if (!options.force && toStart.length > 0) await this.checkMemory(toStart)
     tasks.push({
       title: toStart.length > 0 ? `Start ${toStart.length} VM${toStart.length === 1 ? '' : 's'}` : 'All VMs already running',
       concurrent: true,
@@ -160,6 +171,74 @@ export class Prefix {
       })),
     })
     return {tasks, rollback: () => rollback.unwind((what, error) => log.error(`rollback: could not ${what}: ${String(error)}`))}
+  }
+
+  /** Refuse to start VMs whose memory the hypervisor host does not have free. */
+  private async checkMemory(vms: VmState[]): Promise<void> {
+    const needed = vms.reduce((sum, vm) => sum + vm.memory, 0)
+    const available = await this.provider.availableMemoryMiB()
+    if (needed > available) {
+      throw new LagoError('HOST', `Not enough free memory: the VMs to start need ${needed} MiB, the host has ${available} MiB available.`, {
+        hint: 'Stop other environments, lower the VMs\' memory in the init file, or pass --force to start anyway.',
+        detail: {neededMiB: needed, availableMiB: available},
+      })
+    }
+  }
+
+  /**
+   * Graceful power-off (ACPI) of the named VMs or all, waiting up to `timeoutSeconds`
+   * each before forcing it; with `reboot`, restart them and wait for SSH again.
+   */
+  async shutdown(names: string[], options: {reboot?: boolean; timeoutSeconds?: number; signal?: AbortSignal} = {}): Promise<{vm: string; forced: boolean; seconds: number}[]> {
+    this.requireInitialized()
+    const provider = this.provider
+    const runtime = await provider.runtime()
+    const vms = (names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms).filter((vm) => runtime.vms.get(vm.libvirtName) === 'running')
+    const timeout = (options.timeoutSeconds ?? 120) * 1000
+    const results = await Promise.all(
+      vms.map(async (vm) => {
+        const started = Date.now()
+        if (options.reboot) {
+          const bootId = await this.guestBootId(vm)
+          await provider.rebootVm(vm)
+          await this.waitForNewBoot(vm, bootId, started + timeout, options.signal)
+          return {vm: vm.name, forced: false, seconds: (Date.now() - started) / 1000}
+        }
+        await provider.shutdownVm(vm)
+        let forced = false
+        while ((await provider.runtime()).vms.get(vm.libvirtName) === 'running') {
+          if (Date.now() - started > timeout) {
+            log.warn(`${vm.name} did not power off within ${timeout / 1000} s; forcing it off`)
+            await provider.stopVm(vm)
+            forced = true
+            break
+          }
+          await sleep(250, options.signal)
+        }
+        return {vm: vm.name, forced, seconds: (Date.now() - started) / 1000}
+      }),
+    )
+    if (!options.reboot) await this.stop(vms.map((vm) => vm.name))
+    return results
+  }
+
+  private async guestBootId(vm: VmState): Promise<string> {
+    const client = await this.ssh(vm)
+    try {
+      return (await execCapture(client, 'cat /proc/sys/kernel/random/boot_id')).stdout.trim()
+    } finally {
+      client.end()
+    }
+  }
+
+  private async waitForNewBoot(vm: VmState, oldBootId: string, deadline: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      await waitForSsh(await this.sshTarget(vm), {deadline, signal})
+      const bootId = await this.guestBootId(vm).catch(() => oldBootId)
+      if (bootId !== oldBootId) return
+      if (Date.now() > deadline) throw new LagoError('VM', `VM ${vm.name} did not come back from its reboot in time.`)
+      await sleep(500, signal)
+    }
   }
 
   /** Refuse guest access to a VM that is not running, saying how to start it. */
@@ -212,7 +291,25 @@ export class Prefix {
     return {releasedSubnets}
   }
 
+  async saveState(): Promise<void> {
+    await writeJsonAtomic(this.paths.state, this.state)
+  }
+
   async ssh(vm: VmState) {
     return connect(await this.sshTarget(vm))
+  }
+
+  /** Connect to a running VM (waiting for its SSH), run `work`, disconnect. */
+  async withGuest<T>(name: string, signal: AbortSignal | undefined, work: (client: import('ssh2').Client) => Promise<T>): Promise<T> {
+    this.requireInitialized()
+    const vm = this.vm(name)
+    await this.requireRunning(vm)
+    await this.waitForVm(vm, signal)
+    const client = await this.ssh(vm)
+    try {
+      return await work(client)
+    } finally {
+      client.end()
+    }
   }
 }

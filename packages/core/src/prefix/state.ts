@@ -11,6 +11,14 @@ export interface PrefixState {
   templateRepo?: string
   nets: NetState[]
   vms: VmState[]
+  /** Snapshots of the whole environment, oldest first. */
+  snapshots?: Record<string, SnapshotState>
+}
+
+export interface SnapshotState {
+  createdAt: string
+  /** Per VM: whether it was running, and each disk's frozen file (relative to the state dir). */
+  vms: Record<string, {running: boolean; disks: Record<string, string>}>
 }
 
 export interface NetState extends NetSpec {

@@ -144,12 +144,14 @@ function normalize(raw: RawInitFile, source: string, vars: NodeJS.ProcessEnv): E
   }
   const netNames = new Set(nets.map((n) => n.name))
   const domains = Object.entries(raw.domains).map(([name, d]) => normalizeDomain(name, d, vars, problems))
+  const seenAddresses = new Map<string, string>()
   for (const domain of domains) {
     domain.nics.forEach((nic, i) => {
       if (!netNames.has(nic.net)) {
         problems.push(`domains.${domain.name}.nics[${i}].net: "${nic.net}" is not a net of this file (nets: ${[...netNames].join(', ')})`)
       }
     })
+    checkStaticAddresses(domain, nets, seenAddresses, problems)
     const mgmt = nets.find((n) => n.management)
     if (mgmt && !domain.nics.some((nic) => nic.net === mgmt.name)) {
       problems.push(`domains.${domain.name}.nics: needs a NIC on the management net "${mgmt.name}" (Lago reaches VMs over it)`)
@@ -169,6 +171,37 @@ function normalize(raw: RawInitFile, source: string, vars: NodeJS.ProcessEnv): E
     })
   }
   return {source, domains, nets}
+}
+
+/**
+ * A static address keeps its last octet; on a net with a fixed `gw` it must lie in that
+ * /24, on a leased net it is moved into the leased subnet. Two NICs may not share one.
+ */
+function checkStaticAddresses(domain: DomainSpec, nets: NetSpec[], seen: Map<string, string>, problems: string[]): void {
+  domain.nics.forEach((nic, i) => {
+    if (!nic.ip) return
+    const where = `domains.${domain.name}.nics[${i}].ip`
+    const net = nets.find((n) => n.name === nic.net)
+    if (!net) return
+    const octet = Number(nic.ip.split('.')[3])
+    if (octet < 2 || octet > 254) {
+      problems.push(`${where}: "${nic.ip}" ends in .${octet}; usable host addresses end in .2 to .254 (.1 is the gateway)`)
+      return
+    }
+    if (net.gw && subnetOf(net.gw) !== subnetOf(nic.ip)) {
+      problems.push(`${where}: "${nic.ip}" is outside net ${net.name} (${subnetOf(net.gw)}.0/24, from its gw ${net.gw})`)
+      return
+    }
+    if (net.gw && net.gw === nic.ip) problems.push(`${where}: "${nic.ip}" is the gateway of net ${net.name}`)
+    const key = `${net.name}/${octet}`
+    const other = seen.get(key)
+    if (other) problems.push(`${where}: "${nic.ip}" collides with ${other} on net ${net.name}`)
+    else seen.set(key, where)
+  })
+}
+
+function subnetOf(ip: string): string {
+  return ip.split('.').slice(0, 3).join('.')
 }
 
 function normalizeNet(name: string, net: RawNet): NetSpec {

@@ -58,7 +58,7 @@ export class LibvirtProvider {
         end: replaceLastOctet(net.gateway, net.dhcp?.end ?? 254),
       },
       hosts: vmsOnNet.map(({vm, nic}) => ({mac: nic.mac, ip: nic.ip, name: vm.name})),
-      dnsDomain: net.dnsDomainName,
+      dns: net.management ? {domain: net.dnsDomainName, records: dnsRecords(this.state)} : undefined,
       owner: {prefixId: this.state.id, prefixPath: this.paths.root, name: net.name},
     })
     const file = await this.writeXml(`net-${net.name}.xml`, xml)
@@ -76,14 +76,7 @@ export class LibvirtProvider {
   async startVm(vm: VmState, signal?: AbortSignal): Promise<void> {
     this.domainType ??= await resolveDomainType(this.config.domain_type)
     const netByName = new Map(this.state.nets.map((n) => [n.name, n]))
-    const disks = vm.disks.map((d) => ({
-      path: this.paths.resolve(d.path),
-      format: d.format === 'iso' ? ('raw' as const) : d.format,
-      dev: d.dev,
-      cdrom: d.format === 'iso',
-      readonly: d.format === 'iso',
-    }))
-    if (vm.seed) disks.push({path: this.paths.resolve(vm.seed), format: 'raw', dev: nextVirtioDev(vm.disks.map((d) => d.dev)), cdrom: false, readonly: true})
+    const disks = this.diskDevices(vm)
     const xml = await domainXml({
       libvirtName: vm.libvirtName,
       type: this.domainType,
@@ -107,6 +100,58 @@ export class LibvirtProvider {
     await this.destroyIgnoringAbsent(['destroy', vm.libvirtName])
   }
 
+  async shutdownVm(vm: VmState): Promise<void> {
+    await this.destroyIgnoringAbsent(['shutdown', vm.libvirtName])
+  }
+
+  async rebootVm(vm: VmState): Promise<void> {
+    await this.virsh.run(['reboot', vm.libvirtName])
+  }
+
+  /** Memory the hypervisor host can give new VMs (free + buffers + cache), in MiB. */
+  async availableMemoryMiB(): Promise<number> {
+    const {stdout} = await this.virsh.run(['nodememstats'])
+    const stats = Object.fromEntries(
+      stdout.split('\n').map((line) => {
+        const match = /^\s*(\w+)\s*:\s*(\d+)/.exec(line)
+        return match ? [match[1], Number(match[2])] : ['', 0]
+      }),
+    ) as Record<string, number>
+    return Math.floor(((stats.free ?? 0) + (stats.buffers ?? 0) + (stats.cached ?? 0)) / 1024)
+  }
+
+  /**
+   * Live external disk-only snapshot: the VM goes on writing to new overlays while the
+   * files it used become read-only restore points. Disks not listed are left out.
+   */
+  async snapshotRunningDisks(vm: VmState, name: string, overlays: Map<string, string>): Promise<void> {
+    const specs = this.diskDevices(vm).flatMap(({dev}) => {
+      const file = overlays.get(dev)
+      return ['--diskspec', file ? `${dev},snapshot=external,file=${file}` : `${dev},snapshot=no`]
+    })
+    await this.virsh.run(['snapshot-create-as', vm.libvirtName, '--name', `${name}-${Date.now()}`, '--no-metadata', '--disk-only', '--atomic', ...specs])
+  }
+
+  /** Every disk device of the domain as libvirt sees it: the VM's disks plus its seed. */
+  diskDevices(vm: VmState): {dev: string; path: string; format: 'qcow2' | 'raw'; readonly: boolean; cdrom: boolean}[] {
+    const disks = vm.disks.map((d) => ({
+      dev: d.dev,
+      path: this.paths.resolve(d.path),
+      format: d.format === 'iso' ? ('raw' as const) : d.format,
+      readonly: d.format === 'iso',
+      cdrom: d.format === 'iso',
+    }))
+    if (vm.seed) disks.push({dev: nextVirtioDev(vm.disks.map((d) => d.dev)), path: this.paths.resolve(vm.seed), format: 'raw', readonly: true, cdrom: false})
+    return disks
+  }
+
+  /** Interactive serial console on this terminal; resolves with virsh's exit code. */
+  async attachConsole(vm: VmState): Promise<number> {
+    const {execa} = await import('execa')
+    const result = await execa('virsh', ['-c', this.config.uri, 'console', '--force', vm.libvirtName], {stdio: 'inherit', reject: false})
+    return result.exitCode ?? 1
+  }
+
   private async writeXml(name: string, xml: string): Promise<string> {
     const file = path.join(this.paths.stateDir, 'libvirt', name)
     await writeFileAtomic(file, xml)
@@ -119,6 +164,24 @@ export class LibvirtProvider {
       throw new LagoError('LIBVIRT', `libvirt could not ${args[0]} ${args[1]}: ${cleanVirshError(result.stderr)}`, {userError: false})
     }
   }
+}
+
+/**
+ * The management net's DNS knows every VM: `vm` and `vm.domain` at its management
+ * address, `vm-NET` and `vm-ethN` at each NIC's address. Other nets serve no DNS, so a
+ * guest's resolver always points at the management net.
+ */
+export function dnsRecords(state: PrefixState): {ip: string; names: string[]}[] {
+  const mgmt = state.nets.find((n) => n.management)
+  const domain = mgmt?.dnsDomainName
+  return state.vms.flatMap((vm) =>
+    vm.nics.map((nic, index) => {
+      const names = [`${vm.name}-${nic.net}`, `${vm.name}-eth${index}`]
+      if (nic.net === mgmt?.name) names.unshift(vm.name, ...(domain ? [`${vm.name}.${domain}`] : []))
+      if (domain) names.push(`${vm.name}-${nic.net}.${domain}`)
+      return {ip: nic.ip, names: [...new Set(names)]}
+    }),
+  )
 }
 
 function replaceLastOctet(ip: string, octet: number): string {

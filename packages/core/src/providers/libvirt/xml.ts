@@ -16,8 +16,10 @@ export interface NetworkDefinition {
   gateway: string
   netmask: string
   dhcp?: {start: string; end: string}
+  /** DHCP reservations. */
   hosts: {mac: string; ip: string; name: string}[]
-  dnsDomain?: string
+  /** DNS names served on this net; undefined turns its DNS server off. */
+  dns?: {domain?: string; records: {ip: string; names: string[]}[]}
   owner: OwnerTag
 }
 
@@ -53,13 +55,13 @@ export async function networkXml(net: NetworkDefinition): Promise<string> {
   ownerMetadata(root, net.owner)
   if (net.mode === 'nat') root.ele('forward').att('mode', 'nat').ele('nat').ele('port').att('start', '1024').att('end', '65535')
   root.ele('bridge').att('name', net.bridge).att('stp', 'on').att('delay', '0')
-  if (net.dnsDomain) root.ele('domain').att('name', net.dnsDomain).att('localOnly', 'yes')
-  if (net.hosts.length > 0) {
+  if (net.dns?.domain) root.ele('domain').att('name', net.dns.domain).att('localOnly', 'yes')
+  if (!net.dns) root.ele('dns').att('enable', 'no')
+  else if (net.dns.records.length > 0) {
     const dns = root.ele('dns')
-    for (const host of net.hosts) {
-      const entry = dns.ele('host').att('ip', host.ip)
-      entry.ele('hostname').txt(host.name)
-      if (net.dnsDomain) entry.ele('hostname').txt(`${host.name}.${net.dnsDomain}`)
+    for (const record of net.dns.records) {
+      const entry = dns.ele('host').att('ip', record.ip)
+      for (const name of record.names) entry.ele('hostname').txt(name)
     }
   }
   const ip = root.ele('ip').att('address', net.gateway).att('netmask', net.netmask)

@@ -1,0 +1,97 @@
+import {rm} from 'node:fs/promises'
+import path from 'node:path'
+import {LagoError} from '../errors.js'
+import {log} from '../log.js'
+import {execCapture} from '../ssh/client.js'
+import {run} from '../util/exec.js'
+import type {Prefix} from './prefix.js'
+import type {SnapshotState, VmState} from './state.js'
+
+/**
+ * Whole-environment snapshots, as external qcow2 layers: at `snapshot NAME` each disk's
+ * current file is frozen (it becomes a backing file, never written again) and the VM
+ * continues on a new overlay; `revert NAME` throws the current overlays away and starts
+ * fresh ones on the frozen files, then restores each VM's running state.
+ */
+export async function createSnapshot(prefix: Prefix, name: string, signal?: AbortSignal): Promise<SnapshotState> {
+  prefix.requireInitialized()
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    throw new LagoError('USAGE', `Snapshot name "${name}" is not valid: use letters, digits, ".", "_" and "-".`)
+  }
+  const snapshots = (prefix.state.snapshots ??= {})
+  if (snapshots[name]) throw new LagoError('USAGE', `Snapshot "${name}" already exists (snapshots: ${Object.keys(snapshots).join(', ')}).`)
+  const runtime = await prefix.provider.runtime()
+  const layer = Object.keys(snapshots).length + 1
+  const snapshot: SnapshotState = {createdAt: new Date().toISOString(), vms: {}}
+  await Promise.all(
+    prefix.state.vms.map(async (vm) => {
+      const running = runtime.vms.get(vm.libvirtName) === 'running'
+      const disks = vm.disks.filter((d) => d.format !== 'iso')
+      const overlays = new Map(disks.map((d) => [d.dev, path.join(prefix.paths.images, `${vm.name}_${d.name}.${layer}.qcow2`)]))
+      if (running) {
+        await flushGuest(prefix, vm, signal)
+        await prefix.provider.snapshotRunningDisks(vm, name, overlays)
+      } else {
+        for (const disk of disks) {
+          await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', disk.format, '-b', prefix.paths.resolve(disk.path), overlays.get(disk.dev)!])
+        }
+      }
+      snapshot.vms[vm.name] = {running, disks: Object.fromEntries(disks.map((d) => [d.name, d.path]))}
+      for (const disk of disks) {
+        disk.path = prefix.paths.relative(overlays.get(disk.dev)!)
+        disk.format = 'qcow2'
+      }
+    }),
+  )
+  snapshots[name] = snapshot
+  await prefix.saveState()
+  return snapshot
+}
+
+/** Make the guest's page cache reach its disk before the layer is frozen. */
+async function flushGuest(prefix: Prefix, vm: VmState, signal?: AbortSignal): Promise<void> {
+  try {
+    await prefix.waitForVm(vm, signal)
+    const client = await prefix.ssh(vm)
+    try {
+      await execCapture(client, 'sync')
+    } finally {
+      client.end()
+    }
+  } catch (error) {
+    log.warn(`snapshot: could not sync ${vm.name} over SSH (${String(error)}); its snapshot is crash-consistent only`)
+  }
+}
+
+/** Put every disk back to snapshot `name`; returns the VMs to start again (those running at the snapshot). */
+export async function revertSnapshot(prefix: Prefix, name: string): Promise<string[]> {
+  prefix.requireInitialized()
+  const snapshot = prefix.state.snapshots?.[name]
+  if (!snapshot) {
+    const names = Object.keys(prefix.state.snapshots ?? {})
+    throw new LagoError('USAGE', `No snapshot "${name}" in prefix ${prefix.paths.root}.`, {
+      hint: names.length > 0 ? `Snapshots: ${names.join(', ')}.` : 'This prefix has no snapshots; make one with "lago snapshot NAME".',
+    })
+  }
+  const frozen = new Set(Object.values(prefix.state.snapshots!).flatMap((s) => Object.values(s.vms).flatMap((v) => Object.values(v.disks))))
+  await prefix.stop(prefix.state.vms.map((vm) => vm.name))
+  for (const vm of prefix.state.vms) {
+    const saved = snapshot.vms[vm.name]
+    if (!saved) continue
+    for (const disk of vm.disks) {
+      const base = saved.disks[disk.name]
+      if (!base) continue
+      const current = prefix.paths.resolve(disk.path)
+      const overlay = path.join(prefix.paths.images, `${vm.name}_${disk.name}.${name}-${Date.now().toString(36)}.qcow2`)
+      const baseFormat = (JSON.parse((await run('qemu-img', ['info', '--output=json', prefix.paths.resolve(base)])).stdout) as {format: string}).format
+      await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', baseFormat, '-b', prefix.paths.resolve(base), overlay])
+      if (!frozen.has(disk.path) && current.startsWith(prefix.paths.images + path.sep)) await rm(current, {force: true})
+      disk.path = prefix.paths.relative(overlay)
+      disk.format = 'qcow2'
+    }
+  }
+  await prefix.saveState()
+  return Object.entries(snapshot.vms)
+    .filter(([, v]) => v.running)
+    .map(([vm]) => vm)
+}

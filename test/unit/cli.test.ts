@@ -25,8 +25,11 @@ describe('the CLI and its plugin', () => {
   })
 
   it('a usage error exits 2', async () => {
-    const result = await execa(LAGO_BIN, ['init'], {reject: false})
+    const result = await execa(LAGO_BIN, ['copy-to-vm', 'vm0'], {reject: false})
     assert.equal(result.exitCode, 2)
-    assert.match(result.stderr, /Missing 1 required arg/)
+    assert.match(result.stderr, /Missing 2 required args/)
+    const flag = await execa(LAGO_BIN, ['status', '--out-format', 'xml'], {reject: false})
+    assert.equal(flag.exitCode, 2)
+    assert.match(flag.stderr, /Expected --out-format=xml to be one of: table, json, yaml, flat/)
   })
 })

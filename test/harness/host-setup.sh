@@ -10,7 +10,7 @@ set -euo pipefail
 netns=${LAGO_TEST_NETNS:-lago-test}
 APT_PACKAGES=(
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base
-	genisoimage iproute2 iptables openssh-client e2fsprogs
+	genisoimage iproute2 iptables openssh-client e2fsprogs tmux
 )
 QEMU_CONF=/etc/libvirt/qemu.conf
 LIBVIRTD_PIDFILE=/run/libvirtd.pid

@@ -39,6 +39,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
       templateRepo: flags['template-repo-path'],
       templateStore: flags['template-store'],
       skipBootstrap: flags['skip-bootstrap'],
+      workdirPath: target.workdir?.dir,
     })
     const workdir = target.workdir
     const rollback = async () => {

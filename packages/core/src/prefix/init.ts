@@ -29,6 +29,8 @@ export interface InitOptions {
   templateRepo?: string
   templateStore?: string
   skipBootstrap?: boolean
+  /** The workdir the prefix goes into, if any (for $LAGO_WORKDIR_PATH in the init file). */
+  workdirPath?: string
 }
 
 export interface InitPlan {
@@ -46,7 +48,11 @@ export interface InitPlan {
  */
 export async function planInit(options: InitOptions): Promise<InitPlan> {
   const paths = new PrefixPaths(options.prefixPath)
-  const spec = await loadInitFile(options.initFile)
+  const spec = await loadInitFile(options.initFile, {
+    ...process.env,
+    LAGO_PREFIX_PATH: paths.root,
+    ...(options.workdirPath ? {LAGO_WORKDIR_PATH: options.workdirPath} : {}),
+  })
   if (await pathExists(paths.root)) {
     throw new LagoError('PREFIX_EXISTS', `Prefix ${paths.root} already exists.`, {
       hint: `Pick a new path, or remove the old environment first ("lago --prefix-path ${paths.root} destroy" or rm -rf it).`,

@@ -4,7 +4,7 @@ import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import {SubnetLeases} from '../network/leases.js'
 import {LibvirtProvider, type VmRuntimeState} from '../providers/libvirt/provider.js'
-import {connect, execCapture, type SshTarget, waitForSsh} from '../ssh/client.js'
+import {connect, execCapture, type SshTarget, waitForSsh, whileConnected} from '../ssh/client.js'
 import {sleep} from '../util/abort.js'
 import type {Task} from '../tasks.js'
 import {pathExists, writeJsonAtomic} from '../util/fs.js'
@@ -307,7 +307,7 @@ export class Prefix {
     await this.waitForVm(vm, signal)
     const client = await this.ssh(vm)
     try {
-      return await work(client)
+      return await whileConnected(client, () => work(client))
     } finally {
       client.end()
     }

@@ -27,14 +27,19 @@ export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promi
     privateKey: target.privateKey,
     password: target.password,
     readyTimeout: readyTimeoutMs,
-    keepaliveInterval: 15_000,
+    keepaliveInterval: 5_000,
   }
   return new Promise((resolve, reject) => {
-    client.once('ready', () => resolve(client))
-    client.once('error', (error) => {
+    const onError = (error: Error) => {
       client.end()
       reject(error)
+    }
+    client.once('ready', () => {
+      client.off('error', onError)
+      client.on('error', () => {}) // later errors surface through whileConnected
+      resolve(client)
     })
+    client.once('error', onError)
     client.connect(config)
   })
 }
@@ -94,10 +99,29 @@ export interface ExecOptions {
 
 /** Run a command on the guest; resolves with its exit code (255 when killed by a signal). */
 export async function execOn(client: Client, command: string, options: ExecOptions = {}): Promise<number> {
-  const channel = await new Promise<ClientChannel>((resolve, reject) =>
-    client.exec(command, (error, stream) => (error ? reject(error) : resolve(stream))),
-  )
-  return pumpChannel(channel, options)
+  return whileConnected(client, async () => {
+    const channel = await new Promise<ClientChannel>((resolve, reject) =>
+      client.exec(command, (error, stream) => (error ? reject(error) : resolve(stream))),
+    )
+    return pumpChannel(channel, options)
+  })
+}
+
+/**
+ * Run `work` but fail as soon as the connection drops: a guest that reboots or dies mid-way
+ * must not leave a promise waiting forever on a channel that will never answer.
+ */
+export function whileConnected<T>(client: Client, work: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onClose = () => reject(new LagoError('SSH', 'The SSH connection to the VM was lost.'))
+    const onError = (error: Error) => reject(new LagoError('SSH', `The SSH connection to the VM failed: ${error.message}.`))
+    client.once('close', onClose)
+    client.once('error', onError)
+    work().then(resolve, reject).finally(() => {
+      client.off('close', onClose)
+      client.off('error', onError)
+    })
+  })
 }
 
 /** Run a command and collect its output. */
@@ -121,15 +145,15 @@ export interface ShellOptions {
 export async function interactiveShell(client: Client, options: ShellOptions): Promise<number> {
   const {stdin, stdout} = options
   const window = {rows: stdout.rows ?? 24, cols: stdout.columns ?? 80, height: 0, width: 0, term: process.env.TERM ?? 'xterm-256color'}
-  const channel = await new Promise<ClientChannel>((resolve, reject) =>
-    client.shell(window, (error, stream) => (error ? reject(error) : resolve(stream))),
+  const channel = await whileConnected(client, () =>
+    new Promise<ClientChannel>((resolve, reject) => client.shell(window, (error, stream) => (error ? reject(error) : resolve(stream)))),
   )
   const onResize = () => channel.setWindow(stdout.rows ?? 24, stdout.columns ?? 80, 0, 0)
   stdout.on('resize', onResize)
   const wasRaw = stdin.isTTY ? stdin.isRaw : false
   if (stdin.isTTY) stdin.setRawMode(true)
   try {
-    return await pumpChannel(channel, {stdout, stderr: process.stderr, stdin})
+    return await whileConnected(client, () => pumpChannel(channel, {stdout, stderr: process.stderr, stdin}))
   } finally {
     stdout.off('resize', onResize)
     if (stdin.isTTY) stdin.setRawMode(wasRaw)

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// `lago start` until every VM answers on SSH, against booting the same prepared guests by
+// hand (virsh net-create + virsh create in parallel, then waiting for port 22), for 1 and
+// 10 VMs, interleaved. Needs root and the test namespace:
+//   ip netns exec lago-test node bench/start.mjs [--counts 1,10] [--rounds 2]
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, symlinkSync, chmodSync} from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback)
+const counts = arg('--counts', '1,10').split(',').map(Number)
+const rounds = Number(arg('--rounds', '2'))
+const cli = path.join(root, 'packages/cli/bin/run.js')
+const work = mkdtempSync(path.join(root, 'test/.tmp/bench-start-'))
+chmodSync(work, 0o755)
+const env = {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true', LAGO_DATA_DIR: path.join(root, '.data'),
+  LAGO_TEMPLATE_STORE: path.join(work, 'store'), LAGO_LEASE_DIR: path.join(work, 'subnets'), LAGO_SUBNET_FIRST: process.env.LAGO_TEST_SUBNET_FIRST ?? '192.168.200.0'}
+
+function must(file, args, options = {}) {
+  const r = spawnSync(file, args, {encoding: 'utf8', env, ...options})
+  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${r.stderr || r.stdout}`)
+  return r.stdout
+}
+const virsh = (...args) => must('virsh', ['-q', '-c', 'qemu:///system', ...args])
+
+const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')]).trim().split('\n').pop()
+const repoDir = path.join(work, 'repo')
+must('mkdir', ['-p', repoDir])
+symlinkSync(image, path.join(repoDir, 'tiny.qcow2'))
+writeFileSync(path.join(work, 'repo.json'), JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}))
+
+function portOpen(host) {
+  return new Promise((resolve) => {
+    const s = net.connect({host, port: 22})
+    const done = (ok) => (s.destroy(), resolve(ok))
+    s.setTimeout(1000, () => done(false))
+    s.once('connect', () => done(true))
+    s.once('error', () => done(false))
+  })
+}
+async function waitPorts(ips) {
+  await Promise.all(ips.map(async (ip) => {
+    while (!(await portOpen(ip))) await new Promise((r) => setTimeout(r, 100))
+  }))
+}
+
+async function byHand(prefix, state) {
+  const xmlDir = path.join(prefix, '.lago/libvirt')
+  const t0 = process.hrtime.bigint()
+  for (const f of readdirSync(xmlDir).filter((f) => f.startsWith('net-'))) virsh('net-create', path.join(xmlDir, f))
+  await Promise.all(readdirSync(xmlDir).filter((f) => f.startsWith('vm-')).map((f) => new Promise((resolve, reject) => {
+    const p = spawn('virsh', ['-q', '-c', 'qemu:///system', 'create', path.join(xmlDir, f)], {stdio: 'ignore'})
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`virsh create ${f} failed`))))
+  })))
+  await waitPorts(state.vms.map((vm) => vm.nics[0].ip))
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  must(process.execPath, [cli, 'stop'], {cwd: prefix})
+  return seconds
+}
+
+function withLago(prefix) {
+  const t0 = process.hrtime.bigint()
+  must(process.execPath, [cli, 'start'], {cwd: prefix})
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  must(process.execPath, [cli, 'stop'], {cwd: prefix})
+  return seconds
+}
+
+const results = {}
+for (const count of counts) {
+  const domains = Array.from({length: count}, (_, i) => `  vm${i}:\n    memory: 256\n    vcpu: 1\n    nics: [{net: lago}]\n    disks: [{type: template, template_name: tiny}]`).join('\n')
+  writeFileSync(path.join(work, `init-${count}.yaml`), `domains:\n${domains}\nnets:\n  lago: {}\n`)
+  const prefix = path.join(work, `env-${count}`)
+  must(process.execPath, [cli, 'init', prefix, path.join(work, `init-${count}.yaml`), '--template-repo-path', path.join(work, 'repo.json')])
+  const state = JSON.parse(readFileSync(path.join(prefix, '.lago/state.json'), 'utf8'))
+  withLago(prefix) // first boot generates SSH host keys; not measured
+  const lago = []
+  const hand = []
+  for (let r = 0; r < rounds; r++) {
+    hand.push(await byHand(prefix, state))
+    lago.push(withLago(prefix))
+  }
+  const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]
+  results[count] = {lagoSeconds: median(lago), byHandSeconds: median(hand), ratio: median(lago) / median(hand)}
+  console.log(`${String(count).padStart(2)} VM(s): lago start ${median(lago).toFixed(1)} s, by hand ${median(hand).toFixed(1)} s, ratio ${(median(lago) / median(hand)).toFixed(2)}×  (lago ${lago.map((s) => s.toFixed(1)).join('/')}, hand ${hand.map((s) => s.toFixed(1)).join('/')})`)
+  must(process.execPath, [cli, 'destroy', '--yes'], {cwd: prefix})
+}
+if (process.argv.includes('--json')) console.log(JSON.stringify(results))
+rmSync(work, {recursive: true, force: true})

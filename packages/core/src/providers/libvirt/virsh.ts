@@ -45,11 +45,12 @@ export function cleanVirshError(stderr: string): string {
 }
 
 function unreachable(uri: string, stderr: string): LagoError {
+  const reason = cleanVirshError(stderr)
   const denied = /Permission denied|authentication/i.test(stderr)
-  return new LagoError('LIBVIRT_UNREACHABLE', `Cannot reach libvirt at ${uri}: ${cleanVirshError(stderr)}`, {
+  return new LagoError('LIBVIRT_UNREACHABLE', `Cannot reach libvirt at ${uri}: ${reason}`, {
     hint: denied
       ? 'Your user may not use libvirt: run "lago setup --user $USER" as root (adds you to the lago group with a polkit rule), then log in again.'
       : 'Start libvirtd ("systemctl start libvirtd", or "libvirtd -d" where systemd is absent), or point libvirt.uri / LAGO__LIBVIRT__URI at a running one.',
-    detail: {uri},
+    detail: {uri, reason},
   })
 }

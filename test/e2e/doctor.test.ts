@@ -45,7 +45,7 @@ describe('lago doctor', function () {
     const kvm = doctorLine(out, 'KVM')
     if (await access('/dev/kvm').then(() => false, () => true)) {
       // This host: no /dev/kvm (a VM without nested virtualization).
-      assert.equal(kvm.line, '! KVM: not usable (/dev/kvm is missing): TCG will be used, about 10× slower')
+      assert.equal(kvm.line, '! KVM: not usable (/dev/kvm is missing): TCG will be used, about 15× slower')
       assert.ok(kvm.fix, 'a fix line under the KVM warning')
     } else {
       assert.match(kvm.line, /^(✔ KVM: \/dev\/kvm present and a KVM guest runs|! KVM: not usable \(.*\): TCG will be used, about \d+× slower)$/)

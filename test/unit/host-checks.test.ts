@@ -43,7 +43,7 @@ describe('host checks: findings and fixes', () => {
   it('KVM: the TCG fallback is a warning, a forced kvm a failure, each with its fix', async () => {
     const missing = await kvmOutcome({works: false, reason: 'no-dev-kvm', cached: false}, 'auto', 'flags : svm')
     assert.equal(missing.status, 'warn')
-    assert.equal(missing.message, 'not usable (/dev/kvm is missing): TCG will be used, about 10× slower')
+    assert.equal(missing.message, 'not usable (/dev/kvm is missing): TCG will be used, about 15× slower')
     assert.equal(missing.fix, 'modprobe kvm_amd')
     const forced = await kvmOutcome({works: false, reason: 'probe-failed', cached: true}, 'kvm', '')
     assert.equal(forced.status, 'fail')

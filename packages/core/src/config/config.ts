@@ -17,6 +17,13 @@ export interface LagoConfig {
     subnet_first: string
     /** How many consecutive /24 subnets the lease pool holds. */
     subnet_count: number
+    /** Group that shares the store, repos and leases and may use libvirt ("lago setup" creates it). */
+    group: string
+    /** Where "lago setup" installs the polkit rule for that group. */
+    polkit_rules_dir: string
+    /** Free space the doctor wants under the template store and under a prefix (sizes: 10G, 200M). */
+    store_min_free: string
+    prefix_min_free: string
   }
   libvirt: {
     uri: string
@@ -39,6 +46,10 @@ export const DEFAULT_CONFIG: LagoConfig = {
     lease_dir: '/var/lib/lago/subnets',
     subnet_first: '192.168.200.0',
     subnet_count: 56,
+    group: 'lago',
+    polkit_rules_dir: '/etc/polkit-1/rules.d',
+    store_min_free: '10G',
+    prefix_min_free: '200M',
   },
   libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: ''},
   ssh: {user: 'root', boot_timeout: 600},

@@ -14,8 +14,8 @@ import {writeNoCloudSeed} from '../bootstrap/nocloud.js'
 import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
 import {pathExists, writeJsonAtomic} from '../util/fs.js'
+import {preflight} from '../host/run.js'
 import {run} from '../util/exec.js'
-import {firstInaccessible, qemuIdentity} from '../util/qemu-access.js'
 import {Rollback} from '../util/rollback.js'
 import {formatBytes} from '../util/format.js'
 import {PrefixPaths} from './paths.js'
@@ -61,7 +61,13 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   }
   const templates = await resolveTemplates(spec, options.templateRepo)
   const store = new TemplateStore(path.resolve(options.templateStore ?? options.config.lago.template_store))
-  await checkQemuCanReach(paths.root, options.config)
+  await preflight({
+    config: options.config,
+    purpose: 'init',
+    prefixPath: paths.root,
+    paths: [{label: 'template store', path: store.dir}],
+    bootstrap: !options.skipBootstrap,
+  })
 
   const rollback = new Rollback()
   const leases = new SubnetLeases(options.config.lago.lease_dir, options.config.lago.subnet_first, options.config.lago.subnet_count)
@@ -176,22 +182,6 @@ async function resolveTemplates(spec: EnvironmentSpec, repoLocation?: string): P
       throw error
     }
   })
-}
-
-/** qemu (as the system libvirt runs it) must reach the prefix: check every parent directory. */
-async function checkQemuCanReach(prefixRoot: string, config: LagoConfig): Promise<void> {
-  if (!config.libvirt.uri.endsWith('/system')) return
-  const qemu = await qemuIdentity(config.libvirt.qemu_user || undefined)
-  if (!qemu) return
-  let existing = prefixRoot
-  while (!(await pathExists(existing))) existing = path.dirname(existing)
-  const blocked = await firstInaccessible(existing, qemu)
-  if (blocked) {
-    throw new LagoError('PERMISSION', `qemu (running as user "${qemu.user}") cannot enter ${blocked}, so it could not open disks under ${prefixRoot}.`, {
-      hint: `Let it through with "chmod o+x ${blocked}" (or add ${qemu.user} to the directory's group), or put the prefix elsewhere, e.g. under /var/tmp.`,
-      detail: {directory: blocked, qemuUser: qemu.user},
-    })
-  }
 }
 
 interface NetworkContext {

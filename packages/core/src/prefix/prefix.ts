@@ -1,6 +1,8 @@
 import {readFile, rm} from 'node:fs/promises'
+import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
+import {preflight} from '../host/run.js'
 import {log} from '../log.js'
 import {SubnetLeases} from '../network/leases.js'
 import {LibvirtProvider, type VmRuntimeState} from '../providers/libvirt/provider.js'
@@ -136,7 +138,12 @@ export class Prefix {
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
     const netNames = new Set(vms.flatMap((vm) => vm.nics.map((n) => n.net)))
     const provider = this.provider
-    await provider.preflight()
+    await preflight({
+      config: this.config,
+      purpose: 'start',
+      prefixPath: this.paths.root,
+      paths: [...new Set(vms.flatMap((vm) => vm.disks.flatMap((d) => (d.template ? [path.dirname(d.template.storePath)] : []))))].map((dir) => ({label: 'template store', path: dir})),
+    })
     const runtime = await provider.runtime()
     const rollback = new Rollback()
     const tasks: Task[] = []

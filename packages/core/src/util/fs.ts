@@ -23,3 +23,10 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
 export async function writeJsonAtomic(file: string, value: unknown, mode = 0o644): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', mode)
 }
+
+/** `p` itself when it exists, else its nearest existing ancestor. */
+export async function nearestExisting(p: string): Promise<string> {
+  let current = path.resolve(p)
+  while (!(await pathExists(current)) && path.dirname(current) !== current) current = path.dirname(current)
+  return current
+}

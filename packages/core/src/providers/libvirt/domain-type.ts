@@ -6,29 +6,44 @@ import {run, whichFirst} from '../../util/exec.js'
 
 export type DomainType = 'kvm' | 'qemu'
 
+export interface KvmStatus {
+  works: boolean
+  /** ok; no-qemu: no qemu-system binary; no-dev-kvm: /dev/kvm missing; probe-failed: a KVM guest died; unknown: not probed yet (cheap mode). */
+  reason: 'ok' | 'no-qemu' | 'no-dev-kvm' | 'probe-failed' | 'unknown'
+  /** The answer came from the cache (no guest was booted now). */
+  cached: boolean
+}
+
 /**
  * Does a KVM guest really run here? /dev/kvm may exist and still fail (nested hosts where
  * the guest dies with "KVM internal error"), so boot a one-sector guest under KVM that
  * reports through the isa-debug-exit port. The answer is cached per kernel and qemu binary.
  */
 export async function kvmWorks(cacheDir = defaultCacheDir()): Promise<boolean> {
+  return (await kvmStatus({cacheDir})).works
+}
+
+/** kvmWorks with the reason; `probe: false` answers from the cache only (never boots a guest). */
+export async function kvmStatus(options: {cacheDir?: string; probe?: boolean} = {}): Promise<KvmStatus> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir()
   const qemu = await whichFirst(['qemu-system-x86_64', 'qemu-kvm'])
-  if (!qemu) return false
+  if (!qemu) return {works: false, reason: 'no-qemu', cached: false}
   const kvm = await stat('/dev/kvm').catch(() => undefined)
-  if (!kvm) return false
+  if (!kvm) return {works: false, reason: 'no-dev-kvm', cached: false}
   const binary = await stat(qemu)
   const key = `${os.release()} ${qemu} ${binary.size} ${binary.mtimeMs}`
   const cacheFile = path.join(cacheDir, 'kvm-probe.json')
   const cached = await readFile(cacheFile, 'utf8')
     .then((t) => JSON.parse(t) as {key: string; works: boolean})
     .catch(() => undefined)
-  if (cached?.key === key) return cached.works
+  if (cached?.key === key) return {works: cached.works, reason: cached.works ? 'ok' : 'probe-failed', cached: true}
+  if (options.probe === false) return {works: false, reason: 'unknown', cached: false}
   const works = await probeKvm(qemu)
   log.info(`KVM probe: a KVM guest ${works ? 'runs' : 'does not run'} on this host`)
   await mkdir(cacheDir, {recursive: true})
     .then(() => writeFile(cacheFile, JSON.stringify({key, works})))
     .catch(() => undefined)
-  return works
+  return {works, reason: works ? 'ok' : 'probe-failed', cached: false}
 }
 
 const EXIT_PORT = 0xf4

@@ -1,3 +1,5 @@
+import {existsSync} from 'node:fs'
+import os from 'node:os'
 import {LagoError} from '../../errors.js'
 import {run, type RunOptions, type RunResult} from '../../util/exec.js'
 
@@ -45,11 +47,22 @@ export function cleanVirshError(stderr: string): string {
 }
 
 function unreachable(uri: string, stderr: string): LagoError {
-  const denied = /Permission denied|authentication/i.test(stderr)
-  return new LagoError('LIBVIRT_UNREACHABLE', `Cannot reach libvirt at ${uri}: ${cleanVirshError(stderr)}`, {
-    hint: denied
-      ? 'Your user may not use libvirt: run "lago setup --user $USER" as root (adds you to the lago group with a polkit rule), then log in again.'
-      : 'Start libvirtd ("systemctl start libvirtd", or "libvirtd -d" where systemd is absent), or point libvirt.uri / LAGO__LIBVIRT__URI at a running one.',
-    detail: {uri},
+  const reason = cleanVirshError(stderr)
+  return new LagoError('LIBVIRT_UNREACHABLE', `Cannot reach libvirt at ${uri}: ${reason}`, {
+    hint: `Fix: ${libvirtFix(uri, reason, existsSync('/run/systemd/system'))}`,
+    detail: {uri, reason},
   })
+}
+
+/** The command that makes libvirt answer, by the kind of failure (also the doctor's fix line). */
+export function libvirtFix(uri: string, reason: string, systemd: boolean): string {
+  if (/permission denied|authentication|not authorized/i.test(reason)) {
+    return `sudo lago setup --user ${os.userInfo().username}, then log in again (joins the lago group, which a polkit rule lets manage libvirt)`
+  }
+  const remote = /^[a-z0-9]+(\+[a-z]+)?:\/\/[^/]/i.test(uri)
+  if (remote) return `start libvirtd on the remote host and check the connection: virsh -c '${uri}' uri`
+  if (uri.includes('/session')) return 'virsh -c qemu:///session uri (starts the session daemon; is libvirt-daemon installed?)'
+  return systemd
+    ? 'sudo systemctl enable --now libvirtd'
+    : 'sudo sh -c "virtlogd -d && libvirtd -d" (systemd is not running here, so start the daemons by hand)'
 }

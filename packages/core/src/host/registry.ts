@@ -1,0 +1,31 @@
+import type {HostCheck} from './check.js'
+
+/**
+ * The host checks `lago doctor` runs, and whose cheap subset `init` and `start` run first.
+ * Kept on globalThis so a plugin that loads a second copy of @lago/core still registers
+ * into the one the CLI reads.
+ */
+const KEY = Symbol.for('lago.hostChecks')
+type Registry = Map<string, HostCheck>
+
+function registry(): Registry {
+  const global = globalThis as {[KEY]?: Registry}
+  return (global[KEY] ??= new Map())
+}
+
+/**
+ * Add a check (plugins call this from an oclif `init` hook). A check registered again
+ * under the same id replaces the earlier one, so registering twice is harmless.
+ */
+export function registerHostCheck(check: HostCheck): void {
+  registry().set(check.id, check)
+}
+
+export function unregisterHostCheck(id: string): void {
+  registry().delete(id)
+}
+
+/** Every registered check, built-in ones first, in registration order. */
+export function registeredHostChecks(): HostCheck[] {
+  return [...registry().values()]
+}

@@ -200,12 +200,35 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     assert.deepEqual(states, ['running', 'running', 'down'])
   })
 
+  it('start and stop act on named VMs only', async () => {
+    const start = await lago(['start', 'vm2'])
+    assert.equal(start.exitCode, 0, String(start.all))
+    const stop = await lago(['stop', 'vm1'])
+    assert.equal(stop.exitCode, 0, String(stop.all))
+    const states = JSON.parse(String((await lago(['status', '--json'])).stdout))
+    assert.deepEqual(states.vms.map((v: any) => v.state), ['running', 'down', 'running'])
+    assert.ok(states.nets.every((n: any) => n.active), 'nets still used by running VMs stay up')
+  })
+
+  it('a snapshot taken with a VM stopped reverts it to stopped, with its disk as it was', async () => {
+    assert.equal((await sh('vm0', 'rm -f /root/late; sync')).code, 0)
+    const snap = await lago(['snapshot', 'partial'])
+    assert.equal(snap.exitCode, 0, String(snap.all))
+    assert.equal((await sh('vm0', 'echo x > /root/late; sync')).code, 0)
+    const revert = await lago(['revert', 'partial'])
+    assert.equal(revert.exitCode, 0, String(revert.all))
+    const states = JSON.parse(String((await lago(['status', '--json'])).stdout))
+    assert.deepEqual(states.vms.map((v: any) => v.state), ['running', 'down', 'running'])
+    assert.equal((await sh('vm0', 'test -e /root/late && echo present || echo absent')).out, 'absent')
+    assert.equal((await lago(['start', 'vm1'])).exitCode, 0, 'the stopped VM boots from its reverted disk')
+  })
+
   it('gc removes the libvirt objects of a prefix whose directory was deleted', async () => {
     await rm(prefix, {recursive: true, force: true})
     const dry = await sandbox.lago(['gc', '--dry-run', '--json'])
     assert.equal(dry.exitCode, 0, String(dry.all))
     const orphans = JSON.parse(String(dry.stdout)).orphans.filter((o: any) => o.name.includes(id))
-    assert.deepEqual(orphans.map((o: any) => `${o.kind} ${o.name}`).sort(), [`domain lago-${id}-vm0`, `domain lago-${id}-vm1`, `network lago-${id}-isolated`, `network lago-${id}-mgmt`])
+    assert.deepEqual(orphans.map((o: any) => `${o.kind} ${o.name}`).sort(), [`domain lago-${id}-vm0`, `domain lago-${id}-vm1`, `domain lago-${id}-vm2`, `network lago-${id}-isolated`, `network lago-${id}-mgmt`])
     const gc = await sandbox.lago(['gc'])
     assert.equal(gc.exitCode, 0, String(gc.all))
     assert.deepEqual(await libvirtObjectsOf(id), [])
@@ -256,6 +279,14 @@ describe('workdirs, prefixes side by side, parallel inits', function () {
     assert.equal(all.exitCode, 0, String(all.all))
     await assert.rejects(readdir(path.join(sandbox.dir, '.lago')), /ENOENT/)
     assert.deepEqual((await readdir(sandbox.leases)).filter((n) => n.endsWith('.lease')), [])
+  })
+
+  it('--skip-bootstrap writes no cloud-init seed', async () => {
+    const result = await sandbox.lago(['init', '-P', 'nobootstrap', '--skip-bootstrap', '--template-repo-path', repo])
+    assert.equal(result.exitCode, 0, String(result.all))
+    assert.deepEqual(await readdir(path.join(sandbox.dir, '.lago/nobootstrap/.lago/seeds')), [])
+    const state = JSON.parse(await readFile(path.join(sandbox.dir, '.lago/nobootstrap/.lago/state.json'), 'utf8'))
+    assert.ok(state.vms.every((vm: any) => vm.seed === undefined))
   })
 
   it('ten prefixes initialised in parallel get distinct subnets', async () => {

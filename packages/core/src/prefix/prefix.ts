@@ -138,13 +138,17 @@ export class Prefix {
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
     const netNames = new Set(vms.flatMap((vm) => vm.nics.map((n) => n.net)))
     const provider = this.provider
-    await preflight({
-      config: this.config,
-      purpose: 'start',
-      prefixPath: this.paths.root,
-      paths: [...new Set(vms.flatMap((vm) => vm.disks.flatMap((d) => (d.template ? [path.dirname(d.template.storePath)] : []))))].map((dir) => ({label: 'template store', path: dir})),
-    })
-    const runtime = await provider.runtime()
+    const [, runtime, availableMiB] = await Promise.all([
+      preflight({
+        config: this.config,
+        purpose: 'start',
+        prefixPath: this.paths.root,
+        paths: [...new Set(vms.flatMap((vm) => vm.disks.flatMap((d) => (d.template ? [path.dirname(d.template.storePath)] : []))))].map((dir) => ({label: 'template store', path: dir})),
+      }),
+      provider.runtime().catch(() => undefined),
+      options.force ? Promise.resolve(Infinity) : provider.availableMemoryMiB().catch(() => Infinity),
+    ])
+    if (!runtime) throw new LagoError('LIBVIRT', 'libvirt did not list its domains.', {userError: false})
     const rollback = new Rollback()
     const tasks: Task[] = []
     const nets = this.state.nets.filter((n) => netNames.has(n.name) && !runtime.activeNets.has(n.libvirtName))
@@ -162,7 +166,7 @@ export class Prefix {
       })
     }
     const toStart = vms.filter((vm) => runtime.vms.get(vm.libvirtName) !== 'running')
-    if (!options.force && toStart.length > 0) await this.checkMemory(toStart)
+    checkMemory(toStart, availableMiB)
     tasks.push({
       title: toStart.length > 0 ? `Start ${toStart.length} VM${toStart.length === 1 ? '' : 's'}` : 'All VMs already running',
       concurrent: true,
@@ -178,18 +182,6 @@ export class Prefix {
       })),
     })
     return {tasks, rollback: () => rollback.unwind((what, error) => log.error(`rollback: could not ${what}: ${String(error)}`))}
-  }
-
-  /** Refuse to start VMs whose memory the hypervisor host does not have free. */
-  private async checkMemory(vms: VmState[]): Promise<void> {
-    const needed = vms.reduce((sum, vm) => sum + vm.memory, 0)
-    const available = await this.provider.availableMemoryMiB()
-    if (needed > available) {
-      throw new LagoError('HOST', `Not enough free memory: the VMs to start need ${needed} MiB, the host has ${available} MiB available.`, {
-        hint: 'Stop other environments, lower the VMs\' memory in the init file, or pass --force to start anyway.',
-        detail: {neededMiB: needed, availableMiB: available},
-      })
-    }
   }
 
   /**
@@ -318,5 +310,16 @@ export class Prefix {
     } finally {
       client.end()
     }
+  }
+}
+
+/** Refuse to start VMs whose memory the hypervisor host does not have free. */
+function checkMemory(vms: VmState[], availableMiB: number): void {
+  const needed = vms.reduce((sum, vm) => sum + vm.memory, 0)
+  if (vms.length > 0 && needed > availableMiB) {
+    throw new LagoError('HOST', `Not enough free memory: the VMs to start need ${needed} MiB, the host has ${availableMiB} MiB available.`, {
+      hint: 'Stop other environments, lower the VMs\' memory in the init file, or pass --force to start anyway.',
+      detail: {neededMiB: needed, availableMiB},
+    })
   }
 }

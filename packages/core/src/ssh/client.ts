@@ -34,8 +34,12 @@ export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promi
       client.end()
       reject(error)
     }
+    // A guest going down mid-handshake closes the socket without an error event.
+    const onClose = () => reject(new Error('the connection closed before the SSH handshake finished'))
+    client.once('close', onClose)
     client.once('ready', () => {
       client.off('error', onError)
+      client.off('close', onClose)
       client.on('error', () => {}) // later errors surface through whileConnected
       resolve(client)
     })
@@ -64,31 +68,38 @@ export interface WaitOptions {
 }
 
 /**
- * Wait until the guest's SSH server accepts our key: cheap TCP probes until the port
- * opens, then SSH logins, with a gently growing pause so many booting VMs don't flood.
- * Throws with the last reason when the deadline passes.
+ * Wait until the guest's SSH server accepts our key: TCP probes until the port opens,
+ * then SSH logins (retried with a growing pause). Nothing is logged per probe, so many
+ * booting VMs don't flood the log. Throws with the last reason when the deadline passes.
  */
 export async function waitForSsh(target: SshTarget, options: WaitOptions): Promise<void> {
-  let pause = 100
   let lastReason = 'port 22 never opened'
+  let loginPause = 250
   const port = target.port ?? 22
   for (;;) {
     throwIfAborted(options.signal)
     const left = options.deadline - Date.now()
     if (left <= 0) throw new LagoError('SSH', `SSH on ${target.host}:${port} did not answer in time: ${lastReason}.`)
-    if (await portOpen(target.host, port, Math.min(2_000, left))) {
-      try {
-        const client = await connect(target, Math.min(10_000, Math.max(1_000, left)))
-        client.end()
-        return
-      } catch (error) {
-        lastReason = `SSH login failed: ${errorMessage(error)}`
-      }
+    // TCP probes are cheap (a refused or unanswered SYN costs the guest nothing): poll often,
+    // so the wait ends close to when sshd starts listening.
+    if (!(await portOpen(target.host, port, Math.min(1_000, left)))) {
+      await sleep(Math.min(PORT_POLL_MS, Math.max(0, options.deadline - Date.now())), options.signal)
+      continue
     }
-    await sleep(Math.min(pause, Math.max(0, options.deadline - Date.now())), options.signal)
-    pause = Math.min(pause * 1.5, 1_000)
+    try {
+      const client = await connect(target, Math.min(10_000, Math.max(1_000, left)))
+      client.end()
+      return
+    } catch (error) {
+      lastReason = `SSH login failed: ${errorMessage(error)}`
+    }
+    // A failed login (keys not in place yet) is retried more gently.
+    await sleep(Math.min(loginPause, Math.max(0, options.deadline - Date.now())), options.signal)
+    loginPause = Math.min(loginPause * 2, 2_000)
   }
 }
+
+const PORT_POLL_MS = 150
 
 export interface ExecOptions {
   stdout?: NodeJS.WritableStream

@@ -15,24 +15,42 @@ export interface RunResult {
   stderr: string
 }
 
-/** Run a program with an argument array (never a shell string), logged to the prefix log. */
+/**
+ * Run a program with an argument array (never a shell string) and capture its output,
+ * logged to the prefix log. Built on node:child_process rather than execa: this runs on
+ * every `status`/`start`, and execa's import alone costs more than node's own start-up.
+ * (execa stays for interactive children, e.g. the serial console.)
+ */
 export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const {execa} = await import('execa')
+  const {execFile} = await import('node:child_process')
   log.debug(`run: ${[file, ...args].map((a) => JSON.stringify(a)).join(' ')}`)
-  const result = await execa(file, args, {
-    input: options.input,
-    cancelSignal: options.signal,
-    env: options.env,
-    timeout: options.timeoutMs,
-    reject: false,
-    stripFinalNewline: true,
+  const out = await new Promise<RunResult>((resolve, reject) => {
+    const child = execFile(
+      file,
+      [...args],
+      {
+        env: options.env ? {...process.env, ...options.env} : process.env,
+        signal: options.signal,
+        timeout: options.timeoutMs,
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: 'utf8',
+      },
+      (error, stdout, stderr) => {
+        const failure = error as (NodeJS.ErrnoException & {code?: string | number; killed?: boolean}) | null
+        if (failure?.code === 'ENOENT' || failure?.name === 'AbortError') {
+          reject(failure.name === 'AbortError' && options.signal ? options.signal.reason : failure)
+          return
+        }
+        const exitCode = failure ? (typeof failure.code === 'number' ? failure.code : -1) : 0
+        resolve({exitCode, stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '')})
+      },
+    )
+    child.stdin?.on('error', () => {}) // a program that never reads its stdin may exit first (EPIPE)
+    child.stdin?.end(options.input ?? '')
   })
-  const out = {exitCode: result.exitCode ?? -1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '')}
   if (out.exitCode !== 0) log.debug(`run: ${file} exited ${out.exitCode}: ${out.stderr.trim()}`)
-  if (result.isCanceled && options.signal) throw options.signal.reason
   if (options.reject !== false && out.exitCode !== 0) {
-    const reason = result.failed && result.exitCode === undefined ? String(result.message) : out.stderr.trim() || out.stdout.trim()
-    throw new CommandFailedError(file, args, out.exitCode, reason)
+    throw new CommandFailedError(file, args, out.exitCode, out.stderr.trim() || out.stdout.trim())
   }
   return out
 }

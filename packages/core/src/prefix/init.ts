@@ -8,8 +8,9 @@ import {hostInSubnet, macForIp, lastOctet, subnet24} from '../network/ipv4.js'
 import {SubnetLeases} from '../network/leases.js'
 import {loadInitFile} from '../spec/load.js'
 import type {EnvironmentSpec} from '../spec/types.js'
-import {loadTemplateRepo, resolveTemplate, type ResolvedTemplate} from '../templates/repo.js'
-import {TemplateStore, type StoredTemplate} from '../templates/store.js'
+import {planTemplates, type TemplateUse} from '../templates/plan.js'
+import {openStore, requireSettingsRepo, retryPolicy, type TemplateSettings} from '../templates/settings.js'
+import type {StoredTemplate} from '../templates/store.js'
 import {writeNoCloudSeed} from '../bootstrap/nocloud.js'
 import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
@@ -27,6 +28,9 @@ export interface InitOptions {
   config: LagoConfig
   /** Template repository JSON (path or URL). */
   templateRepo?: string
+  /** A repository registered under the repos directory (`lago template-repo add`). */
+  templateRepoName?: string
+  templateRepos?: string
   templateStore?: string
   skipBootstrap?: boolean
 }
@@ -53,8 +57,15 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       detail: {prefix: paths.root},
     })
   }
-  const templates = await resolveTemplates(spec, options.templateRepo)
-  const store = new TemplateStore(path.resolve(options.templateStore ?? options.config.lago.template_store))
+  const settings: TemplateSettings = {
+    templateStore: options.templateStore,
+    templateRepoPath: options.templateRepo,
+    templateRepoName: options.templateRepoName,
+    templateRepos: options.templateRepos,
+  }
+  const store = openStore(options.config, settings)
+  const templatePlan = await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`), store)
+  const templates = templatePlan.uses
   await checkQemuCanReach(paths.root, options.config)
 
   const rollback = new Rollback()
@@ -89,14 +100,19 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     {
       title: 'Fetch templates',
       concurrent: true,
-      subtasks: [...new Map(templates.map((t) => [t.resolved.id, t.resolved])).values()].map((template) => ({
-        title: `Template ${template.id}`,
+      subtasks: templatePlan.templates.map(({template, newerThan}) => ({
+        title: `Template ${template.id}${newerThan.length > 0 ? ` (newer than ${newerThan.join(', ')} in the store: using it)` : ''}`,
         run: async (ctx) => {
+          rollback.push(`release template ${template.id}`, () => store.release(template.id, owner))
           const result = await store.ensure(template, {
             signal: ctx.signal,
-            onWait: () => ctx.report('waiting for another Lago process downloading it'),
-            onProgress: throttle((p) => ctx.report(`${formatBytes(p.bytes)}${p.total ? ` of ${formatBytes(p.total)}` : ''}`)),
+            user: owner,
+            retry: retryPolicy(options.config),
+            onWait: throttle((partial) => ctx.report(`waiting for another Lago process downloading it${partial ? ` (${formatBytes(partial)} so far)` : ''}`), 1000),
+            onProgress: (p) => (ctx.progress ? ctx.progress(p) : undefined),
+            onRetry: (r) => ctx.report(`${r.reason}; resuming from ${formatBytes(r.offset)} in ${Math.round(r.delayMs / 100) / 10} s (attempt ${r.attempt})`),
           })
+          ctx.report(result.downloaded ? `downloaded ${formatBytes(result.size)}, ${result.verified ? 'verified' : 'no checksum published'}` : 'in the store')
           stored.set(template.id, result)
         },
       })),
@@ -143,33 +159,6 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     tasks,
     rollback: () => rollback.unwind((what, error) => log.error(`rollback: could not ${what}: ${String(error)}`)),
   }
-}
-
-interface TemplateUse {
-  vm: string
-  disk: string
-  resolved: ResolvedTemplate
-}
-
-async function resolveTemplates(spec: EnvironmentSpec, repoLocation?: string): Promise<TemplateUse[]> {
-  const uses = spec.domains.flatMap((d) => d.disks.filter((disk) => disk.type === 'template').map((disk) => ({vm: d.name, disk})))
-  if (uses.length === 0) return []
-  if (!repoLocation) {
-    throw new LagoError('TEMPLATE_REPO', `${spec.source} uses templates but no template repository was given.`, {
-      hint: 'Pass --template-repo-path REPO.json (a file or URL in Lago\'s repository format).',
-    })
-  }
-  const repo = await loadTemplateRepo(repoLocation)
-  return uses.map(({vm, disk}) => {
-    try {
-      return {vm, disk: disk.name, resolved: resolveTemplate(repo, disk.templateName!, disk.templateVersion)}
-    } catch (error) {
-      if (error instanceof LagoError) {
-        throw new LagoError(error.code, `${spec.source}: domains.${vm}.disks (${disk.name}): ${error.message}`, {hint: error.hint, detail: error.detail})
-      }
-      throw error
-    }
-  })
 }
 
 /** qemu (as the system libvirt runs it) must reach the prefix: check every parent directory. */

@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto'
-import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {copyFile, mkdir, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
@@ -19,6 +19,7 @@ import {run} from '../util/exec.js'
 import {firstInaccessible, qemuIdentity} from '../util/qemu-access.js'
 import {Rollback} from '../util/rollback.js'
 import {formatBytes} from '../util/format.js'
+import {mapLimit} from '../util/pool.js'
 import {PrefixPaths} from './paths.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 
@@ -120,11 +121,12 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     {
       title: 'Create disks',
       run: async () => {
-        for (const vm of state!.vms) {
+        const overlays = new Map<string, Promise<string>>()
+        await mapLimit(state!.vms, 4, async (vm) => {
           const domain = spec.domains.find((d) => d.name === vm.name)!
           vm.disks = []
-          for (const disk of domain.disks) vm.disks.push(await createDisk(paths, path.dirname(spec.source), vm.name, disk, templates, stored))
-        }
+          for (const disk of domain.disks) vm.disks.push(await createDisk(paths, path.dirname(spec.source), vm.name, disk, templates, stored, overlays))
+        })
       },
     },
     {
@@ -132,7 +134,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       run: async () => {
         if (options.skipBootstrap) return
         const publicKey = (await import('node:fs/promises')).readFile(`${paths.privateKey}.pub`, 'utf8')
-        for (const vm of state!.vms.filter((v) => v.bootstrap)) {
+        await mapLimit(state!.vms.filter((v) => v.bootstrap), 4, async (vm) => {
           const iso = path.join(paths.seeds, `${vm.name}-cidata.iso`)
           const mgmt = state!.nets.find((n) => n.management)
           await writeNoCloudSeed(iso, {
@@ -142,7 +144,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
             authorizedKeys: [(await publicKey).trim()],
           })
           vm.seed = paths.relative(iso)
-        }
+        })
       },
     },
     {
@@ -255,6 +257,8 @@ async function createDisk(
   disk: EnvironmentSpec['domains'][number]['disks'][number],
   templates: TemplateUse[],
   stored: Map<string, StoredTemplate>,
+  /** The first overlay made on each template: overlays on one template are identical, so the rest are copies. */
+  overlays: Map<string, Promise<string>>,
 ): Promise<DiskState> {
   if (disk.type === 'file') {
     return {name: disk.name, dev: disk.dev, format: disk.format, path: path.resolve(initFileDir, disk.path!)}
@@ -265,7 +269,14 @@ async function createDisk(
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
   }
   const template = stored.get(templates.find((t) => t.vm === vm && t.disk === disk.name)!.resolved.id)!
-  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file])
+  const first = overlays.get(template.id)
+  if (first) {
+    await copyFile(await first, file)
+  } else {
+    const made = run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file]).then(() => file)
+    overlays.set(template.id, made)
+    await made
+  }
   return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path}}
 }
 

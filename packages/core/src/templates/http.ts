@@ -1,5 +1,6 @@
 import type {IncomingMessage} from 'node:http'
 import {Readable} from 'node:stream'
+import {finished} from 'node:stream/promises'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
 import {abortReason, sleep} from '../util/abort.js'
@@ -149,30 +150,52 @@ export async function openHttpBody(url: string, options: HttpBodyOptions = {}): 
     }
   })()
 
-  async function* chunks(): AsyncGenerator<Buffer> {
+  // A plain push stream (no async iteration per chunk: this is the hot path of a multi-GiB download).
+  let current: IncomingMessage | undefined
+  const body = new Readable({
+    highWaterMark: 1024 * 1024,
+    read() {
+      current?.resume()
+    },
+    destroy(error, callback) {
+      current?.destroy()
+      current = undefined
+      callback(error)
+    },
+  })
+  const pump = (message: IncomingMessage): Promise<void> => {
+    current = message
+    message.on('data', (chunk: Buffer) => {
+      offset += chunk.length
+      failures = 0
+      if (!body.push(chunk)) message.pause()
+    })
+    return finished(message).finally(() => message.destroy())
+  }
+  const drive = async (): Promise<void> => {
     let message: IncomingMessage | undefined = first
     for (;;) {
       if (message) {
         try {
-          for await (const chunk of message) {
-            offset += (chunk as Buffer).length
-            failures = 0
-            yield chunk as Buffer
-          }
+          await pump(message)
           if (total === undefined || offset >= total) return
-          await failed(`the connection closed early`)
+          await failed('the connection closed early')
         } catch (error) {
+          if (body.destroyed) return
           if (signal?.aborted) throw abortReason(signal)
           if (error instanceof LagoError) throw error
           await failed(describeNetworkError(error))
-        } finally {
-          message.destroy()
         }
       }
+      if (body.destroyed) return
       message = await open()
     }
   }
-  return {body: Readable.from(chunks(), {objectMode: false, highWaterMark: 1024 * 1024}), total}
+  drive().then(
+    () => body.push(null),
+    (error: unknown) => body.destroy(error as Error),
+  )
+  return {body, total}
 }
 
 async function skip(stream: IncomingMessage, bytes: number): Promise<void> {
@@ -190,6 +213,9 @@ async function skip(stream: IncomingMessage, bytes: number): Promise<void> {
   throw Object.assign(new Error('the connection closed early'), {code: 'ECONNRESET'})
 }
 
+/** The most a small file (repository JSON, `.hash`, `.metadata`) may hold. */
+const MAX_TEXT_BYTES = 16 * 1024 * 1024
+
 /** A small text file (repository JSON, `.hash`, `.metadata`): undefined on 404, an error naming the status otherwise. */
 export async function getText(url: string, options: {signal?: AbortSignal; retry?: RetryPolicy; optional?: boolean} = {}): Promise<string | undefined> {
   const retry = options.retry ?? DEFAULT_RETRY
@@ -198,7 +224,15 @@ export async function getText(url: string, options: {signal?: AbortSignal; retry
       const {message, status} = await get(url, {}, retry.stallMs, options.signal)
       if (status === 200) {
         const chunks: Buffer[] = []
-        for await (const chunk of message) chunks.push(chunk as Buffer)
+        let length = 0
+        for await (const chunk of message) {
+          chunks.push(chunk as Buffer)
+          length += (chunk as Buffer).length
+          if (length > MAX_TEXT_BYTES) {
+            message.destroy()
+            throw new LagoError('TEMPLATE', `${url} is larger than ${MAX_TEXT_BYTES / 1024 / 1024} MiB: not a repository, hash or metadata file.`, {detail: {url}})
+          }
+        }
         return Buffer.concat(chunks).toString('utf8')
       }
       message.resume()

@@ -134,6 +134,16 @@ async function readCopy(file: string): Promise<{text: string; at: string} | unde
   }
 }
 
+let compiled: import('ajv').ValidateFunction | undefined
+
+async function repoValidator(): Promise<import('ajv').ValidateFunction> {
+  if (!compiled) {
+    const {Ajv} = await import('ajv')
+    compiled = new Ajv({allErrors: true, strict: false}).compile(REPO_SCHEMA)
+  }
+  return compiled
+}
+
 /** Validate repository JSON text; every problem names its field. */
 export async function parseTemplateRepo(text: string, where: string): Promise<TemplateRepo> {
   let raw: unknown
@@ -142,8 +152,7 @@ export async function parseTemplateRepo(text: string, where: string): Promise<Te
   } catch (error) {
     throw new LagoError('TEMPLATE_REPO', `Template repository ${where} is not valid JSON: ${(error as Error).message}.`, {detail: {location: where}})
   }
-  const {Ajv} = await import('ajv')
-  const validate = new Ajv({allErrors: true, strict: false}).compile(REPO_SCHEMA)
+  const validate = await repoValidator()
   if (!validate(raw)) {
     const {describeSchemaErrors} = await import('../spec/load.js')
     const problems = describeSchemaErrors(validate.errors ?? []).map((p) => p.replace(/is not a valid name \(.*\)$/, 'must not contain ":" or "/"'))

@@ -151,6 +151,7 @@ export class TemplateStore {
         return {...(await this.fetch(template, options)), downloaded: true}
       } catch (error) {
         if (options.user) await this.users(template.id).remove(options.user)
+        await this.users(template.id).dropIfEmpty()
         throw error
       }
     } finally {
@@ -327,12 +328,23 @@ async function unwritable(dir: string, error: unknown): Promise<LagoError> {
       detail: {store: dir, code},
     })
   }
-  let blocking = dir
-  while (!(await pathExists(blocking)) && path.dirname(blocking) !== blocking) blocking = path.dirname(blocking)
+  // The first directory on the way that cannot be searched, else the deepest existing one (not writable).
+  const parts = path.resolve(dir).split(path.sep).filter(Boolean)
+  let blocking: string = path.sep
+  let missing = 'write'
+  for (const part of parts) {
+    const next = path.join(blocking, part)
+    if (!(await pathExists(next))) break
+    if (!(await access(next, constants.X_OK).then(() => true, () => false))) {
+      ;[blocking, missing] = [next, 'search (x)']
+      break
+    }
+    blocking = next
+  }
   const info = await stat(blocking).catch(() => undefined)
   const user = os.userInfo()
   const owner = info ? ` (owner uid ${info.uid}, group gid ${info.gid}, mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')})` : ''
-  const what = code === 'EROFS' ? `${blocking} is on a read-only file system` : `write permission on ${blocking}${owner} is missing for user ${user.username} (uid ${user.uid})`
+  const what = code === 'EROFS' ? `${blocking} is on a read-only file system` : `${missing} permission on ${blocking}${owner} is missing for user ${user.username} (uid ${user.uid})`
   return new LagoError('PERMISSION', `Cannot write to the template store ${dir}: ${what}.`, {
     hint: `Lago needs write and search permission (w and x) on the store directory. Ask for it (e.g. chgrp lago ${blocking} && chmod g+rwxs ${blocking}, with you in group lago), or pass --template-store DIR for a store you own.`,
     detail: {store: dir, directory: blocking, code, uid: user.uid},

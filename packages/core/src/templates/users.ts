@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdir, readdir, readFile, rm} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rm, rmdir} from 'node:fs/promises'
 import path from 'node:path'
 import {writeJsonAtomic} from '../util/fs.js'
 
@@ -28,6 +28,11 @@ export class TemplateUsers {
 
   async remove(user: TemplateUser): Promise<void> {
     await rm(this.file(user), {force: true})
+  }
+
+  /** Remove the directory when no entry is left (a failed first download). */
+  async dropIfEmpty(): Promise<void> {
+    await rmdir(this.dir).catch(() => undefined)
   }
 
   /** Live users; stale entries are removed on the way. */

@@ -8,6 +8,7 @@ import {hostInSubnet, macForIp, lastOctet, subnet24} from '../network/ipv4.js'
 import {SubnetLeases} from '../network/leases.js'
 import {loadInitFile} from '../spec/load.js'
 import type {EnvironmentSpec} from '../spec/types.js'
+import {fetchTemplateTask} from '../templates/fetch-task.js'
 import {planTemplates, type TemplateUse} from '../templates/plan.js'
 import {openStore, requireSettingsRepo, retryPolicy, type TemplateSettings} from '../templates/settings.js'
 import type {StoredTemplate} from '../templates/store.js'
@@ -18,7 +19,6 @@ import {pathExists, writeJsonAtomic} from '../util/fs.js'
 import {run} from '../util/exec.js'
 import {firstInaccessible, qemuIdentity} from '../util/qemu-access.js'
 import {Rollback} from '../util/rollback.js'
-import {formatBytes} from '../util/format.js'
 import {mapLimit} from '../util/pool.js'
 import {PrefixPaths} from './paths.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
@@ -101,22 +101,15 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     {
       title: 'Fetch templates',
       concurrent: true,
-      subtasks: templatePlan.templates.map(({template, newerThan}) => ({
-        title: `Template ${template.id}${newerThan.length > 0 ? ` (newer than ${newerThan.join(', ')} in the store: using it)` : ''}`,
-        run: async (ctx) => {
-          rollback.push(`release template ${template.id}`, () => store.release(template.id, owner))
-          const result = await store.ensure(template, {
-            signal: ctx.signal,
-            user: owner,
-            retry: retryPolicy(options.config),
-            onWait: throttle((partial) => ctx.report(`waiting for another Lago process downloading it${partial ? ` (${formatBytes(partial)} so far)` : ''}`), 1000),
-            onProgress: (p) => (ctx.progress ? ctx.progress(p) : undefined),
-            onRetry: (r) => ctx.report(`${r.reason}; resuming from ${formatBytes(r.offset)} in ${Math.round(r.delayMs / 100) / 10} s (attempt ${r.attempt})`),
-          })
-          ctx.report(result.downloaded ? `downloaded ${formatBytes(result.size)}, ${result.verified ? 'verified' : 'no checksum published'}` : 'in the store')
-          stored.set(template.id, result)
-        },
-      })),
+      subtasks: templatePlan.templates.map(({template, newerThan}) => {
+        rollback.push(`release template ${template.id}`, () => store.release(template.id, owner))
+        return fetchTemplateTask(store, template, {
+          title: `Template ${template.id}${newerThan.length > 0 ? ` (newer than ${newerThan.join(', ')} in the store: using it)` : ''}`,
+          user: owner,
+          retry: retryPolicy(options.config),
+          onStored: (result) => stored.set(template.id, result),
+        })
+      }),
     },
     {
       title: 'Create disks',
@@ -278,15 +271,4 @@ async function createDisk(
     await made
   }
   return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path}}
-}
-
-function throttle<T>(fn: (value: T) => void, everyMs = 200): (value: T) => void {
-  let last = 0
-  return (value) => {
-    const now = Date.now()
-    if (now - last >= everyMs) {
-      last = now
-      fn(value)
-    }
-  }
 }

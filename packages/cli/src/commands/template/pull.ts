@@ -38,20 +38,9 @@ export default class TemplatePull extends LagoCommand {
       {
         title: 'Pull templates',
         concurrent: true,
-        subtasks: [...new Map(templates.map((t) => [t.id, t])).values()].map((template) => ({
-          title: `Template ${template.id}`,
-          run: async (ctx) => {
-            const result = await store.ensure(template, {
-              signal: ctx.signal,
-              retry,
-              onWait: (partial) => ctx.report(`waiting for another Lago process downloading it${partial ? ` (${core.formatBytes(partial)} so far)` : ''}`),
-              onProgress: (p) => ctx.progress?.(p),
-              onRetry: (r) => ctx.report(`${r.reason}; resuming from ${core.formatBytes(r.offset)} (attempt ${r.attempt})`),
-            })
-            ctx.report(result.downloaded ? `downloaded ${core.formatBytes(result.size)}` : 'already in the store')
-            results.push(result)
-          },
-        })),
+        subtasks: [...new Map(templates.map((t) => [t.id, t])).values()].map((template) =>
+          core.fetchTemplateTask(store, template, {retry, onStored: (result) => results.push(result)}),
+        ),
       },
     ])
     if (!this.jsonEnabled()) for (const r of results) this.log(`${r.id}: ${r.downloaded ? 'downloaded' : 'already stored'}, ${core.formatBytes(r.size)}, ${r.hash}`)

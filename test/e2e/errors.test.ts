@@ -41,11 +41,11 @@ describe('bad input is refused cleanly', function () {
   })
 
   it('an unknown template lists what the repository offers', async () => {
-    await initFails(ONE_VM_INIT_FILE.replace('template_name: tiny', 'template_name: fedora'), /domains\.vm0\.disks \(root\): Template "fedora" is not in repository "lago-test" .*\nTemplates it offers: tiny\./)
+    await initFails(ONE_VM_INIT_FILE.replace('template_name: tiny', 'template_name: fedora'), /domains\.vm0\.disks\[0\] \(root\): Template "fedora" is not in repository "lago-test" .*\nTemplates it offers: tiny\./)
   })
 
   it('an unknown template version lists the versions', async () => {
-    await initFails(ONE_VM_INIT_FILE.replace('template_name: tiny', 'template_name: tiny:v9'), /has no version "v9" .*\nVersions it offers: v1\./)
+    await initFails(ONE_VM_INIT_FILE.replace('template_name: tiny', 'template_name: tiny:v9'), /domains\.vm0\.disks\[0\] \(root\): Template "tiny" has no version "v9" .*\nVersions it offers \(newest first\): v1\./)
   })
 
   it('a prefix that already exists is left untouched', async () => {

@@ -27,7 +27,7 @@ export function renderStatus(status: PrefixStatus): string {
   return lines.join('\n')
 }
 
-function table(header: string[], rows: string[][]): string[] {
+export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const format = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()
   return [format(header), ...rows.map(format)]

@@ -1,5 +1,5 @@
 import {Listr, PRESET_TIMER, type ListrTask} from 'listr2'
-import type {Task} from '@lago/core'
+import {progressReporter, type Task} from '@lago/core'
 
 export interface RenderOptions {
   signal?: AbortSignal
@@ -10,7 +10,9 @@ export interface RenderOptions {
 /** Render a core task tree with listr2: live on a terminal, one line per event otherwise. */
 export async function runWithListr(tasks: Task[], options: RenderOptions = {}): Promise<void> {
   const renderer = options.quiet ? 'silent' : process.stderr.isTTY ? 'default' : 'simple'
-  const list = new Listr(tasks.map((t) => toListr(t, options.signal)), {
+  // A terminal redraws in place: a bar, refreshed often. A log gets a line every few seconds.
+  const progress = renderer === 'default' ? {everyMs: 100, bar: true} : {everyMs: Number(process.env.LAGO_PROGRESS_INTERVAL_MS ?? 5000), bar: false}
+  const list = new Listr(tasks.map((t) => toListr(t, {signal: options.signal, progress})), {
     renderer,
     fallbackRenderer: 'simple',
     exitOnError: true,
@@ -21,20 +23,23 @@ export async function runWithListr(tasks: Task[], options: RenderOptions = {}): 
   await list.run()
 }
 
-function toListr(task: Task, signal?: AbortSignal): ListrTask {
+interface ToListrOptions {
+  signal?: AbortSignal
+  progress: {everyMs: number; bar: boolean}
+}
+
+function toListr(task: Task, options: ToListrOptions): ListrTask {
   return {
     title: task.title,
     task: async (_ctx, listrTask) => {
       if (task.run) {
-        await task.run({
-          signal,
-          report: (text) => {
-            listrTask.output = text
-          },
-        })
+        const report = (text: string) => {
+          listrTask.output = text
+        }
+        await task.run({signal: options.signal, report, progress: progressReporter(report, options.progress)})
       }
       if (task.subtasks) {
-        return listrTask.newListr(task.subtasks.map((t) => toListr(t, signal)), {concurrent: task.concurrent ?? false, exitOnError: true})
+        return listrTask.newListr(task.subtasks.map((t) => toListr(t, options)), {concurrent: task.concurrent ?? false, exitOnError: true})
       }
       return undefined
     },

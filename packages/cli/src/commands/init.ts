@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
+import {repoFlags, storeFlags} from '../template-flags.js'
 
 export default class Init extends LagoCommand {
   static summary = 'Create an environment (prefix) from an init file: disks, keys, subnets, seeds.'
@@ -11,6 +12,8 @@ export default class Init extends LagoCommand {
 Nothing is started: run "lago start" afterwards. A failed or interrupted init removes what it made.`
   static examples = [
     '<%= config.bin %> init my-env LagoInitFile --template-repo-path repo.json',
+    '<%= config.bin %> init my-env env.yaml --template-repo-path https://example.org/repo.metadata --template-store ~/lago-store',
+    '<%= config.bin %> init my-env LagoInitFile --template-repo-name ovirt',
     '<%= config.bin %> init --prefix-name second --set-current',
   ]
   static strict = false
@@ -21,8 +24,8 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
   }
 
   static flags = {
-    'template-repo-path': Flags.string({summary: 'Template repository JSON (file path or URL).', env: 'LAGO_TEMPLATE_REPO_PATH'}),
-    'template-store': Flags.string({summary: 'Template store directory (default: template_store setting, /var/lib/lago/store).'}),
+    ...repoFlags,
+    ...storeFlags,
     'skip-bootstrap': Flags.boolean({summary: 'Do not write cloud-init seeds (templates that already carry the keys).'}),
     'set-current': Flags.boolean({summary: 'Point the workdir\'s "current" at the new prefix.'}),
   }
@@ -37,6 +40,8 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
       initFile: target.initFile,
       config,
       templateRepo: flags['template-repo-path'],
+      templateRepoName: flags['template-repo-name'],
+      templateRepos: flags['template-repos'],
       templateStore: flags['template-store'],
       skipBootstrap: flags['skip-bootstrap'],
       workdirPath: target.workdir?.dir,

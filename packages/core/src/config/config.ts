@@ -36,6 +36,14 @@ export interface LagoConfig {
     /** Seconds a VM may take from start until SSH answers. */
     boot_timeout: number
   }
+  download: {
+    /** Failed attempts in a row (no byte gained) before a template download gives up. */
+    retries: number
+    /** First wait before retrying, in milliseconds; doubles each time (at most 30 s). */
+    backoff_ms: number
+    /** Seconds without a byte before a connection counts as dropped (and is resumed). */
+    stall_timeout: number
+  }
 }
 
 export const DEFAULT_CONFIG: LagoConfig = {
@@ -53,6 +61,7 @@ export const DEFAULT_CONFIG: LagoConfig = {
   },
   libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: ''},
   ssh: {user: 'root', boot_timeout: 600},
+  download: {retries: 5, backoff_ms: 1000, stall_timeout: 30},
 }
 
 const CHOICES: Record<string, readonly string[]> = {

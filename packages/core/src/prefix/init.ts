@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto'
-import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {copyFile, mkdir, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
@@ -8,8 +8,10 @@ import {hostInSubnet, macForIp, lastOctet, subnet24} from '../network/ipv4.js'
 import {SubnetLeases} from '../network/leases.js'
 import {loadInitFile} from '../spec/load.js'
 import type {EnvironmentSpec} from '../spec/types.js'
-import {loadTemplateRepo, resolveTemplate, type ResolvedTemplate} from '../templates/repo.js'
-import {TemplateStore, type StoredTemplate} from '../templates/store.js'
+import {fetchTemplateTask} from '../templates/fetch-task.js'
+import {planTemplates, type TemplateUse} from '../templates/plan.js'
+import {openStore, requireSettingsRepo, retryPolicy, type TemplateSettings} from '../templates/settings.js'
+import type {StoredTemplate} from '../templates/store.js'
 import {writeNoCloudSeed} from '../bootstrap/nocloud.js'
 import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
@@ -17,7 +19,7 @@ import {pathExists, writeJsonAtomic} from '../util/fs.js'
 import {preflight} from '../host/run.js'
 import {run} from '../util/exec.js'
 import {Rollback} from '../util/rollback.js'
-import {formatBytes} from '../util/format.js'
+import {mapLimit} from '../util/pool.js'
 import {PrefixPaths} from './paths.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 
@@ -27,6 +29,9 @@ export interface InitOptions {
   config: LagoConfig
   /** Template repository JSON (path or URL). */
   templateRepo?: string
+  /** A repository registered under the repos directory (`lago template-repo add`). */
+  templateRepoName?: string
+  templateRepos?: string
   templateStore?: string
   skipBootstrap?: boolean
   /** The workdir the prefix goes into, if any (for $LAGO_WORKDIR_PATH in the init file). */
@@ -59,8 +64,15 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       detail: {prefix: paths.root},
     })
   }
-  const templates = await resolveTemplates(spec, options.templateRepo)
-  const store = new TemplateStore(path.resolve(options.templateStore ?? options.config.lago.template_store))
+  const settings: TemplateSettings = {
+    templateStore: options.templateStore,
+    templateRepoPath: options.templateRepo,
+    templateRepoName: options.templateRepoName,
+    templateRepos: options.templateRepos,
+  }
+  const store = openStore(options.config, settings)
+  const templatePlan = await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`), store)
+  const templates = templatePlan.uses
   await preflight({
     config: options.config,
     purpose: 'init',
@@ -101,26 +113,25 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     {
       title: 'Fetch templates',
       concurrent: true,
-      subtasks: [...new Map(templates.map((t) => [t.resolved.id, t.resolved])).values()].map((template) => ({
-        title: `Template ${template.id}`,
-        run: async (ctx) => {
-          const result = await store.ensure(template, {
-            signal: ctx.signal,
-            onWait: () => ctx.report('waiting for another Lago process downloading it'),
-            onProgress: throttle((p) => ctx.report(`${formatBytes(p.bytes)}${p.total ? ` of ${formatBytes(p.total)}` : ''}`)),
-          })
-          stored.set(template.id, result)
-        },
-      })),
+      subtasks: templatePlan.templates.map(({template, newerThan}) => {
+        rollback.push(`release template ${template.id}`, () => store.release(template.id, owner))
+        return fetchTemplateTask(store, template, {
+          title: `Template ${template.id}${newerThan.length > 0 ? ` (newer than ${newerThan.join(', ')} in the store: using it)` : ''}`,
+          user: owner,
+          retry: retryPolicy(options.config),
+          onStored: (result) => stored.set(template.id, result),
+        })
+      }),
     },
     {
       title: 'Create disks',
       run: async () => {
-        for (const vm of state!.vms) {
+        const overlays = new Map<string, Promise<string>>()
+        await mapLimit(state!.vms, 4, async (vm) => {
           const domain = spec.domains.find((d) => d.name === vm.name)!
           vm.disks = []
-          for (const disk of domain.disks) vm.disks.push(await createDisk(paths, path.dirname(spec.source), vm.name, disk, templates, stored))
-        }
+          for (const disk of domain.disks) vm.disks.push(await createDisk(paths, path.dirname(spec.source), vm.name, disk, templates, stored, overlays))
+        })
       },
     },
     {
@@ -128,7 +139,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       run: async () => {
         if (options.skipBootstrap) return
         const publicKey = (await import('node:fs/promises')).readFile(`${paths.privateKey}.pub`, 'utf8')
-        for (const vm of state!.vms.filter((v) => v.bootstrap)) {
+        await mapLimit(state!.vms.filter((v) => v.bootstrap), 4, async (vm) => {
           const iso = path.join(paths.seeds, `${vm.name}-cidata.iso`)
           const mgmt = state!.nets.find((n) => n.management)
           await writeNoCloudSeed(iso, {
@@ -138,7 +149,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
             authorizedKeys: [(await publicKey).trim()],
           })
           vm.seed = paths.relative(iso)
-        }
+        })
       },
     },
     {
@@ -155,33 +166,6 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     tasks,
     rollback: () => rollback.unwind((what, error) => log.error(`rollback: could not ${what}: ${String(error)}`)),
   }
-}
-
-interface TemplateUse {
-  vm: string
-  disk: string
-  resolved: ResolvedTemplate
-}
-
-async function resolveTemplates(spec: EnvironmentSpec, repoLocation?: string): Promise<TemplateUse[]> {
-  const uses = spec.domains.flatMap((d) => d.disks.filter((disk) => disk.type === 'template').map((disk) => ({vm: d.name, disk})))
-  if (uses.length === 0) return []
-  if (!repoLocation) {
-    throw new LagoError('TEMPLATE_REPO', `${spec.source} uses templates but no template repository was given.`, {
-      hint: 'Pass --template-repo-path REPO.json (a file or URL in Lago\'s repository format).',
-    })
-  }
-  const repo = await loadTemplateRepo(repoLocation)
-  return uses.map(({vm, disk}) => {
-    try {
-      return {vm, disk: disk.name, resolved: resolveTemplate(repo, disk.templateName!, disk.templateVersion)}
-    } catch (error) {
-      if (error instanceof LagoError) {
-        throw new LagoError(error.code, `${spec.source}: domains.${vm}.disks (${disk.name}): ${error.message}`, {hint: error.hint, detail: error.detail})
-      }
-      throw error
-    }
-  })
 }
 
 interface NetworkContext {
@@ -262,6 +246,8 @@ async function createDisk(
   disk: EnvironmentSpec['domains'][number]['disks'][number],
   templates: TemplateUse[],
   stored: Map<string, StoredTemplate>,
+  /** The first overlay made on each template: overlays on one template are identical, so the rest are copies. */
+  overlays: Map<string, Promise<string>>,
 ): Promise<DiskState> {
   if (disk.type === 'file') {
     return {name: disk.name, dev: disk.dev, format: disk.format, path: path.resolve(initFileDir, disk.path!)}
@@ -272,17 +258,13 @@ async function createDisk(
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
   }
   const template = stored.get(templates.find((t) => t.vm === vm && t.disk === disk.name)!.resolved.id)!
-  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file])
-  return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path}}
-}
-
-function throttle<T>(fn: (value: T) => void, everyMs = 200): (value: T) => void {
-  let last = 0
-  return (value) => {
-    const now = Date.now()
-    if (now - last >= everyMs) {
-      last = now
-      fn(value)
-    }
+  const first = overlays.get(template.id)
+  if (first) {
+    await copyFile(await first, file)
+  } else {
+    const made = run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file]).then(() => file)
+    overlays.set(template.id, made)
+    await made
   }
+  return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path}}
 }

@@ -285,13 +285,27 @@ export class Prefix {
   async cleanup(): Promise<{releasedSubnets: string[]}> {
     await this.stop()
     const leases = new SubnetLeases(this.config.lago.lease_dir, this.config.lago.subnet_first, this.config.lago.subnet_count)
-    const releasedSubnets = await leases.release({uuidFile: this.paths.uuid, uuid: this.state.uuid})
+    const owner = {uuidFile: this.paths.uuid, uuid: this.state.uuid}
+    const releasedSubnets = await leases.release(owner)
+    await this.releaseTemplates()
     await rm(this.paths.initialized, {force: true})
     return {releasedSubnets}
   }
 
   async saveState(): Promise<void> {
     await writeJsonAtomic(this.paths.state, this.state)
+  }
+
+  /** Tell the template store this prefix no longer uses its templates (so prune may drop them). */
+  async releaseTemplates(): Promise<void> {
+    const {TemplateStore} = await import('../templates/store.js')
+    const owner = {uuidFile: this.paths.uuid, uuid: this.state.uuid}
+    for (const disk of this.state.vms.flatMap((vm) => vm.disks)) {
+      if (!disk.template) continue
+      await new TemplateStore(path.dirname(disk.template.storePath)).release(disk.template.id, owner).catch((error: unknown) => {
+        log.warn(`could not release template ${disk.template!.id}: ${String(error)}`)
+      })
+    }
   }
 
   async ssh(vm: VmState) {

@@ -259,6 +259,7 @@ function normalizeDisk(
     size: disk.size === undefined ? undefined : parseSizeOrReport(disk.size, `${where}.size`, problems),
     templateName: disk.template_name as string | undefined,
     templateVersion: disk.template_version as string | undefined,
+    ...(disk.template_checksum === undefined ? {} : {templateChecksum: String(disk.template_checksum)}),
     path,
   }
 }

@@ -21,6 +21,7 @@ const disk = {
     size: size,
     template_name: {type: 'string', minLength: 1},
     template_version: {type: 'string', minLength: 1},
+    template_checksum: {type: 'string', pattern: '^((sha1|sha256|sha512)[:=])?[0-9a-fA-F]{40,128}$'},
     template_type: {enum: ['lago', 'qcow2']},
     path: {type: 'string', minLength: 1},
     metadata: {type: 'object'},

@@ -44,6 +44,8 @@ export interface DiskSpec {
   size?: number
   templateName?: string
   templateVersion?: string
+  /** Expected digest of a plain-image template (URL or path), e.g. "sha256:..." */
+  templateChecksum?: string
   path?: string
 }
 

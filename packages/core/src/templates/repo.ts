@@ -1,6 +1,12 @@
-import {readFile} from 'node:fs/promises'
+import {createHash} from 'node:crypto'
+import {mkdir, readFile, stat} from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
-import {LagoError} from '../errors.js'
+import {LagoError, errorMessage} from '../errors.js'
+import {log} from '../log.js'
+import {writeFileAtomic} from '../util/fs.js'
+import {parseDigest, type Digest} from './digest.js'
+import {isUrl} from './location.js'
 
 /** A Lago template repository (the original `repo.metadata` JSON format). */
 export interface TemplateRepo {
@@ -9,6 +15,8 @@ export interface TemplateRepo {
   location: string
   sources: Record<string, TemplateSource>
   templates: Record<string, {versions: Record<string, TemplateVersion>}>
+  /** Set when the location could not be reached and the last good copy was used instead. */
+  cached?: {at: string; reason: string}
 }
 
 export type TemplateSource = {type: 'file'; args: {root: string}} | {type: 'http' | 'https'; args: {baseurl: string}}
@@ -30,6 +38,16 @@ const REPO_SCHEMA = {
         type: 'object',
         required: ['type', 'args'],
         properties: {type: {enum: ['file', 'http', 'https']}, args: {type: 'object'}},
+        allOf: [
+          {
+            if: {properties: {type: {const: 'file'}}},
+            then: {properties: {args: {required: ['root'], properties: {root: {type: 'string', minLength: 1}}}}},
+          },
+          {
+            if: {properties: {type: {enum: ['http', 'https']}}},
+            then: {properties: {args: {required: ['baseurl'], properties: {baseurl: {type: 'string', pattern: '^https?://'}}}}},
+          },
+        ],
       },
     },
     templates: {
@@ -41,6 +59,7 @@ const REPO_SCHEMA = {
           versions: {
             type: 'object',
             minProperties: 1,
+            propertyNames: {pattern: '^[^:/]+$'},
             additionalProperties: {
               type: 'object',
               required: ['source', 'handle', 'timestamp'],
@@ -49,38 +68,98 @@ const REPO_SCHEMA = {
           },
         },
       },
+      propertyNames: {pattern: '^[^:/]+$'},
     },
   },
 }
 
-export async function loadTemplateRepo(location: string): Promise<TemplateRepo> {
-  const isUrl = /^https?:\/\//.test(location)
-  const where = isUrl ? location : path.resolve(location)
+export interface LoadRepoOptions {
+  /**
+   * Keep the last good copy of URL repositories here and fall back to it when the URL
+   * cannot be reached, so init on a warm store works offline (the store's `.repos/`).
+   */
+  cacheDir?: string
+  signal?: AbortSignal
+}
+
+/** Load and validate a repository from a file path, `file://` or http(s) URL. */
+export async function loadTemplateRepo(location: string, options: LoadRepoOptions = {}): Promise<TemplateRepo> {
+  const url = isUrl(location)
+  const where = url ? location : path.resolve(location.replace(/^file:\/\//, ''))
   let text: string
-  if (isUrl) {
-    const response = await fetch(location).catch((error: unknown) => {
-      throw new LagoError('TEMPLATE_REPO', `Cannot fetch template repository ${location}: ${String((error as Error).cause ?? error)}.`)
-    })
-    if (!response.ok) throw new LagoError('TEMPLATE_REPO', `Template repository ${location} answered HTTP ${response.status}.`)
-    text = await response.text()
+  let cached: TemplateRepo['cached']
+  if (url) {
+    const cacheFile = options.cacheDir ? path.join(options.cacheDir, `${createHash('sha256').update(location).digest('hex').slice(0, 16)}.json`) : undefined
+    const {getText} = await import('./http.js')
+    try {
+      text = (await getText(location, {signal: options.signal, retry: {retries: 1, backoffMs: 500, stallMs: 15_000}}))!
+      if (cacheFile) await saveCopy(cacheFile, text)
+    } catch (error) {
+      const copy = cacheFile ? await readCopy(cacheFile) : undefined
+      if (!copy || options.signal?.aborted) {
+        throw new LagoError('TEMPLATE_REPO', `Cannot load template repository ${location}: ${errorMessage(error).replace(/^Cannot download \S+: /, '')}`, {
+          hint: 'Check the URL and that the server is reachable, or pass a local file with --template-repo-path FILE.',
+          detail: {location, ...(error instanceof LagoError ? error.detail : {})},
+        })
+      }
+      ;[text, cached] = [copy.text, {at: copy.at, reason: errorMessage(error)}]
+      log.warn(`template repository ${location} is unreachable (${cached.reason}); using the copy from ${copy.at}`)
+    }
   } else {
     text = await readFile(where, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new LagoError('TEMPLATE_REPO', `Cannot read template repository ${where}: ${error.code ?? error.message}.`, {
-        hint: 'Pass the repository JSON with --template-repo-path FILE_OR_URL.',
+        hint: 'Pass the repository JSON with --template-repo-path FILE_OR_URL, or a registered one with --template-repo-name NAME.',
+        detail: {location: where},
       })
     })
   }
+  return {...(await parseTemplateRepo(text, where)), ...(cached ? {cached} : {})}
+}
+
+async function saveCopy(file: string, text: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(file), {recursive: true})
+    await writeFileAtomic(file, text)
+  } catch (error) {
+    log.debug(`could not keep a copy of the repository in ${file}: ${errorMessage(error)}`)
+  }
+}
+
+async function readCopy(file: string): Promise<{text: string; at: string} | undefined> {
+  try {
+    const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)])
+    return {text, at: info.mtime.toISOString()}
+  } catch {
+    return undefined
+  }
+}
+
+let compiled: import('ajv').ValidateFunction | undefined
+
+async function repoValidator(): Promise<import('ajv').ValidateFunction> {
+  if (!compiled) {
+    const {Ajv} = await import('ajv')
+    compiled = new Ajv({allErrors: true, strict: false}).compile(REPO_SCHEMA)
+  }
+  return compiled
+}
+
+/** Validate repository JSON text; every problem names its field. */
+export async function parseTemplateRepo(text: string, where: string): Promise<TemplateRepo> {
   let raw: unknown
   try {
     raw = JSON.parse(text)
   } catch (error) {
-    throw new LagoError('TEMPLATE_REPO', `Template repository ${where} is not valid JSON: ${(error as Error).message}.`)
+    throw new LagoError('TEMPLATE_REPO', `Template repository ${where} is not valid JSON: ${(error as Error).message}.`, {detail: {location: where}})
   }
-  const {Ajv} = await import('ajv')
-  const validate = new Ajv({allErrors: true, strict: false}).compile(REPO_SCHEMA)
+  const validate = await repoValidator()
   if (!validate(raw)) {
     const {describeSchemaErrors} = await import('../spec/load.js')
-    throw new LagoError('TEMPLATE_REPO', `Template repository ${where} is not valid:\n${describeSchemaErrors(validate.errors ?? []).map((p) => `  - ${p}`).join('\n')}`)
+    const problems = describeSchemaErrors(validate.errors ?? []).map((p) => p.replace(/is not a valid name \(.*\)$/, 'must not contain ":" or "/"'))
+    throw new LagoError('TEMPLATE_REPO', `Template repository ${where} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      hint: 'The format: {"name": N, "sources": {S: {"type": "http", "args": {"baseurl": URL}} | {"type": "file", "args": {"root": DIR}}}, "templates": {T: {"versions": {V: {"source": S, "handle": FILE, "timestamp": EPOCH}}}}}',
+      detail: {location: where, problems},
+    })
   }
   const repo = {...(raw as Omit<TemplateRepo, 'location'>), location: where}
   for (const [templateName, template] of Object.entries(repo.templates)) {
@@ -88,7 +167,8 @@ export async function loadTemplateRepo(location: string): Promise<TemplateRepo> 
       if (!repo.sources[version.source]) {
         throw new LagoError(
           'TEMPLATE_REPO',
-          `Template repository ${where}: templates.${templateName}.versions.${versionName}.source "${version.source}" is not one of its sources (${Object.keys(repo.sources).join(', ')}).`,
+          `Template repository ${where}: templates.${templateName}.versions.${versionName}.source "${version.source}" is not one of its sources (${Object.keys(repo.sources).join(', ') || 'none'}).`,
+          {detail: {location: where, field: `templates.${templateName}.versions.${versionName}.source`}},
         )
       }
     }
@@ -97,12 +177,36 @@ export async function loadTemplateRepo(location: string): Promise<TemplateRepo> 
 }
 
 export interface ResolvedTemplate {
-  repo: TemplateRepo
+  /** The store key: `repo:template:version` (`url:...`/`file:...` for plain images). */
+  id: string
+  repoName: string
   template: string
   version: string
-  entry: TemplateVersion
-  /** `repo:template:version`, the store key. */
-  id: string
+  timestamp?: number
+  /** The image: an http(s) URL or an absolute path. */
+  image: string
+  /** Its `.hash` and `.metadata` sidecars (repository templates). */
+  hashFile?: string
+  metadataFile?: string
+  /** An expected digest given inline (plain images). */
+  checksum?: Digest
+  /** Set when the name gave no version and the newest was picked. */
+  newest?: boolean
+  repo?: TemplateRepo
+  entry?: TemplateVersion
+}
+
+/** Where a handle of a source lives: a URL or an absolute path. */
+export function sourceLocation(source: TemplateSource, handle: string, baseDir = process.cwd()): string {
+  if (source.type === 'file') return path.join(expandRoot(source.args.root, baseDir), handle)
+  const base = source.args.baseurl.endsWith('/') ? source.args.baseurl : `${source.args.baseurl}/`
+  return new URL(handle, base).href
+}
+
+/** A file source's root: `~` and `$VARS` expanded; relative to the repository file's directory. */
+function expandRoot(root: string, baseDir: string): string {
+  const expanded = root.replace(/^~(?=\/|$)/, os.homedir()).replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (m, name: string) => process.env[name] ?? m)
+  return path.resolve(baseDir, expanded.replace(/^file:\/\//, ''))
 }
 
 /** `name` (newest by timestamp), `name:version` or `repo:name:version`. */
@@ -112,7 +216,9 @@ export function resolveTemplate(repo: TemplateRepo, spec: string, explicitVersio
   if (parts.length === 2) [templateName, version] = [parts[0], parts[1]]
   if (parts.length === 3) {
     if (parts[0] !== repo.name) {
-      throw new LagoError('TEMPLATE', `Template "${spec}" names repository "${parts[0]}", but the repository in use is "${repo.name}" (${repo.location}).`)
+      throw new LagoError('TEMPLATE', `Template "${spec}" names repository "${parts[0]}", but the repository in use is "${repo.name}" (${repo.location}).`, {
+        hint: `Use "${parts[1]}:${parts[2]}", or pass that repository with --template-repo-name ${parts[0]} / --template-repo-path.`,
+      })
     }
     ;[templateName, version] = [parts[1], parts[2]]
   }
@@ -124,12 +230,63 @@ export function resolveTemplate(repo: TemplateRepo, spec: string, explicitVersio
       detail: {template: templateName, available: Object.keys(repo.templates)},
     })
   }
-  const versions = Object.entries(template.versions)
-  const chosen = version === undefined ? versions.sort((a, b) => b[1].timestamp - a[1].timestamp)[0] : versions.find(([v]) => v === version)
+  const versions = Object.entries(template.versions).sort((a, b) => b[1].timestamp - a[1].timestamp)
+  const chosen = version === undefined ? versions[0] : versions.find(([v]) => v === version)
   if (!chosen) {
     throw new LagoError('TEMPLATE', `Template "${templateName}" has no version "${version}" in repository "${repo.name}".`, {
-      hint: `Versions it offers: ${versions.map(([v]) => v).join(', ')}.`,
+      hint: `Versions it offers (newest first): ${versions.map(([v]) => v).join(', ')}.`,
+      detail: {template: templateName, version, available: versions.map(([v]) => v)},
     })
   }
-  return {repo, template: templateName, version: chosen[0], entry: chosen[1], id: `${repo.name}:${templateName}:${chosen[0]}`}
+  const [versionName, entry] = chosen
+  const source = repo.sources[entry.source]
+  const baseDir = isUrl(repo.location) ? process.cwd() : path.dirname(repo.location)
+  const at = (name: string) => sourceLocation(source, name, baseDir)
+  const image = at(entry.handle)
+  return {
+    id: `${repo.name}:${templateName}:${versionName}`,
+    repoName: repo.name,
+    template: templateName,
+    version: versionName,
+    timestamp: entry.timestamp,
+    image,
+    hashFile: at(`${entry.handle}.hash`),
+    metadataFile: at(`${entry.handle}.metadata`),
+    newest: version === undefined,
+    repo,
+    entry,
+  }
+}
+
+/** A template name that is really an image: an http(s)/file URL or a path. */
+export function isImageReference(name: string): boolean {
+  return isUrl(name) || /^(file:\/\/|\/|\.\.?\/|~\/)/.test(name)
+}
+
+/**
+ * A plain image (URL or path) as a template, for users who just want a cloud image.
+ * Its store key names the file and a short hash of where it came from and its checksum
+ * (a local file: its path, size and modification time), so a changed image is a new version.
+ */
+export async function resolveImageTemplate(reference: string, options: {checksum?: string; baseDir: string; where: string}): Promise<ResolvedTemplate> {
+  const checksum = options.checksum === undefined ? undefined : parseDigest(options.checksum, `${options.where}.template_checksum`)
+  let image: string
+  let identity: string
+  if (isUrl(reference)) {
+    image = reference
+    identity = reference
+  } else {
+    image = path.resolve(options.baseDir, reference.replace(/^file:\/\//, '').replace(/^~(?=\/)/, os.homedir()))
+    const info = await stat(image).catch((error: NodeJS.ErrnoException) => {
+      throw new LagoError('TEMPLATE', `${options.where}.template_name: image ${image} cannot be read (${error.code}).`, {
+        hint: 'Give an existing image file (qcow2 or raw, optionally .xz/.gz), an http(s) URL, or a template of the repository.',
+        detail: {path: image},
+      })
+    })
+    identity = `${image}\0${info.size}\0${info.mtimeMs}`
+  }
+  const base = path.basename(new URL(image, 'file:///').pathname).replace(/\.(xz|gz)$/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'image'
+  const version = createHash('sha256').update(`${identity}\0${checksum?.hex ?? ''}`).digest('hex').slice(0, 12)
+  const kind = isUrl(reference) ? 'url' : 'file'
+  return {id: `${kind}:${base}:${version}`, repoName: kind, template: base, version, image, checksum}
 }

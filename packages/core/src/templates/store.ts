@@ -1,135 +1,289 @@
-import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream} from 'node:fs'
-import {chmod, mkdir, readFile, rename, rm, stat} from 'node:fs/promises'
+import {constants} from 'node:fs'
+import {access, chmod, mkdir, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
-import {Readable, Transform} from 'node:stream'
-import {pipeline} from 'node:stream/promises'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
-import {pathExists, writeJsonAtomic} from '../util/fs.js'
+import {sleep} from '../util/abort.js'
 import {run} from '../util/exec.js'
-import type {ResolvedTemplate, TemplateSource} from './repo.js'
+import {pathExists, writeFileAtomic} from '../util/fs.js'
+import type {ProgressUpdate} from '../util/progress.js'
+import {formatDigest, parseDigest, type Digest} from './digest.js'
+import type {RetryPolicy} from './http.js'
+import {isUrl} from './location.js'
+import type {ResolvedTemplate} from './repo.js'
+import {TemplateUsers, type TemplateUser} from './users.js'
 
 export type ImageFormat = 'qcow2' | 'raw'
 
+/** What the store knows of an image it holds (the `lago` part of its `.metadata`). */
 export interface StoredTemplate {
   id: string
   path: string
   format: ImageFormat
+  /** `algorithm:hex` of the stored image. */
+  hash: string
+  size: number
+  /** Whether the download was checked against a published digest. */
+  verified: boolean
+  source: string
+  storedAt: string
+  /** The repository's metadata for the image (distro, root password, ...). */
   metadata: Record<string, unknown>
 }
 
-export interface FetchProgress {
-  bytes: number
-  total?: number
+export interface StoreEntry extends StoredTemplate {
+  users: TemplateUser[]
 }
 
 export interface EnsureOptions {
   signal?: AbortSignal
-  onProgress?: (progress: FetchProgress) => void
-  /** Called when another process holds the entry's lock and we wait for it. */
-  onWait?: () => void
+  retry?: RetryPolicy
+  /** Register this prefix as a user of the template (before anyone could prune it). */
+  user?: TemplateUser
+  onProgress?: (progress: ProgressUpdate) => void
+  onRetry?: (info: {attempt: number; offset: number; delayMs: number; reason: string}) => void
+  /** Another process holds the entry (downloading it): called while we wait, with its bytes so far. */
+  onWait?: (partialBytes: number | undefined) => void
 }
 
-/** The shared, immutable template store: `DIR/repo:template:version` plus `.hash` and `.metadata`. */
+export interface EnsureResult extends StoredTemplate {
+  /** False when the store already had it. */
+  downloaded: boolean
+}
+
+export interface PruneResult {
+  removed: StoreEntry[]
+  kept: StoreEntry[]
+  /** Leftovers of interrupted downloads that were removed (or would be). */
+  partials: string[]
+  freedBytes: number
+}
+
+const SIDECARS = ['.hash', '.metadata', '.users', '.lock', '.tmp']
+
+/**
+ * The shared template store: `DIR/<id>` (the image, read-only once stored) with `<id>.hash`
+ * and `<id>.metadata` beside it, `<id>.users/` (prefixes using it), `<id>.lock` while a
+ * process downloads or prunes it, `<id>.tmp` during a download, `.repos/` (last good copy
+ * of each remote repository, for offline init). Versions live side by side.
+ */
 export class TemplateStore {
   constructor(readonly dir: string) {}
 
   imagePath(id: string): string {
+    if (id.includes('/') || id.startsWith('.')) throw new LagoError('TEMPLATE', `"${id}" is not a template id (repo:template:version).`)
     return path.join(this.dir, id)
+  }
+
+  /** Where copies of remote repository files are kept. */
+  get repoCacheDir(): string {
+    return path.join(this.dir, '.repos')
+  }
+
+  users(id: string): TemplateUsers {
+    return new TemplateUsers(`${this.imagePath(id)}.users`)
   }
 
   async get(id: string): Promise<StoredTemplate | undefined> {
     const image = this.imagePath(id)
-    if (!(await pathExists(image))) return undefined
-    const metadata = JSON.parse(await readFile(`${image}.metadata`, 'utf8')) as Record<string, unknown>
-    return {id, path: image, format: (metadata.format as ImageFormat) ?? 'raw', metadata}
+    const info = await stat(image).catch(() => undefined)
+    if (!info?.isFile()) return undefined
+    const text = await readFile(`${image}.metadata`, 'utf8').catch(() => '{}')
+    let metadata: Record<string, unknown> = {}
+    try {
+      metadata = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      log.warn(`template store: ${image}.metadata is not valid JSON; ignoring it`)
+    }
+    const {lago, ...published} = metadata as {lago?: Partial<StoredTemplate>}
+    const hash = lago?.hash ?? (await readFile(`${image}.hash`, 'utf8').catch(() => '')).trim()
+    return {
+      id,
+      path: image,
+      format: lago?.format ?? (await detectFormat(image)),
+      hash,
+      size: info.size,
+      verified: lago?.verified ?? false,
+      source: lago?.source ?? '',
+      storedAt: lago?.storedAt ?? info.mtime.toISOString(),
+      metadata: published,
+    }
   }
 
-  /** The stored template, downloading and verifying it first when it is not in the store. */
-  async ensure(template: ResolvedTemplate, options: EnsureOptions = {}): Promise<StoredTemplate> {
-    const present = await this.get(template.id)
-    if (present) return present
-    await this.ensureWritable()
-    const lockfile = await import('proper-lockfile')
-    const image = this.imagePath(template.id)
-    let release: (() => Promise<void>) | undefined
-    try {
-      release = await lockfile.lock(image, {realpath: false, lockfilePath: `${image}.lock`, stale: 30_000, update: 5_000})
-    } catch {
-      options.onWait?.()
-      release = await lockfile.lock(image, {
-        realpath: false,
-        lockfilePath: `${image}.lock`,
-        stale: 30_000,
-        update: 5_000,
-        retries: {retries: 100_000, factor: 1, minTimeout: 200, maxTimeout: 200},
-      })
+  /** Ids of every stored image, sorted. */
+  async ids(): Promise<string[]> {
+    const names = await readdir(this.dir, {withFileTypes: true}).catch(() => [])
+    return names
+      .filter((d) => d.isFile() && !d.name.startsWith('.') && !SIDECARS.some((s) => d.name.endsWith(s)))
+      .map((d) => d.name)
+      .sort()
+  }
+
+  /** Every stored image with the prefixes that use it (stale users are dropped). */
+  async list(): Promise<StoreEntry[]> {
+    const entries: StoreEntry[] = []
+    for (const id of await this.ids()) {
+      const stored = await this.get(id)
+      if (stored) entries.push({...stored, users: await this.users(id).live()})
     }
+    return entries
+  }
+
+  /** Stored versions of `repo:template`, as ids. */
+  async versionsOf(repoName: string, template: string): Promise<string[]> {
+    const prefix = `${repoName}:${template}:`
+    return (await this.ids()).filter((id) => id.startsWith(prefix))
+  }
+
+  /**
+   * The stored template, downloaded and verified first when the store lacks it. The entry
+   * is locked meanwhile: a second process asking for it waits (onWait) and then finds it.
+   */
+  async ensure(template: ResolvedTemplate, options: EnsureOptions = {}): Promise<EnsureResult> {
+    await this.ensureWritable()
+    const release = await this.lock(template.id, options)
     try {
-      return (await this.get(template.id)) ?? (await this.download(template, options))
+      if (options.user) await this.users(template.id).add(options.user)
+      const present = await this.get(template.id)
+      if (present) return {...present, downloaded: false}
+      try {
+        return {...(await this.fetch(template, options)), downloaded: true}
+      } catch (error) {
+        if (options.user) await this.users(template.id).remove(options.user)
+        await this.users(template.id).dropIfEmpty()
+        throw error
+      }
     } finally {
       await release()
+    }
+  }
+
+  /** The prefix no longer uses the template (cleanup). */
+  async release(id: string, user: TemplateUser): Promise<void> {
+    await this.users(id).remove(user)
+  }
+
+  /**
+   * Remove every image no live prefix uses, with its sidecars, and leftovers of interrupted
+   * downloads. An entry being downloaded (locked) is left alone.
+   */
+  async prune(options: {dryRun?: boolean; keep?: (id: string) => boolean} = {}): Promise<PruneResult> {
+    const result: PruneResult = {removed: [], kept: [], partials: [], freedBytes: 0}
+    for (const id of await this.ids()) {
+      const release = await this.tryLock(id)
+      if (!release) continue
+      try {
+        const stored = await this.get(id)
+        if (!stored) continue
+        const entry = {...stored, users: await this.users(id).live()}
+        if (entry.users.length > 0 || options.keep?.(id)) {
+          result.kept.push(entry)
+          continue
+        }
+        result.removed.push(entry)
+        result.freedBytes += entry.size
+        if (!options.dryRun) {
+          const image = this.imagePath(id)
+          await rm(image, {force: true})
+          for (const suffix of ['.hash', '.metadata', '.users', '.tmp']) await rm(`${image}${suffix}`, {recursive: true, force: true})
+        }
+      } finally {
+        await release()
+      }
+    }
+    const names = await readdir(this.dir).catch(() => [] as string[])
+    for (const name of names.filter((n) => n.endsWith('.tmp') && !n.startsWith('.'))) {
+      const id = name.slice(0, -'.tmp'.length)
+      const release = await this.tryLock(id)
+      if (!release) continue
+      try {
+        result.partials.push(name)
+        if (!options.dryRun) await rm(path.join(this.dir, name), {force: true})
+      } finally {
+        await release()
+      }
+    }
+    return result
+  }
+
+  private lockOptions(id: string) {
+    const image = this.imagePath(id)
+    return {
+      realpath: false,
+      lockfilePath: `${image}.lock`,
+      stale: 20_000,
+      update: 5_000,
+      onCompromised: (error: Error) => log.warn(`template store: lock on ${id} was lost: ${error.message}`),
+    }
+  }
+
+  private async tryLock(id: string): Promise<(() => Promise<void>) | undefined> {
+    const lockfile = await import('proper-lockfile')
+    try {
+      return await lockfile.lock(this.imagePath(id), this.lockOptions(id))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return undefined
+      throw error
+    }
+  }
+
+  /** Lock the entry, waiting (and telling onWait how far the other download got) while another process holds it. */
+  private async lock(id: string, options: EnsureOptions): Promise<() => Promise<void>> {
+    let announced = false
+    for (;;) {
+      const release = await this.tryLock(id)
+      if (release) return release
+      if (!announced) log.info(`template ${id}: another process is downloading it; waiting`)
+      announced = true
+      options.onWait?.(await stat(`${this.imagePath(id)}.tmp`).then((s) => s.size, () => undefined))
+      await sleep(250, options.signal)
     }
   }
 
   private async ensureWritable(): Promise<void> {
     try {
       await mkdir(this.dir, {recursive: true})
-      const probe = path.join(this.dir, `.write-test-${process.pid}`)
-      await writeJsonAtomic(probe, {})
-      await rm(probe)
+      await access(this.dir, constants.W_OK | constants.X_OK)
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      throw new LagoError('PERMISSION', `Cannot write to the template store ${this.dir} (${code ?? errorMessage(error)}).`, {
-        hint:
-          code === 'EACCES' || code === 'EPERM'
-            ? `Write permission on ${this.dir} is missing: run "lago setup --user $USER" as root, or pass --template-store DIR for a store you own.`
-            : 'Pass --template-store DIR, or set template_store in ~/.config/lago/lago.conf.',
-      })
+      throw await unwritable(this.dir, error)
     }
   }
 
-  private async download(template: ResolvedTemplate, options: EnsureOptions): Promise<StoredTemplate> {
-    const source = template.repo.sources[template.entry.source]
-    const handle = template.entry.handle
+  private async fetch(template: ResolvedTemplate, options: EnsureOptions): Promise<StoredTemplate> {
+    const {download} = await import('./download.js')
     const image = this.imagePath(template.id)
     const tmp = `${image}.tmp`
-    const origin = describeOrigin(source, handle)
-    log.info(`template ${template.id}: fetching ${origin}`)
-    const expected = await readSidecar(source, `${handle}.hash`)
-    const remoteMetadata = await readSidecar(source, `${handle}.metadata`)
-    const algorithm = expected ? hashAlgorithm(expected.trim(), origin) : 'sha256'
-    const hash = createHash(algorithm)
-    let bytes = 0
-    const {body, total} = await openSource(source, handle)
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk)
-        bytes += chunk.length
-        options.onProgress?.({bytes, total})
-        done(null, chunk)
-      },
+    log.info(`template ${template.id}: downloading ${template.image}`)
+    const expected = template.checksum ?? (template.hashFile ? await readHashSidecar(template.hashFile, options.signal) : undefined)
+    const published = template.metadataFile ? await readMetadataSidecar(template.metadataFile, options.signal) : {}
+    if (!expected) log.warn(`template ${template.id}: ${template.image} has no published checksum; it is stored unverified`)
+    const result = await download(template.image, tmp, {
+      expected,
+      signal: options.signal,
+      retry: options.retry,
+      onProgress: options.onProgress,
+      onRetry: options.onRetry,
     })
     try {
-      await pipeline(body, counter, createWriteStream(tmp), {signal: options.signal})
-      const actual = hash.digest('hex')
-      const want = expected?.trim().replace(/^sha(1|256):/, '').split(/\s+/)[0]
-      if (want && want.toLowerCase() !== actual) {
-        throw new LagoError('TEMPLATE', `Template ${template.id} from ${origin} failed verification: expected ${algorithm} ${want}, got ${actual}.`, {
-          hint: 'The download was discarded. Retry; if it persists the repository is broken.',
-        })
+      const stored: StoredTemplate = {
+        id: template.id,
+        path: image,
+        format: await detectFormat(tmp),
+        hash: formatDigest(result.digest),
+        size: result.size,
+        verified: expected !== undefined,
+        source: template.image,
+        storedAt: new Date().toISOString(),
+        metadata: published,
       }
-      if (total !== undefined && bytes !== total) {
-        throw new LagoError('TEMPLATE', `Template ${template.id} from ${origin} was truncated: ${bytes} of ${total} bytes.`)
-      }
-      const format = await detectFormat(tmp)
-      const metadata = {...(remoteMetadata ? parseMetadata(remoteMetadata, origin) : {}), format, [algorithm]: actual, size: bytes, source: origin}
-      await writeJsonAtomic(`${image}.metadata`, metadata)
-      await writeJsonAtomic(`${image}.hash`, `${algorithm}:${actual}`)
+      const {metadata, path: _path, ...lago} = stored
+      await writeFileAtomic(`${image}.metadata`, `${JSON.stringify({...metadata, lago}, null, 2)}\n`, 0o444)
+      await writeFileAtomic(`${image}.hash`, `${stored.hash}\n`, 0o444)
       await chmod(tmp, 0o444)
       await rename(tmp, image)
-      return {id: template.id, path: image, format, metadata}
+      log.info(`template ${template.id}: stored ${result.size} bytes (${stored.hash})`)
+      return stored
     } catch (error) {
       await rm(tmp, {force: true})
       throw error
@@ -137,60 +291,73 @@ export class TemplateStore {
   }
 }
 
-function describeOrigin(source: TemplateSource, handle: string): string {
-  return source.type === 'file' ? path.join(source.args.root, handle) : new URL(handle, withSlash(source.args.baseurl)).href
-}
-
-function withSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`
-}
-
-async function openSource(source: TemplateSource, handle: string): Promise<{body: Readable; total?: number}> {
-  const origin = describeOrigin(source, handle)
-  if (source.type === 'file') {
-    try {
-      const info = await stat(origin)
-      return {body: createReadStream(origin), total: info.size}
-    } catch (error) {
-      throw new LagoError('TEMPLATE', `Template image ${origin} cannot be read (${(error as NodeJS.ErrnoException).code}).`)
-    }
+async function readSidecar(location: string, signal?: AbortSignal): Promise<string | undefined> {
+  if (isUrl(location)) {
+    const {getText} = await import('./http.js')
+    return getText(location, {signal, optional: true})
   }
-  const response = await fetch(origin).catch((error: unknown) => {
-    throw new LagoError('TEMPLATE', `Cannot download ${origin}: ${errorMessage((error as Error).cause ?? error)}.`)
+  return readFile(location.replace(/^file:\/\//, ''), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined
+    throw new LagoError('TEMPLATE', `Cannot read ${location}: ${error.code ?? error.message}.`)
   })
-  if (!response.ok || !response.body) throw new LagoError('TEMPLATE', `Cannot download ${origin}: HTTP ${response.status}.`)
-  const length = Number(response.headers.get('content-length'))
-  return {body: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), total: Number.isFinite(length) && length > 0 ? length : undefined}
 }
 
-/** A small sidecar file (`.hash`, `.metadata`) next to the image, or undefined when absent. */
-async function readSidecar(source: TemplateSource, name: string): Promise<string | undefined> {
-  const origin = describeOrigin(source, name)
-  if (source.type === 'file') return readFile(origin, 'utf8').catch(() => undefined)
-  const response = await fetch(origin).catch(() => undefined)
-  return response?.ok ? response.text() : undefined
+async function readHashSidecar(location: string, signal?: AbortSignal): Promise<Digest | undefined> {
+  const text = await readSidecar(location, signal)
+  return text === undefined ? undefined : parseDigest(text, `The hash file ${location}`)
 }
 
-function hashAlgorithm(text: string, origin: string): 'sha256' | 'sha1' {
-  const hex = text.replace(/^sha(1|256):/, '').split(/\s+/)[0]
-  if (/^[0-9a-f]{64}$/i.test(hex)) return 'sha256'
-  if (/^[0-9a-f]{40}$/i.test(hex)) return 'sha1'
-  throw new LagoError('TEMPLATE', `The hash file for ${origin} holds neither a sha256 nor a sha1 digest: "${text.slice(0, 80)}".`)
-}
-
-function parseMetadata(text: string, origin: string): Record<string, unknown> {
+async function readMetadataSidecar(location: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  const text = await readSidecar(location, signal)
+  if (text === undefined) return {}
   try {
-    return JSON.parse(text) as Record<string, unknown>
+    const value = JSON.parse(text) as unknown
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>
   } catch {
-    throw new LagoError('TEMPLATE', `The metadata file for ${origin} is not valid JSON.`)
+    // reported below
   }
+  throw new LagoError('TEMPLATE', `The metadata file ${location} is not a JSON object.`, {detail: {location}})
+}
+
+/** Why the store cannot be written, naming the permission and who lacks it. */
+async function unwritable(dir: string, error: unknown): Promise<LagoError> {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') {
+    return new LagoError('PERMISSION', `Cannot write to the template store ${dir} (${code ?? errorMessage(error)}).`, {
+      hint: 'Pass --template-store DIR, or set template_store in ~/.config/lago/lago.conf.',
+      detail: {store: dir, code},
+    })
+  }
+  // The first directory on the way that cannot be searched, else the deepest existing one (not writable).
+  const parts = path.resolve(dir).split(path.sep).filter(Boolean)
+  let blocking: string = path.sep
+  let missing = 'write'
+  for (const part of parts) {
+    const next = path.join(blocking, part)
+    if (!(await pathExists(next))) break
+    if (!(await access(next, constants.X_OK).then(() => true, () => false))) {
+      ;[blocking, missing] = [next, 'search (x)']
+      break
+    }
+    blocking = next
+  }
+  const info = await stat(blocking).catch(() => undefined)
+  const user = os.userInfo()
+  const owner = info ? ` (owner uid ${info.uid}, group gid ${info.gid}, mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')})` : ''
+  const what = code === 'EROFS' ? `${blocking} is on a read-only file system` : `${missing} permission on ${blocking}${owner} is missing for user ${user.username} (uid ${user.uid})`
+  return new LagoError('PERMISSION', `Cannot write to the template store ${dir}: ${what}.`, {
+    hint: `Lago needs write and search permission (w and x) on the store directory. Ask for it (e.g. chgrp lago ${blocking} && chmod g+rwxs ${blocking}, with you in group lago), or pass --template-store DIR for a store you own.`,
+    detail: {store: dir, directory: blocking, code, uid: user.uid},
+  })
 }
 
 export async function detectFormat(file: string): Promise<ImageFormat> {
   const {stdout} = await run('qemu-img', ['info', '--output=json', file])
   const format = (JSON.parse(stdout) as {format: string}).format
   if (format !== 'qcow2' && format !== 'raw') {
-    throw new LagoError('TEMPLATE', `Template image ${file} is in format "${format}"; Lago stores qcow2 or raw images.`)
+    throw new LagoError('TEMPLATE', `Template image ${file} is in format "${format}"; Lago stores qcow2 or raw images.`, {
+      hint: 'Convert it first: qemu-img convert -O qcow2 IMAGE OUT.qcow2',
+    })
   }
   return format
 }

@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// Template benchmarks, on loopback only:
+//  1. download throughput of `lago template pull` (streamed, sha256-verified in the same pass,
+//     written to the store) against `curl -o` of the same file from the same server, interleaved;
+//  2. wall time of `lago init` for a 10-VM init file on a warm store (template already stored).
+// Usage: node bench/templates.mjs [--json]   (BENCH_MB=1024 BENCH_RUNS=5 to change sizes)
+// Needs curl and qemu-img. Writes below $TMPDIR; cleans up after itself.
+import {spawn, spawnSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync, closeSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {randomBytes} from 'node:crypto'
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+const cli = path.join(root, 'packages/cli/bin/run.js')
+const megabytes = Number(process.env.BENCH_MB ?? 1024)
+const runs = Number(process.env.BENCH_RUNS ?? 5)
+const work = mkdtempSync(path.join(os.tmpdir(), 'lago-bench-templates-'))
+const env = {
+  ...process.env,
+  OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
+  LAGO_DATA_DIR: path.join(root, '.data'),
+  LAGO_LEASE_DIR: path.join(work, 'subnets'),
+  LAGO_SUBNET_FIRST: process.env.LAGO_TEST_SUBNET_FIRST ?? '192.168.230.0',
+  LAGO_SUBNET_COUNT: '20',
+  LAGO_SYSTEM_CONFIG_DIR: path.join(work, 'no-config'),
+  XDG_CONFIG_HOME: path.join(work, 'config'),
+}
+
+function must(file, args, options = {}) {
+  const result = spawnSync(file, args, {encoding: 'utf8', env, ...options})
+  if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed: ${result.stderr}${result.stdout}`)
+  return result.stdout
+}
+
+function timed(file, args, options = {}) {
+  const start = process.hrtime.bigint()
+  must(file, args, options)
+  return Number(process.hrtime.bigint() - start) / 1e9
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+// The image: incompressible bytes, written in 8 MiB blocks; its sha256 is published beside it.
+const www = path.join(work, 'www')
+mkdirSync(www)
+const big = path.join(www, 'big.img')
+const hash = createHash('sha256')
+const fd = openSync(big, 'w')
+for (let i = 0; i < megabytes / 8; i++) {
+  const block = randomBytes(8 * 1024 * 1024)
+  hash.update(block)
+  writeSync(fd, block)
+}
+closeSync(fd)
+writeFileSync(`${big}.hash`, `${hash.digest('hex')}\n`)
+must('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(www, 'tiny.qcow2'), '64M'])
+
+// A plain static server in its own process, so it competes with curl and lago alike.
+const serverScript = path.join(work, 'server.mjs')
+writeFileSync(
+  serverScript,
+  `import http from 'node:http'; import {createReadStream, statSync, existsSync} from 'node:fs'; import path from 'node:path'
+const dir = process.argv[2]
+const server = http.createServer((req, res) => {
+  const file = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname))
+  if (!existsSync(file)) { res.writeHead(404).end(); return }
+  res.writeHead(200, {'content-length': statSync(file).size})
+  createReadStream(file, {highWaterMark: 1 << 20}).pipe(res)
+})
+server.listen(0, '127.0.0.1', () => console.log(server.address().port))`,
+)
+const server = spawn(process.execPath, [serverScript, www], {stdio: ['ignore', 'pipe', 'inherit']})
+const port = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(Number(String(d).trim()))))
+const base = `http://127.0.0.1:${port}`
+writeFileSync(
+  path.join(www, 'repo.json'),
+  JSON.stringify({
+    name: 'bench',
+    sources: {web: {type: 'http', args: {baseurl: `${base}/`}}},
+    templates: {big: {versions: {v1: {source: 'web', handle: 'big.img', timestamp: 1}}}, tiny: {versions: {v1: {source: 'web', handle: 'tiny.qcow2', timestamp: 1}}}},
+  }),
+)
+const repo = `${base}/repo.json`
+
+try {
+  // 1. Throughput, interleaved so machine noise hits both alike (a warm-up round first).
+  const curl = []
+  const lago = []
+  const engine = []
+  const engineScript = path.join(work, 'engine.mjs')
+  writeFileSync(
+    engineScript,
+    `import {download} from ${JSON.stringify(path.join(root, 'packages/core/lib/templates/download.js'))}
+import {readFileSync} from 'node:fs'
+await download(process.argv[2], process.argv[3], {expected: {algorithm: 'sha256', hex: readFileSync(process.argv[4], 'utf8').trim()}})`,
+  )
+  for (let i = 0; i <= runs; i++) {
+    const out = path.join(work, 'curl.out')
+    const c = timed('curl', ['-sS', '--fail', '-o', out, `${base}/big.img`])
+    rmSync(out)
+    const store = path.join(work, `store-${i}`)
+    const l = timed(process.execPath, [cli, 'template', 'pull', 'big', '--template-repo-path', repo, '--template-store', store])
+    if (statSync(path.join(store, 'bench:big:v1')).size !== megabytes * 1024 * 1024) throw new Error('incomplete download')
+    rmSync(store, {recursive: true, force: true})
+    const e = timed(process.execPath, [engineScript, `${base}/big.img`, out, `${big}.hash`])
+    rmSync(out)
+    if (i > 0) curl.push(c), lago.push(l), engine.push(e)
+  }
+  const mib = megabytes
+  const curlRate = mib / median(curl)
+  const lagoRate = mib / median(lago)
+  const engineRate = mib / median(engine)
+
+  // 2. Warm-store init of 10 VMs.
+  const initFile = path.join(work, 'LagoInitFile')
+  let text = 'domains:\n'
+  for (let i = 0; i < 10; i++) text += `  vm${i}:\n    memory: 256\n    nics: [{net: lago}]\n    disks: [{type: template, template_name: tiny}]\n`
+  writeFileSync(initFile, `${text}nets:\n  lago: {}\n`)
+  const warmStore = path.join(work, 'store-warm')
+  must(process.execPath, [cli, 'template', 'pull', 'tiny', '--template-repo-path', repo, '--template-store', warmStore])
+  const inits = []
+  for (let i = 0; i <= runs; i++) {
+    const prefix = path.join(work, `env-${i}`)
+    const t = timed(process.execPath, [cli, 'init', prefix, initFile, '--template-repo-path', repo, '--template-store', warmStore])
+    must(process.execPath, [cli, 'cleanup', '--prefix-path', prefix])
+    if (i > 0) inits.push(t)
+  }
+  const report = {
+    download: {
+      megabytes: mib,
+      curlMiBps: Number(curlRate.toFixed(1)),
+      lagoMiBps: Number(lagoRate.toFixed(1)),
+      ratio: Number((lagoRate / curlRate).toFixed(2)),
+      engineMiBps: Number(engineRate.toFixed(1)),
+      engineRatio: Number((engineRate / curlRate).toFixed(2)),
+      goal: 0.9,
+    },
+    warmInit10Vms: {medianSeconds: Number(median(inits).toFixed(2)), runs: inits.map((t) => Number(t.toFixed(2))), goal: 1},
+  }
+  console.log(`download ${mib} MiB: curl ${curlRate.toFixed(0)} MiB/s, lago template pull (sha256 verified, stored) ${lagoRate.toFixed(0)} MiB/s: ${(lagoRate / curlRate).toFixed(2)}× curl (goal >= 0.9)`)
+  console.log(`  the download engine alone (no CLI start-up, no store): ${engineRate.toFixed(0)} MiB/s: ${(engineRate / curlRate).toFixed(2)}× curl`)
+  console.log(`warm-store lago init, 10 VMs: median ${median(inits).toFixed(2)} s over ${inits.length} runs (goal <= 1 s)`)
+  if (process.argv.includes('--json')) console.log(JSON.stringify(report))
+} finally {
+  server.kill()
+  rmSync(work, {recursive: true, force: true})
+}

@@ -3,23 +3,9 @@ import {mkdtemp, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {loadInitFile, parseInitFile, isLagoError} from '@lago/core'
+import {ONE_VM_INIT_FILE} from '../lib/harness.js'
 
-const GOOD_YAML = `
-domains:
-  vm0:
-    memory: 256
-    vcpu: 1
-    nics:
-      - net: lago
-    disks:
-      - template_name: tiny
-        type: template
-        name: root
-        dev: vda
-nets:
-  lago:
-    type: nat
-`
+const GOOD_YAML = ONE_VM_INIT_FILE
 
 async function problemsOf(text: string): Promise<string> {
   try {

@@ -38,7 +38,7 @@ export abstract class LagoCommand extends Command {
   private readonly onSignal = (signal: NodeJS.Signals) => {
     this.signalCount++
     if (this.signalCount > 1) process.exit(128 + signalNumberOf(signal))
-    void import('@lago/core').then(({AbortedError}) => this.abort.abort(new AbortedError(signal)))
+    void import('@lago/core/prefix').then(({AbortedError}) => this.abort.abort(new AbortedError(signal)))
   }
 
   protected logLevel: LogLevel = 'warning'
@@ -56,21 +56,21 @@ export abstract class LagoCommand extends Command {
   /** Flags parsed with the base flags; sets up logging from --log-level. */
   protected async parseLago<T extends typeof Command>(command: T): Promise<{flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}> {
     const parsed = await this.parse(command as unknown as typeof LagoCommand)
-    const {log} = await import('@lago/core')
+    const {log} = await import('@lago/core/prefix')
     const level = (parsed.flags['log-level'] as LogLevel | undefined) ?? 'warning'
     this.logLevel = level
     log.consoleLevel = level
     return parsed as unknown as {flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}
   }
 
-  protected async loadConfig(overrides: Parameters<typeof import('@lago/core').loadConfig>[0] = {}): Promise<LagoConfig> {
-    const {loadConfig} = await import('@lago/core')
+  protected async loadConfig(overrides: Parameters<typeof import('@lago/core/prefix').loadConfig>[0] = {}): Promise<LagoConfig> {
+    const {loadConfig} = await import('@lago/core/prefix')
     return loadConfig(overrides)
   }
 
   /** The prefix from --prefix-path or the current directory. */
   protected async openPrefix(flags: {'prefix-path'?: string; 'prefix-name'?: string}, config?: LagoConfig): Promise<Prefix> {
-    const core = await import('@lago/core')
+    const core = await import('@lago/core/prefix')
     const paths = await core.findPrefix(process.cwd(), flags['prefix-path'], flags['prefix-name'])
     const prefix = await core.Prefix.open(paths, config ?? (await this.loadConfig()))
     process.env.LAGO_PREFIX_PATH = prefix.paths.root
@@ -96,7 +96,7 @@ export abstract class LagoCommand extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    const {isLagoError} = await import('@lago/core')
+    const {isLagoError} = await import('@lago/core/prefix')
     if (!isLagoError(error)) {
       if (error.oclif) return super.catch(error) // oclif's own (usage errors, exit)
       const text = this.logLevel === 'debug' ? (error.stack ?? error.message) : `Unexpected error: ${error.message}\n(run again with --log-level debug for the stack trace)`

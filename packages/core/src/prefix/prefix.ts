@@ -2,17 +2,18 @@ import {readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
-import {preflight} from '../host/run.js'
 import {log} from '../log.js'
-import {SubnetLeases} from '../network/leases.js'
 import {LibvirtProvider, type VmRuntimeState} from '../providers/libvirt/provider.js'
-import {connect, execCapture, type SshTarget, waitForSsh, whileConnected} from '../ssh/client.js'
+import type {SshTarget} from '../ssh/client.js'
 import {sleep} from '../util/abort.js'
 import type {Task} from '../tasks.js'
 import {pathExists, writeJsonAtomic} from '../util/fs.js'
 import {Rollback} from '../util/rollback.js'
 import {PrefixPaths} from './paths.js'
 import type {PrefixState, VmState} from './state.js'
+
+// Guest access and host checks load on first use, so `status` and friends start fast.
+const ssh = () => import('../ssh/client.js')
 
 export interface VmStatus {
   name: string
@@ -138,6 +139,7 @@ export class Prefix {
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
     const netNames = new Set(vms.flatMap((vm) => vm.nics.map((n) => n.net)))
     const provider = this.provider
+    const {preflight} = await import('../host/run.js')
     const [, runtime, availableMiB] = await Promise.all([
       preflight({
         config: this.config,
@@ -224,7 +226,7 @@ export class Prefix {
   private async guestBootId(vm: VmState): Promise<string> {
     const client = await this.ssh(vm)
     try {
-      return (await execCapture(client, 'cat /proc/sys/kernel/random/boot_id')).stdout.trim()
+      return (await (await ssh()).execCapture(client, 'cat /proc/sys/kernel/random/boot_id')).stdout.trim()
     } finally {
       client.end()
     }
@@ -232,7 +234,7 @@ export class Prefix {
 
   private async waitForNewBoot(vm: VmState, oldBootId: string, deadline: number, signal?: AbortSignal): Promise<void> {
     for (;;) {
-      await waitForSsh(await this.sshTarget(vm), {deadline, signal})
+      await (await ssh()).waitForSsh(await this.sshTarget(vm), {deadline, signal})
       const bootId = await this.guestBootId(vm).catch(() => oldBootId)
       if (bootId !== oldBootId) return
       if (Date.now() > deadline) throw new LagoError('VM', `VM ${vm.name} did not come back from its reboot in time.`)
@@ -252,7 +254,7 @@ export class Prefix {
   async waitForVm(vm: VmState, signal?: AbortSignal): Promise<void> {
     const seconds = vm.bootTimeout ?? this.config.ssh.boot_timeout
     try {
-      await waitForSsh(await this.sshTarget(vm), {deadline: Date.now() + seconds * 1000, signal})
+      await (await ssh()).waitForSsh(await this.sshTarget(vm), {deadline: Date.now() + seconds * 1000, signal})
     } catch (error) {
       if (!(error instanceof LagoError) || error.code !== 'SSH') throw error
       const state = (await this.provider.runtime()).vms.get(vm.libvirtName) ?? 'down'
@@ -284,6 +286,7 @@ export class Prefix {
   /** Stop everything and give the subnets back; idempotent. The prefix directory stays. */
   async cleanup(): Promise<{releasedSubnets: string[]}> {
     await this.stop()
+    const {SubnetLeases} = await import('../network/leases.js')
     const leases = new SubnetLeases(this.config.lago.lease_dir, this.config.lago.subnet_first, this.config.lago.subnet_count)
     const owner = {uuidFile: this.paths.uuid, uuid: this.state.uuid}
     const releasedSubnets = await leases.release(owner)
@@ -309,7 +312,7 @@ export class Prefix {
   }
 
   async ssh(vm: VmState) {
-    return connect(await this.sshTarget(vm))
+    return (await ssh()).connect(await this.sshTarget(vm))
   }
 
   /** Connect to a running VM (waiting for its SSH), run `work`, disconnect. */
@@ -320,7 +323,7 @@ export class Prefix {
     await this.waitForVm(vm, signal)
     const client = await this.ssh(vm)
     try {
-      return await whileConnected(client, () => work(client))
+      return await (await ssh()).whileConnected(client, () => work(client))
     } finally {
       client.end()
     }

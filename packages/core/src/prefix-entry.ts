@@ -1,0 +1,11 @@
+/**
+ * The light entry point (`@lago/core/prefix`): what most CLI verbs need to find and open
+ * a prefix, without loading templates, host checks or init. Everything here is also
+ * exported by the main entry.
+ */
+export {LagoError, AbortedError, isLagoError, errorMessage} from './errors.js'
+export {log, type LogLevel} from './log.js'
+export {loadConfig, type LagoConfig} from './config/config.js'
+export {findPrefix} from './prefix/find.js'
+export {Prefix, type PrefixStatus} from './prefix/prefix.js'
+export type {Task} from './tasks.js'

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import path from 'node:path'
+import {stripVTControlCharacters} from 'node:util'
 import {execa} from 'execa'
 import {LAGO_BIN, REPO_ROOT} from '../lib/harness.js'
 
@@ -13,7 +14,7 @@ describe('the CLI and its plugin', () => {
 
   it('the ovirt plugin is a separately packaged, linked oclif plugin', async () => {
     const {stdout} = await execa(LAGO_BIN, ['plugins'])
-    assert.match(stdout, /@lago\/plugin-ovirt 0\.1\.0 \(link\)/)
+    assert.match(stripVTControlCharacters(stdout), /@lago\/plugin-ovirt 0\.1\.0 \(link\)/)
     const ovirt = await execa(LAGO_BIN, ['ovirt', '--json'])
     assert.ok(JSON.parse(ovirt.stdout).verbs.some((v: {name: string}) => v.name === 'reposetup'))
   })

@@ -29,6 +29,9 @@ export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promi
     readyTimeout: readyTimeoutMs,
     keepaliveInterval: 5_000,
   }
+  // ssh2 may emit more than one error (e.g. a socket error, then "connection lost before
+  // handshake"); the promise reports the first, the rest must not crash the process.
+  client.on('error', () => {})
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => {
       client.end()
@@ -40,8 +43,7 @@ export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promi
     client.once('ready', () => {
       client.off('error', onError)
       client.off('close', onClose)
-      client.on('error', () => {}) // later errors surface through whileConnected
-      resolve(client)
+      resolve(client) // later errors and closes surface through whileConnected
     })
     client.once('error', onError)
     client.connect(config)

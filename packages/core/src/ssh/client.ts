@@ -1,7 +1,6 @@
 import net from 'node:net'
 import type {Client, ClientChannel, ConnectConfig} from 'ssh2'
 import {LagoError, errorMessage} from '../errors.js'
-import {log} from '../log.js'
 import {sleep, throwIfAborted} from '../util/abort.js'
 
 export interface SshTarget {
@@ -194,8 +193,4 @@ function pumpChannel(channel: ClientChannel, options: ExecOptions): Promise<numb
     else channel.end()
     options.signal?.addEventListener('abort', () => channel.close(), {once: true})
   })
-}
-
-export function logSshTarget(target: SshTarget): void {
-  log.debug(`ssh ${target.user}@${target.host}:${target.port ?? 22}`)
 }

@@ -31,10 +31,6 @@ export class LibvirtProvider {
     this.virsh = new Virsh(config.uri)
   }
 
-  async preflight(): Promise<void> {
-    await this.virsh.ping()
-  }
-
   async runtime(): Promise<Runtime> {
     const [domains, nets] = await Promise.all([this.virsh.run(['list', '--all']), this.virsh.run(['net-list', '--name'])])
     const vms = new Map<string, VmRuntimeState>()

@@ -278,7 +278,7 @@ describe('workdirs, prefixes side by side, parallel inits', function () {
     const all = await sandbox.lago(['destroy', '--yes', '--all-prefixes'])
     assert.equal(all.exitCode, 0, String(all.all))
     await assert.rejects(readdir(path.join(sandbox.dir, '.lago')), /ENOENT/)
-    assert.deepEqual((await readdir(sandbox.leases)).filter((n) => n.endsWith('.lease')), [])
+    assert.deepEqual(await sandbox.leaseFiles(), [])
   })
 
   it('--skip-bootstrap writes no cloud-init seed', async () => {

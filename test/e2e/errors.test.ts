@@ -17,8 +17,7 @@ describe('bad input is refused cleanly', function () {
 
   async function assertNothingMade(prefix: string) {
     await assert.rejects(readdir(prefix), /ENOENT/, `${prefix} must not exist`)
-    const leases = await readdir(sandbox.leases).catch(() => [] as string[])
-    assert.deepEqual(leases.filter((n) => n.endsWith('.lease')), [])
+    assert.deepEqual(await sandbox.leaseFiles(), [])
   }
 
   async function initFails(initText: string | undefined, expected: RegExp, extraArgs: string[] = [], env: Record<string, string> = {}, prefixName = 'env') {

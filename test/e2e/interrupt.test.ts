@@ -63,7 +63,7 @@ describe('interrupted init and start roll back', function () {
     assert.equal(result.exitCode, 130, String(result.all))
     assert.match(String(result.stderr), /Interrupted by SIGINT; what was started has been rolled back\./)
     await assert.rejects(readdir(prefix), /ENOENT/)
-    assert.deepEqual((await readdir(sandbox.leases)).filter((n) => n.endsWith('.lease')), [])
+    assert.deepEqual(await sandbox.leaseFiles(), [])
     assert.deepEqual(await readdir(sandbox.store), [], 'no partial download or lock left in the store')
   })
 
@@ -82,6 +82,6 @@ describe('interrupted init and start roll back', function () {
     assert.deepEqual(await libvirtObjectsOf(id), [])
     const cleanup = await sandbox.lago(['cleanup'], {cwd: prefix})
     assert.equal(cleanup.exitCode, 0, String(cleanup.all))
-    assert.deepEqual((await readdir(sandbox.leases)).filter((n) => n.endsWith('.lease')), [])
+    assert.deepEqual(await sandbox.leaseFiles(), [])
   })
 })

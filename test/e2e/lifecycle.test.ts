@@ -35,8 +35,7 @@ describe('one guest from init to cleanup (real libvirt)', function () {
     assert.equal(info['backing-filename-format'], 'qcow2')
     assert.equal((await stat(path.join(prefix, '.lago/id_ed25519'))).mode & 0o777, 0o600)
     assert.ok((await stat(path.join(prefix, '.lago/seeds/vm0-cidata.iso'))).size > 0)
-    const leases = await readdir(sandbox.leases)
-    assert.deepEqual(leases.filter((n) => n.endsWith('.lease')), [`${state.nets[0].subnet}.lease`])
+    assert.deepEqual(await sandbox.leaseFiles(), [`${state.nets[0].subnet}.lease`])
     assert.deepEqual(await libvirtObjectsOf(id), [], 'init starts nothing')
   })
 
@@ -101,7 +100,7 @@ describe('one guest from init to cleanup (real libvirt)', function () {
     const nets = await virsh(['net-list', '--all', '--name'])
     assert.ok(!domains.includes(id), domains)
     assert.ok(!nets.includes(id), nets)
-    assert.deepEqual((await readdir(sandbox.leases)).filter((n) => n.endsWith('.lease')), [])
+    assert.deepEqual(await sandbox.leaseFiles(), [])
     const again = await sandbox.lago(['cleanup'], {cwd: prefix})
     assert.equal(again.exitCode, 0, String(again.all))
     const start = await sandbox.lago(['start'], {cwd: prefix})

@@ -72,27 +72,9 @@ fi
 ip netns exec "$netns" ip link set lo up
 
 # --- daemons ---------------------------------------------------------------------
-# True while process $1 exists and is not a zombie (waiting to be reaped).
-alive() { [[ -r "/proc/$1/status" ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-# Prints the pid in $1 when that process is alive and its command is $2.
-live_pid() {
-	local pid
-	[[ -s "$1" ]] || return 1
-	pid=$(tr -dc '0-9' <"$1")
-	[[ -n "$pid" && -r "/proc/$pid/comm" && "$(cat "/proc/$pid/comm")" == "$2" ]] || return 1
-	alive "$pid" || return 1
-	printf '%s\n' "$pid"
-}
+# shellcheck source=daemons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemons.sh"
 in_netns() { [[ "$(ip netns identify "$1" 2>/dev/null)" == "$netns" ]]; }
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 100); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-}
 
 mkdir -p "$LOG_DIR"
 # virtlogd does no networking: one running in any namespace will do.

@@ -14,25 +14,8 @@ step() { printf 'host-teardown: %s\n' "$*"; }
 	exit 1
 }
 
-# True while process $1 exists and is not a zombie (waiting to be reaped).
-alive() { [[ -r "/proc/$1/status" ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-live_pid() {
-	local pid
-	[[ -s "$1" ]] || return 1
-	pid=$(tr -dc '0-9' <"$1")
-	[[ -n "$pid" && -r "/proc/$pid/comm" && "$(cat "/proc/$pid/comm")" == "$2" ]] || return 1
-	alive "$pid" || return 1
-	printf '%s\n' "$pid"
-}
-stop_pid() {
-	local pid=$1
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 100); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-}
+# shellcheck source=daemons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemons.sh"
 
 if ! ip netns list | grep -qE "^$netns( |$)"; then
 	step "netns $netns: absent, nothing to do"

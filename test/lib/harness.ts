@@ -1,5 +1,5 @@
 import {execa, type Options, type Result} from 'execa'
-import {chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
+import {chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -55,6 +55,11 @@ export class Sandbox {
   /** A shell-quoted command line running lago with this sandbox's environment (for `script -c`). */
   lagoCommandLine(args: string[]): string {
     return [LAGO_BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')
+  }
+
+  /** The subnet lease files currently in this sandbox's lease directory. */
+  async leaseFiles(): Promise<string[]> {
+    return (await readdir(this.leases).catch(() => [] as string[])).filter((name) => name.endsWith('.lease'))
   }
 
   /** A Lago template repository (file source) holding the tiny guest as tiny:v1. */

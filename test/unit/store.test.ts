@@ -46,9 +46,10 @@ describe('the template store', () => {
     const template = resolveTemplate(repo, 't:v1')
     assert.equal(template.image, path.join(dir, 'images', 'a.qcow2'), 'a relative file root is relative to the repository file')
     let waited = 0
-    const [a, b] = await Promise.all([store.ensure(template), store.ensure(template, {onWait: () => waited++})])
+    const onWait = () => waited++
+    const [a, b] = await Promise.all([store.ensure(template, {onWait}), store.ensure(template, {onWait})])
     assert.equal([a.downloaded, b.downloaded].filter(Boolean).length, 1)
-    assert.ok(waited > 0, 'the second one waited for the lock')
+    assert.ok(waited > 0, 'whichever came second waited for the lock')
     const image = path.join(store.dir, 'r:t:v1')
     assert.equal((await stat(image)).mode & 0o777, 0o444)
     assert.equal((await readFile(`${image}.hash`, 'utf8')).trim(), `sha256:${sha}`)

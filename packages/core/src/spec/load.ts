@@ -4,6 +4,7 @@ import {LagoError} from '../errors.js'
 import {INIT_FILE_SCHEMA} from './schema.js'
 import type {DiskFormat, DiskSpec, DomainSpec, EnvironmentSpec, NetSpec} from './types.js'
 import {parseSize} from '../util/size.js'
+import {schemaValidator, type SchemaSpec} from '../util/validators.js'
 
 export const DEFAULT_INIT_FILE = 'LagoInitFile'
 const DEFAULT_MEMORY_MIB = 1024
@@ -52,16 +53,10 @@ async function parseDocument(text: string, source: string): Promise<unknown> {
   return value
 }
 
-let validator: ((data: unknown) => boolean) & {errors?: import('ajv').ErrorObject[] | null} | undefined
+export const INIT_FILE_SCHEMA_SPEC: SchemaSpec = {name: 'init-file', schema: INIT_FILE_SCHEMA, options: {verbose: true, formats: true}}
 
 async function validate(raw: unknown, source: string): Promise<void> {
-  if (!validator) {
-    const {Ajv} = await import('ajv')
-    const addFormats = (await import('ajv-formats')).default as unknown as (ajv: InstanceType<typeof Ajv>) => void
-    const ajv = new Ajv({allErrors: true, strict: false, verbose: true})
-    addFormats(ajv)
-    validator = ajv.compile(INIT_FILE_SCHEMA)
-  }
+  const validator = await schemaValidator(INIT_FILE_SCHEMA_SPEC)
   if (validator(raw)) return
   const problems = describeSchemaErrors(validator.errors ?? [])
   throw new LagoError('INIT_FILE', `${source} is not a valid init file:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {

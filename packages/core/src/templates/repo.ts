@@ -5,6 +5,7 @@ import path from 'node:path'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
 import {writeFileAtomic} from '../util/fs.js'
+import {schemaValidator, type SchemaSpec} from '../util/validators.js'
 import {parseDigest, type Digest} from './digest.js'
 import {isUrl} from './location.js'
 
@@ -134,15 +135,7 @@ async function readCopy(file: string): Promise<{text: string; at: string} | unde
   }
 }
 
-let compiled: import('ajv').ValidateFunction | undefined
-
-async function repoValidator(): Promise<import('ajv').ValidateFunction> {
-  if (!compiled) {
-    const {Ajv} = await import('ajv')
-    compiled = new Ajv({allErrors: true, strict: false}).compile(REPO_SCHEMA)
-  }
-  return compiled
-}
+export const TEMPLATE_REPO_SCHEMA_SPEC: SchemaSpec = {name: 'template-repo', schema: REPO_SCHEMA, options: {}}
 
 /** Validate repository JSON text; every problem names its field. */
 export async function parseTemplateRepo(text: string, where: string): Promise<TemplateRepo> {
@@ -152,7 +145,7 @@ export async function parseTemplateRepo(text: string, where: string): Promise<Te
   } catch (error) {
     throw new LagoError('TEMPLATE_REPO', `Template repository ${where} is not valid JSON: ${(error as Error).message}.`, {detail: {location: where}})
   }
-  const validate = await repoValidator()
+  const validate = await schemaValidator(TEMPLATE_REPO_SCHEMA_SPEC)
   if (!validate(raw)) {
     const {describeSchemaErrors} = await import('../spec/load.js')
     const problems = describeSchemaErrors(validate.errors ?? []).map((p) => p.replace(/is not a valid name \(.*\)$/, 'must not contain ":" or "/"'))

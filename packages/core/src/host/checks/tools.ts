@@ -57,14 +57,13 @@ export function toolsOutcome(found: string[], missing: HostTool[], severity: 'fa
   }
 }
 
-/** What Lago itself runs: qemu-img for disks, an ISO writer for cloud-init seeds, virsh for libvirt. */
+/** What Lago itself runs: qemu-img for disks, virsh for libvirt (cloud-init seeds are written in-process). */
 export const coreToolsCheck = toolsCheck({
   id: 'tools',
   title: 'tools',
   severity: 'fail',
   tools: [
     {anyOf: ['qemu-img'], packages: {debian: ['qemu-utils'], fedora: ['qemu-img']}, neededBy: ['init']},
-    {anyOf: ['genisoimage', 'mkisofs', 'xorriso'], name: 'genisoimage or xorriso', packages: {debian: ['genisoimage'], fedora: ['xorriso']}, neededBy: ['init'], onlyWhen: (ctx) => ctx.bootstrap},
     {anyOf: ['virsh'], packages: {debian: ['libvirt-clients'], fedora: ['libvirt-client']}, neededBy: ['start']},
   ],
 })

@@ -20,12 +20,30 @@ export async function qemuIdentity(configured?: string): Promise<Identity | unde
   }
   const candidates = user ? [user] : ['libvirt-qemu', 'qemu']
   for (const name of candidates) {
-    const uid = await run('id', ['-u', name], {reject: false})
-    if (uid.exitCode !== 0) continue
-    const gids = await run('id', ['-G', name], {reject: false})
-    return {user: name, uid: Number(uid.stdout), gids: gids.stdout.split(/\s+/).filter(Boolean).map(Number)}
+    const identity = (await localIdentity(name)) ?? (await nssIdentity(name))
+    if (identity) return identity
   }
   return undefined
+}
+
+/** From /etc/passwd and /etc/group, where system accounts like qemu live: no process to spawn. */
+async function localIdentity(name: string): Promise<Identity | undefined> {
+  const [passwd, group] = await Promise.all(['/etc/passwd', '/etc/group'].map((file) => readFile(file, 'utf8').catch(() => '')))
+  const records = (text: string) => text.split('\n').map((line) => line.split(':'))
+  const account = records(passwd).find((fields) => fields[0] === name && fields.length >= 4)
+  if (!account) return undefined
+  const memberOf = records(group)
+    .filter((fields) => fields.length >= 4 && fields[3].split(',').includes(name))
+    .map((fields) => Number(fields[2]))
+  return {user: name, uid: Number(account[2]), gids: [...new Set([Number(account[3]), ...memberOf])]}
+}
+
+/** Through NSS (LDAP and the like), for accounts not in the local files. */
+async function nssIdentity(name: string): Promise<Identity | undefined> {
+  const uid = await run('id', ['-u', name], {reject: false})
+  if (uid.exitCode !== 0) return undefined
+  const gids = await run('id', ['-G', name], {reject: false})
+  return {user: name, uid: Number(uid.stdout), gids: gids.stdout.split(/\s+/).filter(Boolean).map(Number)}
 }
 
 /**

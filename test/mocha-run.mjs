@@ -13,7 +13,7 @@ const suite = args[args.indexOf('--suite') + 1]
 const summary = args.includes('--summary') ? args[args.indexOf('--summary') + 1] : undefined
 const grep = args.includes('--grep') ? args[args.indexOf('--grep') + 1] : undefined
 const root = path.dirname(fileURLToPath(import.meta.url))
-const mocha = new Mocha({timeout: suite === 'e2e' ? 600_000 : 20_000, reporter: 'spec', grep})
+const mocha = new Mocha({timeout: suite === 'unit' ? 20_000 : 600_000, reporter: 'spec', grep})
 const files = (await import('node:fs/promises')).readdir
 const dir = path.join(root, suite)
 for (const name of (await files(dir, {recursive: true})).filter((n) => n.endsWith('.test.ts')).sort()) mocha.addFile(path.join(dir, name))

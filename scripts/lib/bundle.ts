@@ -4,6 +4,7 @@
 // before it, so everything a package reaches is installed with it.
 import {existsSync, readFileSync, realpathSync} from 'node:fs'
 import path from 'node:path'
+import {ScriptError} from './cli.js'
 
 export interface InstalledPackage {
   name: string
@@ -29,7 +30,7 @@ export interface Workspace {
   dir: string
 }
 
-export class BundleError extends Error {}
+export class BundleError extends ScriptError {}
 
 /** The installed packages each workspace brings that no earlier workspace brings (workspaces themselves excluded). */
 export function splitBundles(tree: string, workspaces: Workspace[]): Map<string, InstalledPackage[]> {

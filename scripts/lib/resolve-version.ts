@@ -1,4 +1,5 @@
 import {readFile} from 'node:fs/promises'
+import {ScriptError} from './cli.js'
 import path from 'node:path'
 import {firstParentHistory, isGitRepo, isShallow, RELEASE_TAG} from './git.js'
 import {formatVersion, parseVersion, versionHistory, type Version, type VersionedCommit} from './version.js'
@@ -11,7 +12,7 @@ export interface ResolvedVersion {
   warnings: string[]
 }
 
-export class VersionError extends Error {}
+export class VersionError extends ScriptError {}
 
 /**
  * The version of the tree at `repo`: LAGO_VERSION when set (a pipeline pins it); else from git

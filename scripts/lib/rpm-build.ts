@@ -14,7 +14,7 @@ import {currentMajorSeries, formatChangelog} from './changelog.js'
 import {resolveVersion} from './resolve-version.js'
 import {PACKAGES, packStaged, stagePackages} from './stage.js'
 import {formatVersion, RPM_RELEASE} from './version.js'
-import {main} from './version-manager.js'
+import {main, ScriptError} from './cli.js'
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SPEC_TEMPLATE = path.join(REPO, 'rpm/lago.spec.in')
@@ -36,7 +36,7 @@ export interface RpmBuildResult {
 
 export async function buildRpms(options: RpmBuildOptions): Promise<RpmBuildResult> {
   for (const p of PACKAGES) {
-    if (!existsSync(path.join(REPO, 'packages', p.folder, 'lib'))) throw new Error(`packages/${p.folder}/lib is missing: run npm run build first`)
+    if (!existsSync(path.join(REPO, 'packages', p.folder, 'lib'))) throw new ScriptError(`packages/${p.folder}/lib is missing: run npm run build first`)
   }
   const resolved = await resolveVersion(REPO)
   for (const warning of resolved.warnings) process.stderr.write(`rpm: warning: ${warning}\n`)

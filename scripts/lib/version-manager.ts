@@ -4,6 +4,7 @@ import {currentMajorSeries, formatChangelog} from './changelog.js'
 import {git} from './git.js'
 import {resolveVersion, VersionError, type ResolvedVersion} from './resolve-version.js'
 import {formatVersion, rpmVersion, type VersionedCommit} from './version.js'
+import {main} from './cli.js'
 
 const USAGE = 'usage: version-manager [--repo DIR] version | rpm-version | changelog [--since REF]'
 
@@ -30,16 +31,6 @@ async function commitsSince(repo: string, resolved: ResolvedVersion, ref: string
   const index = resolved.history.findIndex((commit) => commit.hash === hash)
   if (index < 0) throw new VersionError(`--since ${ref}: not on the first-parent history of HEAD`)
   return resolved.history.slice(index + 1)
-}
-
-export async function main(run: (argv: string[]) => Promise<string>, name: string): Promise<void> {
-  try {
-    const output = await run(process.argv.slice(2))
-    if (output) process.stdout.write(output.endsWith('\n') ? output : `${output}\n`)
-  } catch (error) {
-    process.stderr.write(`${name}: ${error instanceof Error && !(error instanceof TypeError) ? error.message : String(error)}\n`)
-    process.exitCode = 2
-  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main(versionManager, 'version-manager')

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: unit tests in this namespace, then end-to-end tests inside the test network
-// namespace (host set up and guest image built first). Ends with one line
+// `npm test`: unit tests in this namespace; then, once the host is set up (apt packages), the
+// packaging tests (RPMs with rpmbuild, the release tree with createrepo_c) here too; then
+// end-to-end tests inside the test network namespace (guest image built first). Ends with one line
 // "N passed, N failed, N skipped" for CI.
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -9,7 +10,8 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-const only = process.argv.includes('--unit') ? 'unit' : process.argv.includes('--e2e') ? 'e2e' : undefined
+const only = ['unit', 'packaging', 'e2e'].find((suite) => process.argv.includes(`--${suite}`))
+const wanted = (suite) => only === undefined || only === suite
 const grepIndex = process.argv.indexOf('--grep')
 const grep = grepIndex > 0 ? ['--grep', process.argv[grepIndex + 1]] : []
 const netns = process.env.LAGO_TEST_NETNS ?? 'lago-test'
@@ -39,14 +41,22 @@ function step(what, file, args) {
   return result.stdout.trim()
 }
 
-if (only !== 'e2e') runSuite('unit')
-if (only !== 'unit') {
+if (wanted('unit')) runSuite('unit')
+if (wanted('packaging') || wanted('e2e')) {
   const setupStart = Date.now()
   const ready = step('host setup', 'bash', [path.join(root, 'test/harness/host-setup.sh')]) !== undefined
-  const image = ready ? step('guest image build', 'bash', [path.join(root, 'test/harness/build-guest-image.sh')]) : undefined
-  console.error(`e2e preparation took ${((Date.now() - setupStart) / 1000).toFixed(1)} s`)
-  if (image) runSuite('e2e', ['ip', 'netns', 'exec', netns], {LAGO_TEST_IMAGE: image.split('\n').pop()})
-  else totals.failed += 1
+  const setupSeconds = (Date.now() - setupStart) / 1000
+  if (wanted('packaging')) {
+    if (ready) runSuite('packaging')
+    else totals.failed += 1
+  }
+  if (wanted('e2e')) {
+    const imageStart = Date.now()
+    const image = ready ? step('guest image build', 'bash', [path.join(root, 'test/harness/build-guest-image.sh')]) : undefined
+    console.error(`e2e preparation took ${(setupSeconds + (Date.now() - imageStart) / 1000).toFixed(1)} s`)
+    if (image) runSuite('e2e', ['ip', 'netns', 'exec', netns], {LAGO_TEST_IMAGE: image.split('\n').pop()})
+    else totals.failed += 1
+  }
 }
 rmSync(tmp, {recursive: true, force: true})
 console.log(`tests took ${((Date.now() - started) / 1000).toFixed(0)} s`)

@@ -46,13 +46,12 @@ export async function buildRpms(options: RpmBuildOptions): Promise<RpmBuildResul
     const sources = path.join(work, 'SOURCES')
     await mkdir(sources, {recursive: true})
     const staged = await stagePackages(REPO, path.join(work, 'tree'), version)
-    const upstream: string[] = []
-    for (const p of PACKAGES) upstream.push(await packStaged(staged.get(p.name)!, sources))
+    const upstream = await Promise.all(PACKAGES.map((p) => packStaged(staged.get(p.name)!, sources)))
     const bundles = splitBundles(path.join(work, 'tree'), PACKAGES.map((p) => ({name: p.name, dir: staged.get(p.name)!})))
     const fields: Record<string, string> = {VERSION: version, RELEASE: String(RPM_RELEASE)}
     for (const p of PACKAGES) {
       const owned = bundles.get(p.name)!
-      await writeBundleTarball(owned, path.join(work, 'bundles', p.rpm), path.join(sources, `${p.rpm}-${version}-nm-prod.tar.gz`))
+      await writeBundleTarball(path.join(work, 'tree'), owned, path.join(sources, `${p.rpm}-${version}-nm-prod.tar.gz`))
       const key = p.rpm.toUpperCase().replaceAll('-', '_')
       fields[`BUNDLED_${key}`] = bundledProvides(owned).join('\n')
       fields[`FILES_${key}`] = bundleFileEntries(owned, MODULES_MACRO).join('\n')
@@ -81,15 +80,30 @@ export function fillTemplate(template: string, fields: Record<string, string>): 
   })
 }
 
-/** The bundle's packages without their nested node_modules (those are packages of their own, in the list too). */
-async function writeBundleTarball(owned: InstalledPackage[], root: string, tarball: string): Promise<void> {
-  const {cp} = await import('node:fs/promises')
-  await mkdir(path.join(root, 'node_modules'), {recursive: true})
+/** A bundle as a tarball of node_modules/... (each package without its nested node_modules: those are packages of their own, in the list too). */
+async function writeBundleTarball(tree: string, owned: InstalledPackage[], tarball: string): Promise<void> {
+  const entries = ['node_modules']
+  const renames = new Map<string, string>()
   for (const p of owned) {
-    const nested = path.join(p.dir, 'node_modules')
-    await cp(p.dir, path.join(root, p.installPath), {recursive: true, filter: (source) => source !== nested})
+    const relative = path.relative(tree, p.dir)
+    if (relative !== p.installPath) renames.set(relative, p.installPath)
+    entries.push(relative, ...(await listTree(p.dir, relative)))
   }
-  await execa('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, '-C', root, 'node_modules'])
+  const list = `${tarball}.list`
+  await writeFile(list, entries.sort().join('\n') + '\n')
+  const transforms = [...renames].flatMap(([from, to]) => ['--transform', `s,^${from}\\(/\\|$\\),${to}\\1,`])
+  await execa('tar', ['--owner=0', '--group=0', '--numeric-owner', '--no-recursion', ...transforms, '-czf', tarball, '-C', tree, '-T', list])
+  await rm(list)
+}
+
+/** Paths under `dir` (relative, prefixed with `prefix`), leaving out its own node_modules. */
+async function listTree(dir: string, prefix: string): Promise<string[]> {
+  const paths: string[] = []
+  for (const entry of await readdir(dir, {recursive: true})) {
+    if (entry === 'node_modules' || entry.startsWith(`node_modules${path.sep}`)) continue
+    paths.push(path.join(prefix, entry))
+  }
+  return paths
 }
 
 async function polkitRule(): Promise<string> {

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {execa} from 'execa'
+import {REPO_ROOT} from '../lib/harness.js'
+import {buildRpms, type RpmBuildResult} from '../../scripts/lib/rpm-build.js'
+import {resolveVersion} from '../../scripts/lib/resolve-version.js'
+import {formatVersion} from '../../scripts/lib/version.js'
+import {polkitRule} from '../../packages/core/src/host/setup.js'
+
+const rpmQuery = (args: string[]) => execa('rpm', ['-qp', ...args]).then((r) => r.stdout.split('\n').filter(Boolean))
+/** Requirements other than rpmlib() features and interpreters rpm finds by itself. */
+const requiresOf = async (file: string) => (await rpmQuery(['-R', file])).filter((r) => !r.startsWith('rpmlib(') && !r.startsWith('/')).sort()
+
+/** Installs RPMs into an empty root the way a packager's scratch chroot would (no dependencies, no scriptlets: there is no shell in it). */
+async function installInto(rpms: string[]): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'lago-rpmroot-'))
+  await execa('rpm', ['--root', root, '--initdb'])
+  await execa('rpm', ['-i', '--root', root, '--nodeps', '--noscripts', ...rpms])
+  return root
+}
+
+describe('RPMs (npm run rpm)', () => {
+  let tmp: string
+  let build: RpmBuildResult
+  let version: string
+  const rpm = (name: string) => build.rpms.find((f) => path.basename(f) === `${name}-${version}-1.el9.noarch.rpm`)!
+  const roots: string[] = []
+
+  before(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'lago-rpm-test-'))
+    version = formatVersion((await resolveVersion(REPO_ROOT)).version)
+    const started = Date.now()
+    // Fast payload compression: this checks contents, not the release compression.
+    build = await buildRpms({out: tmp, dist: 'el9', payload: 'w1.gzdio'})
+    console.log(`      (rpm build took ${((Date.now() - started) / 1000).toFixed(1)} s)`)
+  })
+  after(async () => {
+    for (const dir of [tmp, ...roots]) await rm(dir, {recursive: true, force: true})
+  })
+
+  it('builds nodejs-lago, lago and lago-ovirt (noarch) at the version-manager version, and the sources', () => {
+    assert.equal(build.version, version)
+    assert.deepEqual(build.rpms.map((f) => path.basename(f)).sort(), [`lago-${version}-1.el9.noarch.rpm`, `lago-ovirt-${version}-1.el9.noarch.rpm`, `nodejs-lago-${version}-1.el9.noarch.rpm`])
+    assert.deepEqual(build.sources.map((f) => path.basename(f)).sort(), [`lago-${version}-1.el9.src.rpm`, `lago-cli-${version}.tgz`, `lago-core-${version}.tgz`, `lago-plugin-ovirt-${version}.tgz`])
+  })
+
+  it('file lists: each package where it belongs, no file in two RPMs, no native code', async () => {
+    const files = new Map<string, string[]>()
+    for (const name of ['nodejs-lago', 'lago', 'lago-ovirt']) files.set(name, await rpmQuery(['-l', rpm(name)]))
+    const has = (name: string, expected: string[]) => {
+      for (const file of expected) assert.ok(files.get(name)!.includes(file), `${name} lacks ${file}`)
+    }
+    const modules = '/usr/lib/lago/node_modules'
+    has('nodejs-lago', [`${modules}/@lago/core/package.json`, `${modules}/@lago/core/lib/index.js`, `${modules}/@lago/core/schema/init-file.schema.json`, `${modules}/ajv/package.json`, `${modules}/ssh2/package.json`, '/etc/polkit-1/rules.d/50-lago.rules', '/etc/lago.d', '/var/lib/lago/store', '/var/lib/lago/repos', '/var/lib/lago/subnets'])
+    has('lago', ['/usr/bin/lago', '/usr/bin/lagocli', '/usr/lib/lago/bin/lago', '/usr/lib/lago/plugins.d', `${modules}/@lago/cli/bin/run.js`, `${modules}/@lago/cli/oclif.manifest.json`, `${modules}/@oclif/core/package.json`, `${modules}/@oclif/plugin-plugins/package.json`, `${modules}/listr2/package.json`])
+    has('lago-ovirt', ['/usr/lib/lago/plugins.d/lago-ovirt', `${modules}/@lago/plugin-ovirt/package.json`, `${modules}/@lago/plugin-ovirt/lib/index.js`, `${modules}/@lago/plugin-ovirt/oclif.manifest.json`])
+    assert.ok(!files.get('lago-ovirt')!.some((f) => f.includes('@oclif/core') || f.includes('@lago/core')), 'the plugin must use the CLI copy of oclif and core')
+    const regular = async (name: string) => (await rpmQuery(['--qf', '[%{FILEMODES:perms} %{FILENAMES}\n]', rpm(name)])).filter((l) => !l.startsWith('d')).map((l) => l.split(' ')[1])
+    const seen = new Map<string, string>()
+    for (const name of files.keys()) {
+      for (const file of await regular(name)) {
+        assert.ok(!seen.has(file), `${file} is in ${seen.get(file)} and ${name}`)
+        seen.set(file, name)
+      }
+    }
+    assert.deepEqual([...seen.keys()].filter((f) => f.endsWith('.node')), [], 'no native add-ons in noarch RPMs')
+  })
+
+  it('requires: system nodejs; the CLI libvirt, qemu, ssh and an ISO writer; the plugin dnf-plugins-core and createrepo_c', async () => {
+    const release = `${version}-1.el9`
+    assert.deepEqual(await requiresOf(rpm('nodejs-lago')), ['config(nodejs-lago) = ' + release, 'nodejs', 'nodejs(engine) >= 20.19', 'shadow-utils'])
+    assert.deepEqual(await requiresOf(rpm('lago')), ['(genisoimage or xorriso)', 'libvirt-client', 'libvirt-daemon-kvm', 'nodejs', 'nodejs(engine) >= 20.19', `nodejs-lago = ${release}`, 'openssh-clients', 'qemu-img', 'qemu-kvm'])
+    assert.deepEqual(await requiresOf(rpm('lago-ovirt')), ['createrepo_c', 'dnf-plugins-core', `lago = ${release}`])
+    const scripts = (await execa('rpm', ['-qp', '--scripts', rpm('nodejs-lago')])).stdout
+    assert.match(scripts, /preinstall scriptlet[\s\S]*getent group lago >\/dev\/null \|\| groupadd --system lago/)
+  })
+
+  it('declares every bundled npm package as bundled(npm(NAME)) = VERSION', async () => {
+    const provides = async (name: string) => (await rpmQuery(['--provides', rpm(name)])).filter((p) => p.startsWith('bundled('))
+    const oclifVersion = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/@oclif/core/package.json'), 'utf8')).version
+    assert.ok((await provides('lago')).includes(`bundled(npm(@oclif/core)) = ${oclifVersion}`))
+    const ajvVersion = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/ajv/package.json'), 'utf8')).version
+    assert.ok((await provides('nodejs-lago')).includes(`bundled(npm(ajv)) = ${ajvVersion}`))
+    assert.ok(!(await provides('lago')).some((p) => p.startsWith('bundled(npm(ajv))')), 'core brings ajv: the CLI must not bundle it again')
+    assert.deepEqual(await provides('lago-ovirt'), [])
+  })
+
+  it('installed into a scratch root: lago --help (system node) shows the ovirt topic from lago-ovirt, and not without it', async () => {
+    const full = await installInto(build.rpms)
+    roots.push(full)
+    const help = await execa('node', [path.join(full, 'usr/bin/lago'), '--help'], {cwd: full, env: {HOME: full}})
+    assert.match(help.stdout, /^ {2}ovirt\s+oVirt system tests/m)
+    assert.match(help.stdout, /^ {2}init\s/m)
+    assert.equal(help.stderr, '')
+    const lagocli = await execa('node', [path.join(full, 'usr/bin/lagocli'), '--version'], {cwd: full, env: {HOME: full}})
+    assert.match(lagocli.stdout, new RegExp(`^@lago/cli/${version.replaceAll('.', '\\.')} `))
+    assert.equal(await readFile(path.join(full, 'etc/polkit-1/rules.d/50-lago.rules'), 'utf8'), polkitRule('lago'))
+
+    const withoutPlugin = await installInto([rpm('nodejs-lago'), rpm('lago')])
+    roots.push(withoutPlugin)
+    const plain = await execa('node', [path.join(withoutPlugin, 'usr/bin/lago'), '--help'], {cwd: withoutPlugin, env: {HOME: withoutPlugin}})
+    assert.doesNotMatch(plain.stdout, /^ {2}ovirt\s/m)
+    assert.equal(plain.stderr, '')
+  })
+})

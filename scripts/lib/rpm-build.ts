@@ -41,32 +41,44 @@ export async function buildRpms(options: RpmBuildOptions): Promise<RpmBuildResul
   const resolved = await resolveVersion(REPO)
   for (const warning of resolved.warnings) process.stderr.write(`rpm: warning: ${warning}\n`)
   const version = formatVersion(resolved.version)
+  const changelog = resolved.history.length > 0 ? formatChangelog(currentMajorSeries(resolved.history)) : pinnedChangelog(version)
   const work = await mkdtemp(path.join(os.tmpdir(), 'lago-rpm-'))
   try {
     const sources = path.join(work, 'SOURCES')
-    await mkdir(sources, {recursive: true})
-    const staged = await stagePackages(REPO, path.join(work, 'tree'), version)
-    const upstream = await Promise.all(PACKAGES.map((p) => packStaged(staged.get(p.name)!, sources)))
-    const bundles = splitBundles(path.join(work, 'tree'), PACKAGES.map((p) => ({name: p.name, dir: staged.get(p.name)!})))
-    const fields: Record<string, string> = {VERSION: version, RELEASE: String(RPM_RELEASE)}
-    for (const p of PACKAGES) {
-      const owned = bundles.get(p.name)!
-      await writeBundleTarball(path.join(work, 'tree'), owned, path.join(sources, `${p.rpm}-${version}-nm-prod.tar.gz`))
-      const key = p.rpm.toUpperCase().replaceAll('-', '_')
-      fields[`BUNDLED_${key}`] = bundledProvides(owned).join('\n')
-      fields[`FILES_${key}`] = bundleFileEntries(owned, MODULES_MACRO).join('\n')
-    }
-    const changelog = resolved.history.length > 0 ? formatChangelog(currentMajorSeries(resolved.history)) : pinnedChangelog(version)
-    fields.CHANGELOG = changelog.replaceAll('%', '%%')
-    await copyFile(path.join(REPO, 'rpm/lago-launcher'), path.join(sources, 'lago-launcher'))
-    await writeFile(path.join(sources, '50-lago.rules'), await polkitRule())
+    const {upstream, fields} = await prepareSources(work, sources, version)
     const spec = path.join(work, 'lago.spec')
-    await writeFile(spec, fillTemplate(await readFile(SPEC_TEMPLATE, 'utf8'), fields))
-    await execa('rpmbuild', ['-ba', '--quiet', ...define('_topdir', path.join(work, 'rpmbuild')), ...define('_sourcedir', sources), ...define('dist', `.${options.dist}`), ...(options.payload ? define('_binary_payload', options.payload) : []), spec], {stdio: ['ignore', 'pipe', 'pipe']})
+    await writeFile(spec, fillTemplate(await readFile(SPEC_TEMPLATE, 'utf8'), {...fields, VERSION: version, RELEASE: String(RPM_RELEASE), CHANGELOG: changelog.replaceAll('%', '%%')}))
+    await rpmbuild(spec, [...define('_topdir', path.join(work, 'rpmbuild')), ...define('_sourcedir', sources), ...define('dist', `.${options.dist}`), ...(options.payload ? define('_binary_payload', options.payload) : [])])
     return await collect(work, options, version, upstream, changelog)
   } finally {
     await rm(work, {recursive: true, force: true})
   }
+}
+
+/** Everything the spec's Source lines name, and the spec fields that depend on the bundles. */
+async function prepareSources(work: string, sources: string, version: string): Promise<{upstream: string[]; fields: Record<string, string>}> {
+  await mkdir(sources, {recursive: true})
+  const tree = path.join(work, 'tree')
+  const staged = await stagePackages(REPO, tree, version)
+  const upstream = await Promise.all(PACKAGES.map((p) => packStaged(staged.get(p.name)!, sources)))
+  const bundles = splitBundles(tree, PACKAGES.map((p) => ({name: p.name, dir: staged.get(p.name)!})))
+  const fields: Record<string, string> = {}
+  for (const p of PACKAGES) {
+    const owned = bundles.get(p.name)!
+    await writeBundleTarball(tree, owned, path.join(sources, `${p.rpm}-${version}-nm-prod.tar.gz`))
+    const key = p.rpm.toUpperCase().replaceAll('-', '_')
+    fields[`BUNDLED_${key}`] = bundledProvides(owned).join('\n')
+    fields[`FILES_${key}`] = bundleFileEntries(owned, MODULES_MACRO).join('\n')
+  }
+  await copyFile(path.join(REPO, 'rpm/lago-launcher'), path.join(sources, 'lago-launcher'))
+  await writeFile(path.join(sources, '50-lago.rules'), await polkitRule())
+  return {upstream, fields}
+}
+
+async function rpmbuild(spec: string, defines: string[]): Promise<void> {
+  const result = await execa('rpmbuild', ['-ba', '--quiet', ...defines, spec], {stdio: ['ignore', 'pipe', 'pipe'], reject: false})
+  if ((result as {code?: string}).code === 'ENOENT') throw new ScriptError('rpmbuild is not installed: apt-get install rpm (Debian/Ubuntu) or dnf install rpm-build (Fedora/EL)')
+  if (result.exitCode !== 0) throw new ScriptError(`rpmbuild failed (exit ${result.exitCode}):\n${result.stderr}`)
 }
 
 function define(name: string, value: string): string[] {

@@ -20,6 +20,8 @@ export type LagoErrorCode =
   | 'HOST'
   | 'ABORTED'
   | 'USAGE'
+  | 'REPO'
+  | 'TESTS'
   | 'INTERNAL'
 
 export interface LagoErrorOptions {

@@ -55,7 +55,7 @@ async function syncLocked(options: SyncOptions, dir: string): Promise<SyncResult
     if (attempt > 1) log.warn(`reposync ${options.id}: ${problem}; retrying (${attempt}/${attempts})`)
     if (attempt === attempts && attempt > 1) await rm(dnfCacheDir(options), {recursive: true, force: true})
     options.report?.(attempt === 1 ? 'dnf reposync' : `dnf reposync, attempt ${attempt}`)
-    const sync = await dnf(options, ['reposync', '--repoid', options.id, '--newest-only', '--delete', '--refresh', ...options.arches.flatMap((a) => ['--arch', a]), '--download-path', options.cacheDir])
+    const sync = await dnf(options, ['reposync', '--repoid', options.id, '--newest-only', '--delete', '--refresh', ...options.arches.flatMap((a) => ['--arch', a]), '--download-path', options.cacheDir], false)
     const expected = sync.exitCode === 0 ? await expectedLocations(options) : []
     const now = await fingerprints(dir)
     const missing = expected.filter((location) => !(location in now))
@@ -69,7 +69,7 @@ async function syncLocked(options: SyncOptions, dir: string): Promise<SyncResult
       return {id: options.id, dir, packages: Object.keys(now).length, downloaded, reused: downloaded.length === 0}
     }
     problem = [
-      sync.exitCode === 0 ? '' : `dnf reposync failed (exit ${sync.exitCode}): ${lastLines(sync.stderr || sync.stdout)}`,
+      sync.exitCode === 0 ? '' : `dnf reposync failed (exit ${sync.exitCode}): ${dnfErrors(`${sync.stdout}\n${sync.stderr}`)}`,
       missing.length > 0 ? `missing after sync: ${missing.join(', ')}` : '',
       corrupt.length > 0 ? `corrupt (digests do not match, deleted): ${corrupt.join(', ')}` : '',
     ].filter(Boolean).join('; ')
@@ -90,9 +90,9 @@ async function expectedLocations(options: SyncOptions): Promise<string[]> {
 }
 
 /** dnf with only the given .repo file's repositories and its own cache under the reposync cache. */
-function dnf(options: SyncOptions, args: string[]) {
+function dnf(options: SyncOptions, args: string[], quiet = true) {
   const cache = dnfCacheDir(options)
-  return run('dnf', ['-q', '-y', '--config', path.resolve(options.config), `--setopt=reposdir=${path.join(cache, 'no-reposdir')}`, `--setopt=cachedir=${cache}`, `--setopt=logdir=${cache}`, `--setopt=persistdir=${path.join(cache, 'persist')}`, ...args], {reject: false, signal: options.signal})
+  return run('dnf', [...(quiet ? ['-q'] : []), '-y', '--config', path.resolve(options.config), `--setopt=reposdir=${path.join(cache, 'no-reposdir')}`, `--setopt=cachedir=${cache}`, `--setopt=logdir=${cache}`, `--setopt=persistdir=${path.join(cache, 'persist')}`, ...args], {reject: false, signal: options.signal})
 }
 
 function dnfCacheDir(options: SyncOptions): string {
@@ -109,4 +109,10 @@ async function readVerified(dir: string): Promise<Record<string, string>> {
 
 function lastLines(text: string, count = 5): string {
   return text.trim().split('\n').filter((l) => !/Unable to detect release version/.test(l)).slice(-count).join('\n')
+}
+
+/** dnf's own words for what failed (the FAILED/Error lines), else its last lines. */
+function dnfErrors(output: string): string {
+  const errors = [...new Set(output.split('\n').map((l) => l.trim()).filter((l) => /^\[FAILED\]|^Error|^Curl error|Status code: [45]/.test(l)))]
+  return errors.length > 0 ? errors.join('; ') : lastLines(output)
 }

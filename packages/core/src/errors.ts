@@ -20,6 +20,8 @@ export type LagoErrorCode =
   | 'HOST'
   | 'ABORTED'
   | 'USAGE'
+  | 'DEPLOY'
+  | 'COLLECT'
   | 'INTERNAL'
 
 export interface LagoErrorOptions {

@@ -1,20 +1,19 @@
 // Through the SDK (@lago/core): which package won, on every VM.
 import assert from 'node:assert/strict'
-import {execCapture, findPrefix, loadConfig, Prefix} from '@lago/core'
+import {openPrefix} from '@lago/core'
 
-const prefix = await Prefix.open(await findPrefix(process.cwd(), process.env.LAGO_PREFIX), await loadConfig())
-const sh = (vm: string, command: string) => prefix.withGuest(vm, undefined, (client) => execCapture(client, command))
+const prefix = await openPrefix(process.env.LAGO_PREFIX!)
 
 describe('packages from the internal repository', () => {
   for (const vm of ['engine', 'host0']) {
     it(`${vm} got the locally built lago-hello, not upstream's`, async () => {
-      const origin = await sh(vm, 'cat /usr/share/lago-hello/origin')
+      const origin = await prefix.exec(vm, 'cat /usr/share/lago-hello/origin')
       assert.equal(origin.stdout.trim(), 'built-locally')
     })
   }
 
   it('engine got lago-tools from upstream', async () => {
-    const out = await sh('engine', 'lago-tools')
+    const out = await prefix.exec('engine', 'lago-tools')
     assert.equal(out.stdout.trim(), 'lago-tools 2.0')
   })
 })

@@ -22,6 +22,8 @@ export type LagoErrorCode =
   | 'USAGE'
   | 'REPO'
   | 'TESTS'
+  | 'DEPLOY'
+  | 'COLLECT'
   | 'INTERNAL'
 
 export interface LagoErrorOptions {

@@ -236,7 +236,8 @@ function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, pr
     sshPassword: (d['ssh-password'] as string | undefined) ?? (d['root-password'] as string | undefined),
     vmType: (d['vm-type'] as string | undefined) ?? 'default',
     serviceProvider: d.service_provider as string | undefined,
-    deployScripts: scripts.map((s) => expandVars(s, vars, `${where}.deploy-scripts`, problems)),
+    // Relative to the init file, like disk paths: an init file and its scripts move together.
+    deployScripts: scripts.map((s, i) => path.resolve(vars.LAGO_INITFILE_PATH!, expandVars(s, vars, `${where}.deploy-scripts[${i}]`, problems))),
     bootTimeout: d.boot_time_sec as number | undefined,
   }
 }
@@ -261,6 +262,7 @@ function normalizeDisk(
     templateVersion: disk.template_version as string | undefined,
     ...(disk.template_checksum === undefined ? {} : {templateChecksum: String(disk.template_checksum)}),
     path,
+    ...(disk.make_a_copy === true ? {makeACopy: true} : {}),
   }
 }
 

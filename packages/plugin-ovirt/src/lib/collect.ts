@@ -1,28 +1,12 @@
-import {mkdir} from 'node:fs/promises'
-import path from 'node:path'
-import {copyFromGuest, execCapture, log, vmArtifacts, type Prefix} from '@lago/core'
-import {quote} from 'shell-quote'
+import {collect, type Prefix} from '@lago/core'
 
 /**
- * Copy each running VM's artifacts (its init-file `artifacts`, else its VM type's
- * defaults) into DIR/<vm>/<path with / replaced by _>. Missing paths are skipped.
+ * runtest's collection on failure: core's collect of every VM's artifacts (its init-file
+ * `artifacts`, else its VM type's defaults such as /var/log/ovirt-engine) into `dir`.
  */
 export async function collectArtifacts(prefix: Prefix, dir: string, options: {signal?: AbortSignal} = {}): Promise<void> {
-  const runtime = await prefix.provider.runtime()
-  await Promise.all(
-    prefix.state.vms.map(async (vm) => {
-      const target = path.join(dir, vm.name)
-      await mkdir(target, {recursive: true})
-      if (runtime.vms.get(vm.libvirtName) !== 'running') return log.warn(`collect: ${vm.name} is not running; nothing collected from it`)
-      await prefix.withGuest(vm.name, options.signal, async (client) => {
-        for (const artifact of vmArtifacts(vm)) {
-          if ((await execCapture(client, `test -e ${quote([artifact])}`)).exitCode !== 0) {
-            log.warn(`collect: ${vm.name}:${artifact} does not exist; skipped`)
-            continue
-          }
-          await copyFromGuest(client, artifact, path.join(target, artifact.replaceAll('/', '_')))
-        }
-      })
-    }),
-  )
+  await collect(prefix, {output: dir, signal: options.signal}).catch((error: Error) => {
+    // The test failure is what the user needs to see; a VM that cannot be read is secondary.
+    process.stderr.write(`warning: collecting the artifacts into ${dir} failed: ${error.message}\n`)
+  })
 }

@@ -1,6 +1,5 @@
 import {access} from 'node:fs/promises'
-import {LagoError, copyToGuest, execCapture, execOn, type Prefix, type VmState} from '@lago/core'
-import {quote} from 'shell-quote'
+import {LagoError, copyToGuest, execCapture, execOn, shellCommand, type Prefix, type VmState} from '@lago/core'
 import {OVIRT_ENGINE} from './vm-types.js'
 
 /** Where the answer file goes on the engine VM (the original's name). */
@@ -32,7 +31,7 @@ export async function runEngineSetup(prefix: Prefix, answerFile: string | undefi
       await copyToGuest(client, answerFile, REMOTE_ANSWER_FILE)
       args.push(`--config-append=${REMOTE_ANSWER_FILE}`)
     }
-    const exitCode = await execOn(client, quote(args), {...out, signal})
+    const exitCode = await execOn(client, shellCommand(args), {...out, signal})
     if (exitCode !== 0) {
       throw new LagoError('VM', `engine-setup failed on ${vm.name} (exit ${exitCode}).`, {hint: `Its log is under /var/log/ovirt-engine/setup on ${vm.name}.`, userError: false, detail: {vm: vm.name, exitCode}})
     }

@@ -1,5 +1,4 @@
-import {execCapture, type Prefix, type Task} from '@lago/core'
-import {quote} from 'shell-quote'
+import {execCapture, shellCommand, type Prefix, type Task} from '@lago/core'
 import {servicesOf, waitForServices} from './services.js'
 
 /** `lago ovirt start`: core's start, then wait for each VM's role services. */
@@ -27,7 +26,7 @@ export async function ovirtStop(prefix: Prefix, names: string[], signal?: AbortS
     vms.map(async (vm) => {
       const services = servicesOf(vm)
       if (services.length === 0) return
-      await prefix.withGuest(vm.name, signal, (client) => execCapture(client, `if command -v systemctl >/dev/null 2>&1; then systemctl stop ${quote(services)}; fi`))
+      await prefix.withGuest(vm.name, signal, (client) => execCapture(client, `if command -v systemctl >/dev/null 2>&1; then systemctl stop ${shellCommand(services)}; fi`))
     }),
   )
   return prefix.shutdown(vms.map((vm) => vm.name), {signal})

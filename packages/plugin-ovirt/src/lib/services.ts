@@ -1,5 +1,4 @@
-import {LagoError, vmServices, type Prefix, type VmState} from '@lago/core'
-import {quote} from 'shell-quote'
+import {LagoError, execCapture, shellQuote, vmServices, type Prefix, type VmState} from '@lago/core'
 
 /**
  * The services to wait for on a VM: init-file metadata `ovirt-services` (a list) when set,
@@ -16,13 +15,12 @@ export function servicesOf(vm: VmState): string[] {
 
 /** A shell test that a service runs: systemd's view when the guest has systemd, else a process of that name. */
 function serviceActiveCommand(service: string): string {
-  const name = quote([service])
+  const name = shellQuote(service)
   return `if command -v systemctl >/dev/null 2>&1; then systemctl is-active --quiet ${name}; else pidof ${name} >/dev/null; fi`
 }
 
 /** Wait until every service of `vm` runs, polling every 2 s until `timeoutSeconds`. */
 export async function waitForServices(prefix: Prefix, vm: VmState, services: string[], options: {timeoutSeconds: number; signal?: AbortSignal; report?: (text: string) => void}): Promise<void> {
-  const {execCapture} = await import('@lago/core')
   const deadline = Date.now() + options.timeoutSeconds * 1000
   const pending = new Set(services)
   await prefix.withGuest(vm.name, options.signal, async (client) => {

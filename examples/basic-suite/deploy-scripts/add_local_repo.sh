@@ -11,6 +11,7 @@ primary=$(sed -n 's/.*location href="\(repodata\/[^"]*primary\.xml\.gz\)".*/\1/p
 wget -q -O - "$baseurl$primary" | gunzip >primary.xml
 echo "$baseurl" >baseurl
 
+mkdir -p /usr/local/bin
 cat >/usr/local/bin/lago-install <<'SCRIPT'
 #!/bin/sh
 # lago-install NAME...: fetch each package's newest file from the internal repo and unpack it.
@@ -25,5 +26,4 @@ for name in "$@"; do
 	echo "$name $href" >>/var/lib/lago-repo/installed
 done
 SCRIPT
-mkdir -p /usr/local/bin
 chmod 755 /usr/local/bin/lago-install

@@ -10,13 +10,13 @@ def vms():
         return {vm["name"]: vm for vm in json.load(status)["vms"]}
 
 
-def ssh(vm, *command):
-    """Run a command on a VM as root with the prefix's key; returns its output."""
+def ssh(vm, command):
+    """Run a shell command line on a VM as root with the prefix's key; returns its output."""
     result = subprocess.run(
         ["ssh", "-i", os.environ["LAGO_SSH_KEY"], "-o", "StrictHostKeyChecking=no",
          "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
-         "root@" + vms()[vm]["ip"], "--", *command],
+         "root@" + vms()[vm]["ip"], command],
         capture_output=True, text=True, timeout=120,
     )
-    assert result.returncode == 0, f"{vm}: {' '.join(command)} exited {result.returncode}: {result.stderr}"
+    assert result.returncode == 0, f"{vm}: {command} exited {result.returncode}: {result.stderr}"
     return result.stdout.strip()

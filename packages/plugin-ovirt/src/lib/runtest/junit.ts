@@ -13,7 +13,7 @@ export async function readJunit(file: string): Promise<TestCaseResult[]> {
   const text = await readFile(file, 'utf8').catch(() => '')
   if (!text) return []
   const {XMLParser} = await import('fast-xml-parser')
-  const parser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase', 'failure', 'error'].includes(name)})
+  const parser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', htmlEntities: true, isArray: (name) => ['testsuite', 'testcase', 'failure', 'error'].includes(name)})
   const doc = parser.parse(text) as {testsuites?: {testsuite?: Suite[]}; testsuite?: Suite[]}
   const suites = doc.testsuites?.testsuite ?? doc.testsuite ?? []
   return suites.flatMap((suite) =>

@@ -11,6 +11,7 @@ netns=${LAGO_TEST_NETNS:-lago-test}
 APT_PACKAGES=(
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base
 	genisoimage iproute2 iptables openssh-client e2fsprogs tmux
+	dnf dnf-plugins-core createrepo-c rpm python3-pytest
 )
 QEMU_CONF=/etc/libvirt/qemu.conf
 LIBVIRTD_PIDFILE=/run/libvirtd.pid

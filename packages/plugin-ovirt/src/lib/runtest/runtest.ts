@@ -105,7 +105,7 @@ function mochaCommand(file: string, junit: string): string[] {
     register,
     require.resolve('mocha/bin/mocha.js'),
     '--reporter',
-    require.resolve('mocha-junit-reporter'),
+    fileURLToPath(new URL('./spec-junit-reporter.cjs', import.meta.url)),
     '--reporter-option',
     `mochaFile=${junit}`,
     '--timeout',

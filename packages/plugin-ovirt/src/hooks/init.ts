@@ -20,6 +20,6 @@ const hook: Hook<'init'> = async function (options) {
 /** Commands that run host checks: the doctor, and init/start (their preflight). */
 const HOST_CHECK_COMMANDS = new Set(['doctor', 'init', 'start'])
 /** Core commands that read VM types (artifacts to collect, what to deploy). */
-const VM_TYPE_COMMANDS = new Set(['init', 'collect', 'deploy', 'status'])
+const VM_TYPE_COMMANDS = new Set(['collect', 'deploy'])
 
 export default hook

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
-import {mkdir, readdir, readFile, readlink, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, readlink, stat, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {Sandbox} from '../lib/harness.js'
+import {execa} from 'execa'
+import {REPO_ROOT, Sandbox} from '../lib/harness.js'
+
+const which = async (tool: string) => (await execa('which', [tool], {reject: false})).exitCode === 0
 
 // Two VMs for deploy, collect, the inventory and export: vm0's scripts succeed (slowly),
 // vm1's second script fails, so its third never runs.
@@ -167,5 +170,104 @@ describe('deploy, collect, inventory and export on a two-VM environment', functi
     assert.equal(result.exitCode, 2, String(result.all))
     assert.match(String(result.stderr), /vm0: missing \/no\/such\/path/)
     assert.ok((await tree(output)).includes('vm1/_var_log_lago-test_tree_sub/b.log'))
+  })
+
+  it('ansible-hosts lists every VM with the address status --json reports, the prefix key and the groups', async () => {
+    const status = JSON.parse(String((await lago(['status', '--json'])).stdout))
+    const ip = (vm: string) => status.vms.find((v: any) => v.name === vm).ip
+    const key = path.join(prefix, '.lago/id_ed25519')
+    const ini = await lago(['ansible-hosts'])
+    assert.equal(ini.exitCode, 0, String(ini.all))
+    assert.equal(
+      String(ini.stdout),
+      [
+        `vm0 ansible_host=${ip('vm0')} ansible_user=root ansible_ssh_private_key_file=${key}`,
+        `vm1 ansible_host=${ip('vm1')} ansible_user=root ansible_ssh_private_key_file=${key}`,
+        '',
+        '[web]',
+        'vm0',
+        '',
+        '[lago]',
+        'vm0',
+        '',
+        '[db]',
+        'vm1',
+      ].join('\n'),
+    )
+    const json = JSON.parse(String((await lago(['ansible-hosts', '--json'])).stdout))
+    for (const vm of status.vms) assert.deepEqual(json.all.hosts[vm.name], {ansible_host: vm.ip, ansible_user: 'root', ansible_ssh_private_key_file: key})
+    assert.deepEqual(Object.keys(json.all.children), ['web', 'lago', 'db'])
+    const yaml = await lago(['ansible-hosts', '--format', 'yaml'])
+    assert.match(String(yaml.stdout), /^all:\n  hosts:\n    vm0:\n      ansible_host: /)
+  })
+
+  it('collect reads a VM that is down from its disk with libguestfs, or says clearly that it cannot', async () => {
+    assert.equal((await lago(['shutdown', 'vm1'])).exitCode, 0)
+    const output = path.join(sandbox.dir, 'down')
+    // Without libguestfs on PATH (only what collect needs otherwise): a clear error for vm1, vm0 still collected.
+    const bin = path.join(sandbox.dir, 'bin-without-guestfish')
+    await mkdir(bin)
+    for (const tool of ['virsh', 'tar']) await symlink(`/usr/bin/${tool}`, path.join(bin, tool))
+    const without = await execa(process.execPath, [path.join(REPO_ROOT, 'packages/cli/bin/run.js'), 'collect', '--output', output], {
+      cwd: prefix,
+      reject: false,
+      all: true,
+      env: {...sandbox.env(), PATH: bin, OCLIF_SKIP_NEW_VERSION_CHECK: 'true', LAGO_DATA_DIR: path.join(REPO_ROOT, '.data')},
+    })
+    assert.equal(without.exitCode, 2, String(without.all))
+    assert.match(String(without.stderr), /vm1: VM vm1 is down and libguestfs is not installed, so its disk cannot be read\./)
+    assert.ok((await tree(output)).includes('vm0/_etc_motd-lago'), 'the running VM was collected all the same')
+    if (!(await which('guestfish'))) return
+    const withGuestfs = await lago(['collect', '--output', output, '--vm', 'vm1', '--json'])
+    assert.equal(withGuestfs.exitCode, 0, String(withGuestfs.all))
+    assert.deepEqual(JSON.parse(String(withGuestfs.stdout)).vms.map((v: any) => [v.vm, v.method]), [['vm1', 'libguestfs']])
+    assert.deepEqual(await tree(path.join(output, 'vm1')), ['_var_log_lago-test_tree_sub/', '_var_log_lago-test_tree_sub/b.log'])
+    assert.equal(await readFile(path.join(output, 'vm1/_var_log_lago-test_tree_sub/b.log'), 'utf8'), 'vm1\n')
+  })
+
+  it('export writes overlays on template copies (or standalone images) and an init file; a new prefix boots from it', async () => {
+    assert.equal((await lago(['export', '--output', path.join(sandbox.dir, 'refused')])).exitCode, 2, 'vm0 is running: refused')
+    assert.equal((await lago(['shutdown', 'vm0'])).exitCode, 0)
+    const layered = path.join(sandbox.dir, 'exported')
+    const exported = await lago(['export', '--output', layered, '--json'])
+    assert.equal(exported.exitCode, 0, String(exported.all))
+    assert.deepEqual(await tree(layered), [
+      'LagoInitFile',
+      'scripts/',
+      'scripts/vm0/',
+      'scripts/vm0/make-tree.sh',
+      'scripts/vm0/slow-write.sh',
+      'scripts/vm1/',
+      'scripts/vm1/fail.sh',
+      'scripts/vm1/never.sh',
+      'scripts/vm1/write.sh',
+      'templates/',
+      'templates/lago-test_tiny_v1.qcow2',
+      'vm0_root.qcow2',
+      'vm1_root.qcow2',
+    ])
+    const info = JSON.parse(String((await execa('qemu-img', ['info', '--output=json', path.join(layered, 'vm0_root.qcow2')])).stdout))
+    assert.equal(info['backing-filename'], 'templates/lago-test_tiny_v1.qcow2', 'a relative backing file: the export can move')
+    const standalone = path.join(sandbox.dir, 'standalone')
+    assert.equal((await lago(['export', '--output', standalone, '--standalone', '--vm', 'vm0'])).exitCode, 0)
+    const flat = JSON.parse(String((await execa('qemu-img', ['info', '--output=json', path.join(standalone, 'vm0_root.qcow2')])).stdout))
+    assert.equal(flat['backing-filename'], undefined)
+    assert.match(await readFile(path.join(standalone, 'LagoInitFile'), 'utf8'), /deploy-scripts:\n\s+- scripts\/vm0\/slow-write\.sh\n\s+- scripts\/vm0\/make-tree\.sh/)
+
+    const before = (await stat(path.join(layered, 'vm0_root.qcow2'))).mtimeMs
+    const copy = path.join(sandbox.dir, 'from-export')
+    const init = await sandbox.lago(['init', copy, path.join(layered, 'LagoInitFile')])
+    assert.equal(init.exitCode, 0, String(init.all))
+    try {
+      const start = await sandbox.lago(['start', 'vm0'], {cwd: copy})
+      assert.equal(start.exitCode, 0, String(start.all))
+      const marker = await sandbox.lago(['shell', 'vm0', '-c', 'hostname; cat /root/deployed-slow /var/log/lago-test/a.log'], {cwd: copy})
+      assert.equal(String(marker.stdout).trim(), 'vm0\nvm0 writes\none', 'the new VM has what deploy wrote on the old one')
+      const inventory = JSON.parse(String((await sandbox.lago(['ansible-hosts', '--json'], {cwd: copy})).stdout))
+      assert.deepEqual(Object.keys(inventory.all.children), ['web', 'lago', 'db'], 'groups came along')
+    } finally {
+      await sandbox.lago(['destroy', '--yes', '--prefix-path', copy])
+    }
+    assert.equal((await stat(path.join(layered, 'vm0_root.qcow2'))).mtimeMs, before, 'the export itself was never written')
   })
 })

@@ -44,3 +44,5 @@ export {planDeploy, deploy, GUEST_DEPLOY_DIR, type DeployOptions, type DeployPla
 export {planCollect, collect, type CollectOptions, type CollectPlan, type CollectResult, type CollectMethod, type VmCollectResult} from './collect/collect.js'
 export {artifactName} from './collect/layout.js'
 export {shellQuote, shellCommand} from './ssh/quote.js'
+export {ansibleInventory, type AnsibleInventory, type AnsibleHostVars} from './ansible/inventory.js'
+export {planExport, exportPrefix, type ExportOptions, type ExportPlan, type ExportResult, type ExportedDisk} from './export/export.js'

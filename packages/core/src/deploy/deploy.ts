@@ -167,7 +167,7 @@ async function runScript(client: import('ssh2').Client, file: string, ctx: Scrip
 }
 
 /** The name the user gave the script (the prefix's copy carries an order number). */
-function scriptName(stored: string): string {
+export function scriptName(stored: string): string {
   return path.basename(stored).replace(/^\d{2}-/, '')
 }
 

@@ -41,7 +41,7 @@ export async function writeInternalRepo(dir: string, sources: PackageSource[], a
     const newest = await newestPerNameArch((await readHeaders(source.files, signal)).filter((h) => arches.includes(h.arch)), signal)
     const namesHere = new Set<string>()
     for (const header of newest) {
-      const taken = chosen.get(header.name) ?? [...chosen.values()].find((p) => p.name === header.name)
+      const taken = [...chosen.values()].find((p) => p.name === header.name)
       if (taken && !namesHere.has(header.name)) {
         shadowed.push({name: header.name, chosen: taken.source, hidden: source.label})
         continue

@@ -14,15 +14,20 @@ domains:
     nics: [{net: lago}]
     disks: [{type: template, template_name: tiny}]
     metadata: {deploy-scripts: [old-style.sh]}
+  vm2:
+    nics: [{net: lago}]
+    disks: [{type: template, template_name: tiny}]
+    metadata: {ovirt-scripts: [older.sh]}
 nets:
   lago: {}
 `
 
 describe('deploy scripts, artifacts and guest commands', () => {
-  it('resolves deploy scripts against the init file, in both the new and the old (metadata) form', async () => {
+  it('resolves deploy scripts against the init file, in both the new and the old (metadata) forms', async () => {
     const spec = await parseInitFile(WITH_SCRIPTS, '/suite/LagoInitFile', {})
     assert.deepEqual(spec.domains[0].deployScripts, ['/suite/scripts/a.sh', '/abs/b.sh', '/suite/c.sh'])
     assert.deepEqual(spec.domains[1].deployScripts, ['/suite/old-style.sh'])
+    assert.deepEqual(spec.domains[2].deployScripts, ['/suite/older.sh'], 'the 2015 oVirt name still works (with a warning)')
     assert.equal(spec.domains[0].disks[0].makeACopy, true)
   })
 

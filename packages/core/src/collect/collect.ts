@@ -117,11 +117,10 @@ async function collectVm(prefix: Prefix, vm: VmState, paths: string[], result: V
   let found: string[]
   if (running) {
     result.method = 'ssh'
-    ctx.report('waiting for SSH')
-    await prefix.waitForVm(vm, ctx.signal)
+    ctx.report('connecting')
+    const client = await prefix.connectWhenReady(vm, ctx.signal)
     ctx.report('receiving one tar stream over SSH')
     const {tarOverSsh} = await import('./ssh-tar.js')
-    const client = await prefix.ssh(vm)
     try {
       const received = await tarOverSsh(client, paths, staging, ctx.signal)
       found = received.found

@@ -96,9 +96,8 @@ async function deployVm(prefix: Prefix, vm: VmState, result: VmDeployResult, ctx
     let client: import('ssh2').Client
     try {
       await prefix.requireRunning(vm)
-      ctx.report('waiting for SSH')
-      await prefix.waitForVm(vm, ctx.signal)
-      client = await prefix.ssh(vm)
+      ctx.report('connecting')
+      client = await prefix.connectWhenReady(vm, ctx.signal)
     } catch (error) {
       result.error = errorMessage(error)
       log.write(`### cannot reach ${vm.name}: ${result.error}\n`)

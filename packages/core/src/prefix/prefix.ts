@@ -315,6 +315,16 @@ export class Prefix {
     return (await ssh()).connect(await this.sshTarget(vm))
   }
 
+  /** A connection to a running VM: at once when its SSH answers, else after waiting for it (one login, not two). */
+  async connectWhenReady(vm: VmState, signal?: AbortSignal) {
+    try {
+      return await this.ssh(vm)
+    } catch {
+      await this.waitForVm(vm, signal)
+      return this.ssh(vm)
+    }
+  }
+
   /** Run a shell command on a running VM and capture its output (the SDK's `exec`). */
   async exec(name: string, command: string, options: {input?: string; signal?: AbortSignal} = {}): Promise<{exitCode: number; stdout: string; stderr: string}> {
     const {execCapture} = await ssh()

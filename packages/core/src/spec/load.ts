@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
+import {log} from '../log.js'
 import {INIT_FILE_SCHEMA} from './schema.js'
 import type {DiskFormat, DiskSpec, DomainSpec, EnvironmentSpec, NetSpec} from './types.js'
 import {parseSize} from '../util/size.js'
@@ -220,7 +221,9 @@ function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, pr
   const memory = d.memory === undefined ? DEFAULT_MEMORY_MIB : toMiB(d.memory, `${where}.memory`, problems)
   const groups = typeof d.groups === 'string' ? [d.groups] : ((d.groups as string[] | undefined) ?? [])
   const metadata = (d.metadata as Record<string, unknown> | undefined) ?? {}
-  const scripts = (d['deploy-scripts'] as string[] | undefined) ?? (metadata['deploy-scripts'] as string[] | undefined) ?? []
+  const legacy = metadata['ovirt-scripts'] as string[] | undefined
+  if (legacy) log.warn(`${where}.metadata.ovirt-scripts is deprecated: use ${where}.deploy-scripts`)
+  const scripts = (d['deploy-scripts'] as string[] | undefined) ?? (metadata['deploy-scripts'] as string[] | undefined) ?? legacy ?? []
   return {
     name,
     memory,

@@ -11,7 +11,10 @@ netns=${LAGO_TEST_NETNS:-lago-test}
 APT_PACKAGES=(
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base
 	genisoimage iproute2 iptables openssh-client e2fsprogs tmux
-	rpm createrepo-c
+	# collect from stopped VMs: guestfish, and a kernel for its appliance (supermin)
+	libguestfs-tools linux-image-cloud-amd64
+	# the oVirt plugin: reposync, internal repo, RPM builds, Python scenarios
+	dnf dnf-plugins-core createrepo-c rpm python3-pytest
 )
 QEMU_CONF=/etc/libvirt/qemu.conf
 LIBVIRTD_PIDFILE=/run/libvirtd.pid

@@ -20,6 +20,10 @@ export type LagoErrorCode =
   | 'HOST'
   | 'ABORTED'
   | 'USAGE'
+  | 'REPO'
+  | 'TESTS'
+  | 'DEPLOY'
+  | 'COLLECT'
   | 'INTERNAL'
 
 export interface LagoErrorOptions {

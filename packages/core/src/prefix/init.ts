@@ -64,6 +64,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       detail: {prefix: paths.root},
     })
   }
+  await checkDeployScripts(spec)
   const settings: TemplateSettings = {
     templateStore: options.templateStore,
     templateRepoPath: options.templateRepo,
@@ -132,6 +133,13 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
           vm.disks = []
           for (const disk of domain.disks) vm.disks.push(await createDisk(paths, path.dirname(spec.source), vm.name, disk, templates, stored, overlays))
         })
+      },
+    },
+    {
+      title: 'Copy deploy scripts',
+      run: async () => {
+        // The prefix keeps its own copies (as the original Lago did): it can be moved or exported whole.
+        for (const vm of state!.vms) vm.deployScripts = await copyDeployScripts(paths, vm.name, vm.deployScripts)
       },
     },
     {
@@ -249,10 +257,19 @@ async function createDisk(
   /** The first overlay made on each template: overlays on one template are identical, so the rest are copies. */
   overlays: Map<string, Promise<string>>,
 ): Promise<DiskState> {
-  if (disk.type === 'file') {
-    return {name: disk.name, dev: disk.dev, format: disk.format, path: path.resolve(initFileDir, disk.path!)}
-  }
   const file = path.join(paths.images, `${vm}_${disk.name}.qcow2`)
+  if (disk.type === 'file') {
+    const source = path.resolve(initFileDir, disk.path!)
+    if (!disk.makeACopy) return {name: disk.name, dev: disk.dev, format: disk.format, path: source}
+    if (disk.format === 'iso') {
+      const copy = path.join(paths.images, `${vm}_${disk.name}.iso`)
+      await copyFile(source, copy)
+      return {name: disk.name, dev: disk.dev, format: 'iso', path: paths.relative(copy)}
+    }
+    // An overlay does what a copy would (the file is never written) without copying it.
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', disk.format, '-b', source, file])
+    return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
+  }
   if (disk.type === 'empty') {
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', file, String(disk.size)])
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
@@ -267,4 +284,35 @@ async function createDisk(
     await made
   }
   return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path}}
+}
+
+/** Every deploy script must be readable before anything is created. */
+async function checkDeployScripts(spec: EnvironmentSpec): Promise<void> {
+  const {access} = await import('node:fs/promises')
+  const problems: string[] = []
+  for (const domain of spec.domains) {
+    for (const [i, script] of domain.deployScripts.entries()) {
+      await access(script).catch(() => problems.push(`domains.${domain.name}.deploy-scripts[${i}]: ${script} does not exist or cannot be read`))
+    }
+  }
+  if (problems.length > 0) {
+    throw new LagoError('INIT_FILE', `${spec.source} is not a valid init file:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      hint: 'Deploy script paths are relative to the init file\'s directory.',
+      detail: {file: spec.source, problems},
+    })
+  }
+}
+
+/** Copy a VM's deploy scripts into the prefix; returns their paths relative to the state dir, in order. */
+async function copyDeployScripts(paths: PrefixPaths, vm: string, scripts: string[]): Promise<string[]> {
+  if (scripts.length === 0) return []
+  const dir = path.join(paths.scripts, vm)
+  await mkdir(dir, {recursive: true})
+  const copies: string[] = []
+  for (const [i, script] of scripts.entries()) {
+    const copy = path.join(dir, `${String(i + 1).padStart(2, '0')}-${path.basename(script)}`)
+    await copyFile(script, copy)
+    copies.push(paths.relative(copy))
+  }
+  return copies
 }

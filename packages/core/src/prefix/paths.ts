@@ -33,6 +33,13 @@ export class PrefixPaths {
   get logs() {
     return path.join(this.stateDir, 'logs')
   }
+  /** The prefix's copies of the deploy scripts, one directory per VM. */
+  get scripts() {
+    return path.join(this.stateDir, 'scripts')
+  }
+  deployLog(vm: string) {
+    return path.join(this.logs, 'deploy', `${vm}.log`)
+  }
   get logFile() {
     return path.join(this.logs, 'lago.log')
   }

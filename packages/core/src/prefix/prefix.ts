@@ -315,6 +315,34 @@ export class Prefix {
     return (await ssh()).connect(await this.sshTarget(vm))
   }
 
+  /** A connection to a running VM: at once when its SSH answers, else after waiting for it (one login, not two). */
+  async connectWhenReady(vm: VmState, signal?: AbortSignal) {
+    try {
+      return await this.ssh(vm)
+    } catch {
+      await this.waitForVm(vm, signal)
+      return this.ssh(vm)
+    }
+  }
+
+  /** Run a shell command on a running VM and capture its output (the SDK's `exec`). */
+  async exec(name: string, command: string, options: {input?: string; signal?: AbortSignal} = {}): Promise<{exitCode: number; stdout: string; stderr: string}> {
+    const {execCapture} = await ssh()
+    return this.withGuest(name, options.signal, (client) => execCapture(client, command, options.input))
+  }
+
+  /** Copy a local file or directory tree to a running VM (into REMOTE when it is a directory). */
+  async copyTo(name: string, local: string, remote: string, signal?: AbortSignal): Promise<{files: number; bytes: number}> {
+    const {copyToGuest} = await import('../ssh/copy.js')
+    return this.withGuest(name, signal, (client) => copyToGuest(client, local, remote))
+  }
+
+  /** Copy a file or directory tree from a running VM here (into LOCAL when it is a directory). */
+  async copyFrom(name: string, remote: string, local: string, signal?: AbortSignal): Promise<{files: number; bytes: number}> {
+    const {copyFromGuest} = await import('../ssh/copy.js')
+    return this.withGuest(name, signal, (client) => copyFromGuest(client, remote, local))
+  }
+
   /** Connect to a running VM (waiting for its SSH), run `work`, disconnect. */
   async withGuest<T>(name: string, signal: AbortSignal | undefined, work: (client: import('ssh2').Client) => Promise<T>): Promise<T> {
     this.requireInitialized()

@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
+import {log} from '../log.js'
 import {INIT_FILE_SCHEMA} from './schema.js'
 import type {DiskFormat, DiskSpec, DomainSpec, EnvironmentSpec, NetSpec} from './types.js'
 import {parseSize} from '../util/size.js'
@@ -215,7 +216,9 @@ function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, pr
   const memory = d.memory === undefined ? DEFAULT_MEMORY_MIB : toMiB(d.memory, `${where}.memory`, problems)
   const groups = typeof d.groups === 'string' ? [d.groups] : ((d.groups as string[] | undefined) ?? [])
   const metadata = (d.metadata as Record<string, unknown> | undefined) ?? {}
-  const scripts = (d['deploy-scripts'] as string[] | undefined) ?? (metadata['deploy-scripts'] as string[] | undefined) ?? []
+  const legacy = metadata['ovirt-scripts'] as string[] | undefined
+  if (legacy) log.warn(`${where}.metadata.ovirt-scripts is deprecated: use ${where}.deploy-scripts`)
+  const scripts = (d['deploy-scripts'] as string[] | undefined) ?? (metadata['deploy-scripts'] as string[] | undefined) ?? legacy ?? []
   return {
     name,
     memory,
@@ -231,7 +234,8 @@ function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, pr
     sshPassword: (d['ssh-password'] as string | undefined) ?? (d['root-password'] as string | undefined),
     vmType: (d['vm-type'] as string | undefined) ?? 'default',
     serviceProvider: d.service_provider as string | undefined,
-    deployScripts: scripts.map((s) => expandVars(s, vars, `${where}.deploy-scripts`, problems)),
+    // Relative to the init file, like disk paths: an init file and its scripts move together.
+    deployScripts: scripts.map((s, i) => path.resolve(vars.LAGO_INITFILE_PATH!, expandVars(s, vars, `${where}.deploy-scripts[${i}]`, problems))),
     bootTimeout: d.boot_time_sec as number | undefined,
   }
 }
@@ -256,6 +260,7 @@ function normalizeDisk(
     templateVersion: disk.template_version as string | undefined,
     ...(disk.template_checksum === undefined ? {} : {templateChecksum: String(disk.template_checksum)}),
     path,
+    ...(disk.make_a_copy === true ? {makeACopy: true} : {}),
   }
 }
 

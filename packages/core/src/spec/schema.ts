@@ -24,6 +24,7 @@ const disk = {
     template_checksum: {type: 'string', pattern: '^((sha1|sha256|sha512)[:=])?[0-9a-fA-F]{40,128}$'},
     template_type: {enum: ['lago', 'qcow2']},
     path: {type: 'string', minLength: 1},
+    make_a_copy: {type: 'boolean'},
     metadata: {type: 'object'},
     comment: {type: 'string'},
   },

@@ -22,6 +22,7 @@ export interface DomainSpec {
   sshPassword?: string
   vmType: string
   serviceProvider?: string
+  /** Absolute paths (relative ones are resolved against the init file's directory). */
   deployScripts: string[]
   /** Seconds to wait for SSH after start; falls back to the ssh.boot_timeout setting. */
   bootTimeout?: number
@@ -47,6 +48,8 @@ export interface DiskSpec {
   /** Expected digest of a plain-image template (URL or path), e.g. "sha256:..." */
   templateChecksum?: string
   path?: string
+  /** A `file` disk used through an overlay of its own, so the file itself is never written. */
+  makeACopy?: boolean
 }
 
 export type NetType = 'nat' | 'bridge'

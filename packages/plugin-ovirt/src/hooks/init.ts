@@ -1,17 +1,25 @@
 import type {Hook} from '@oclif/core'
 
 /**
- * oclif runs this before every command: register the plugin's host checks with core
- * (core never imports the plugin). The import is deferred to the commands that run
- * host checks, so other commands start as fast as before.
+ * oclif runs this before every command: register the plugin's host checks and VM types
+ * with core (core never imports the plugin). The imports are deferred to the commands that
+ * use them, so other commands start as fast as before.
  */
 const hook: Hook<'init'> = async function (options) {
-  if (!HOST_CHECK_COMMANDS.has(options.id ?? '')) return
-  const {registerOvirtHostChecks} = await import('../lib/host-checks.js')
-  registerOvirtHostChecks()
+  const id = options.id ?? ''
+  if (HOST_CHECK_COMMANDS.has(id)) {
+    const {registerOvirtHostChecks} = await import('../lib/host-checks.js')
+    registerOvirtHostChecks()
+  }
+  if (VM_TYPE_COMMANDS.has(id) || id.startsWith('ovirt:')) {
+    const {registerOvirtVmTypes} = await import('../lib/vm-types.js')
+    registerOvirtVmTypes()
+  }
 }
 
 /** Commands that run host checks: the doctor, and init/start (their preflight). */
 const HOST_CHECK_COMMANDS = new Set(['doctor', 'init', 'start'])
+/** Core commands that read VM types (artifacts to collect, what to deploy). */
+const VM_TYPE_COMMANDS = new Set(['collect', 'deploy'])
 
 export default hook

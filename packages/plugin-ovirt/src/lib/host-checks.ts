@@ -8,7 +8,7 @@ export const OVIRT_REPO_PORT = 8585
 /** oVirt system tests need this much under the template store (the reference's 36 GB). */
 export const OVIRT_STORE_NEED = 36 * 1000 ** 3
 
-/** dnf reposync and createrepo_c build the internal repository. Not needed for plain environments: warnings. */
+/** dnf reposync, createrepo_c and rpm build the internal repository. Not needed for plain environments: warnings. */
 export const ovirtToolsCheck = toolsCheck({
   id: 'ovirt-tools',
   title: 'oVirt tools',
@@ -16,6 +16,7 @@ export const ovirtToolsCheck = toolsCheck({
   tools: [
     {anyOf: ['dnf'], name: 'dnf reposync', packages: {debian: ['dnf', 'dnf-plugins-core'], fedora: ['dnf-plugins-core']}, works: (dnf) => succeeds(dnf, ['reposync', '--help'])},
     {anyOf: ['createrepo_c'], packages: {debian: ['createrepo-c'], fedora: ['createrepo_c']}},
+    {anyOf: ['rpmbuild'], name: 'rpm and rpmbuild', packages: {debian: ['rpm'], fedora: ['rpm-build']}},
   ],
 })
 

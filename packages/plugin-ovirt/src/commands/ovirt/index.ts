@@ -8,7 +8,7 @@ export default class Ovirt extends LagoCommand {
     await this.parseLago(Ovirt)
     if (!this.jsonEnabled()) {
       this.log('lago ovirt: oVirt system tests on Lago environments.\n')
-      for (const verb of OVIRT_VERBS) this.log(`  ${verb.name.padEnd(14)}${verb.summary}${verb.available ? '' : ' (not in this build yet)'}`)
+      for (const verb of OVIRT_VERBS) this.log(`  ${verb.name.padEnd(14)}${verb.summary}`)
     }
     return {verbs: OVIRT_VERBS}
   }

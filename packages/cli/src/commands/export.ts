@@ -1,0 +1,25 @@
+import {Flags} from '@oclif/core'
+import {LagoCommand} from '../base-command.js'
+
+export default class Export extends LagoCommand {
+  static summary = "Export the (stopped) VMs' disks and an init file that recreates the environment from them."
+  static description =
+    'Without --standalone each disk becomes one overlay on a copy of its template (OUTPUT/templates/); with --standalone every disk is flattened into a self-contained image. Recreate the environment with "lago init NEW_PREFIX OUTPUT/LagoInitFile".'
+  static examples = ['<%= config.bin %> shutdown && <%= config.bin %> export --output exported --standalone']
+  static flags = {
+    output: Flags.string({char: 'o', required: true, aliases: ['dst-dir'], summary: 'Directory to create (must not exist).'}),
+    standalone: Flags.boolean({char: 's', summary: 'Flatten the disks: no backing files, no template copies.'}),
+    vm: Flags.string({char: 'n', multiple: true, summary: 'Only this VM (repeatable).'}),
+    'init-file-name': Flags.string({summary: 'Name of the init file written into OUTPUT.', default: 'LagoInitFile'}),
+  }
+
+  async run() {
+    const {flags} = await this.parseLago(Export)
+    const prefix = await this.openPrefix(flags)
+    const {planExport} = await import('@lago/core')
+    const plan = await planExport(prefix, {output: flags.output, standalone: flags.standalone, vms: flags.vm, initFileName: flags['init-file-name']})
+    await this.withRollback(() => this.runTasks(plan.tasks), plan.rollback)
+    if (!this.jsonEnabled()) this.log(`Exported ${plan.result.disks.length} disk(s) to ${plan.result.output}. Recreate with: lago init NEW_PREFIX ${plan.result.initFile}`)
+    return plan.result
+  }
+}

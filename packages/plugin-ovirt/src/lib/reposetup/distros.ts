@@ -1,0 +1,23 @@
+import path from 'node:path'
+import {TemplateStore, type Prefix} from '@lago/core'
+
+/**
+ * The distro of each VM: its init-file metadata `distro`, else its first template's
+ * metadata `distro` (as the original read it), else none.
+ */
+export async function vmDistros(prefix: Prefix): Promise<Map<string, string>> {
+  const distros = new Map<string, string>()
+  for (const vm of prefix.state.vms) {
+    const own = vm.metadata.distro
+    if (typeof own === 'string' && own) {
+      distros.set(vm.name, own)
+      continue
+    }
+    const template = vm.disks.find((d) => d.template)?.template
+    if (!template) continue
+    const stored = await new TemplateStore(path.dirname(template.storePath)).get(path.basename(template.storePath))
+    const distro = stored?.metadata.distro
+    if (typeof distro === 'string' && distro) distros.set(vm.name, distro)
+  }
+  return distros
+}

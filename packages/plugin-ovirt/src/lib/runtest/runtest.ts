@@ -97,10 +97,11 @@ function pytestCommand(file: string, junit: string): string[] {
 function mochaCommand(file: string, junit: string): string[] {
   const require = createRequire(import.meta.url)
   const register = fileURLToPath(new URL('./register-sdk.js', import.meta.url))
+  // TypeScript scenarios go through tsx; plain JavaScript ones need no loader (nor esbuild's native binary).
+  const typescript = /\.[cm]?ts$/.test(file) ? ['--import', import.meta.resolve('tsx')] : []
   return [
     process.execPath,
-    '--import',
-    import.meta.resolve('tsx'),
+    ...typescript,
     '--import',
     register,
     require.resolve('mocha/bin/mocha.js'),

@@ -33,7 +33,16 @@ export async function tarOverSsh(client: Client, paths: string[], staging: strin
       done()
     },
   })
-  const exitCode = await execOn(client, shellCommand(['sh', '-c', GUEST_SCRIPT, 'sh', ...paths]), {stdout: unpack, stderr, signal}).finally(() => unpack.end())
+  // A local tar that dies (disk full) must also end the transfer, or the guest blocks forever.
+  const stop = new AbortController()
+  const onAbort = () => stop.abort()
+  signal?.addEventListener('abort', onAbort, {once: true})
+  unpack.once('error', onAbort)
+  const exitCode = await execOn(client, shellCommand(['sh', '-c', GUEST_SCRIPT, 'sh', ...paths]), {stdout: unpack, stderr, signal: stop.signal}).finally(() => {
+    signal?.removeEventListener('abort', onAbort)
+    if (!unpack.destroyed) unpack.end()
+  })
+  signal?.throwIfAborted()
   await unpack.finished()
   const lines = guestErrors.split('\n').filter(Boolean)
   const missing = new Set(lines.filter((l) => l.startsWith(MISSING)).map((l) => l.slice(MISSING.length)))
@@ -50,6 +59,8 @@ class LocalUntar extends Writable {
   private child?: ChildProcessByStdio<Writable, null, Readable>
   private exit?: Promise<number>
   private readonly errors: Buffer[] = []
+  private exited = false
+  private exitCode = 0
 
   constructor(private readonly dir: string) {
     super()
@@ -57,8 +68,18 @@ class LocalUntar extends Writable {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     const child = (this.child ??= this.spawn())
-    if (child.stdin.write(chunk)) done()
-    else child.stdin.once('drain', () => done())
+    if (this.exited) return done(this.failure())
+    if (child.stdin.write(chunk)) return done()
+    const onDrain = () => {
+      child.off('close', onClose)
+      done()
+    }
+    const onClose = () => {
+      child.stdin.off('drain', onDrain)
+      done(this.failure())
+    }
+    child.stdin.once('drain', onDrain)
+    child.once('close', onClose)
   }
 
   override _final(done: (error?: Error | null) => void): void {
@@ -68,11 +89,13 @@ class LocalUntar extends Writable {
 
   /** Resolves when tar has unpacked everything; throws with its complaint when it failed. */
   async finished(): Promise<void> {
-    await new Promise<void>((resolve) => (this.writableFinished ? resolve() : this.once('finish', () => resolve())))
+    if (!this.destroyed) await new Promise<void>((resolve) => (this.writableFinished ? resolve() : this.once('finish', () => resolve()).once('error', () => resolve())))
     const code = await (this.exit ?? Promise.resolve(0))
-    if (code !== 0) {
-      throw new LagoError('COLLECT', `Unpacking the artifacts failed (tar exit status ${code}): ${Buffer.concat(this.errors).toString().trim()}`)
-    }
+    if (code !== 0) throw this.failure()
+  }
+
+  private failure(): LagoError {
+    return new LagoError('COLLECT', `Unpacking the artifacts failed (tar exit status ${this.exitCode}): ${Buffer.concat(this.errors).toString().trim() || 'tar stopped reading'}`)
   }
 
   private spawn(): ChildProcessByStdio<Writable, null, Readable> {
@@ -81,7 +104,11 @@ class LocalUntar extends Writable {
     child.stdin.on('error', () => {}) // reported through tar's exit status
     this.exit = new Promise<number>((resolve, reject) => {
       child.once('error', reject)
-      child.once('close', (code) => resolve(code ?? 1))
+      child.once('close', (code) => {
+        this.exited = true
+        this.exitCode = code ?? 1
+        resolve(this.exitCode)
+      })
     })
     return child
   }

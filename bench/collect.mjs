@@ -7,33 +7,16 @@
 import {spawn, spawnSync} from 'node:child_process'
 import {chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {benchEnv, cli, median, mustRunner, root} from './lib.mjs'
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback)
 const rounds = Number(arg('--rounds', '5'))
 const largeMiB = Number(arg('--large-mib', '50'))
 const smallCount = Number(arg('--small', '2000'))
-const cli = path.join(root, 'packages/cli/bin/run.js')
 const work = mkdtempSync(path.join(root, 'test/.tmp/bench-collect-'))
 chmodSync(work, 0o755)
-const env = {
-  ...process.env,
-  OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
-  LAGO_DATA_DIR: path.join(root, '.data'),
-  LAGO_TEMPLATE_STORE: path.join(work, 'store'),
-  LAGO_LEASE_DIR: path.join(work, 'subnets'),
-  LAGO_SUBNET_FIRST: process.env.LAGO_TEST_SUBNET_FIRST ?? '192.168.200.0',
-  LAGO_SUBNET_COUNT: process.env.LAGO_TEST_SUBNET_COUNT ?? '30',
-  LAGO_SYSTEM_CONFIG_DIR: path.join(work, 'no-system-config'),
-  XDG_CONFIG_HOME: path.join(work, 'config'),
-}
-
-function must(file, args, options = {}) {
-  const r = spawnSync(file, args, {encoding: 'utf8', env, maxBuffer: 64 << 20, ...options})
-  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${r.stderr || r.stdout}`)
-  return r.stdout
-}
+const env = benchEnv(work)
+const must = mustRunner(env)
 const lago = (...args) => must(process.execPath, [cli, ...args], {cwd: prefix})
 
 const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')]).trim().split('\n').pop()
@@ -69,7 +52,6 @@ function byHand(ip, key, out) {
   })
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 try {
   must(process.execPath, [cli, 'init', prefix, path.join(work, 'LagoInitFile'), '--template-repo-path', path.join(work, 'repo.json')])

@@ -3,30 +3,16 @@
 // ~64 KiB of random data each) synced cold into an empty cache, then again with nothing
 // changed (the rerun must take seconds and reuse the cache), then from a second prefix.
 // Run inside the test namespace: ip netns exec lago-test node bench/reposetup.mjs
-import {spawn, spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {benchEnv, mustRunner, root} from './lib.mjs'
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const count = Number(process.env.BENCH_PACKAGES ?? 200)
 const work = mkdtempSync(path.join(os.tmpdir(), 'lago-bench-reposetup-'))
-const env = {
-  ...process.env,
-  OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
-  LAGO_TEMPLATE_STORE: path.join(work, 'store'),
-  LAGO_LEASE_DIR: path.join(work, 'subnets'),
-  LAGO__OVIRT__REPOSYNC_DIR: path.join(work, 'reposync'),
-  LAGO_SUBNET_FIRST: process.env.LAGO_TEST_SUBNET_FIRST ?? '192.168.200.0',
-  LAGO_SUBNET_COUNT: process.env.LAGO_TEST_SUBNET_COUNT ?? '30',
-}
-
-function must(file, args, options = {}) {
-  const result = spawnSync(file, args, {encoding: 'utf8', env, ...options})
-  if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed: ${result.stderr}${result.stdout}`)
-  return result.stdout
-}
+const env = benchEnv(work, {LAGO__OVIRT__REPOSYNC_DIR: path.join(work, 'reposync')})
+const must = mustRunner(env)
 const lago = (args, cwd) => must(path.join(root, 'bin/lago'), args, {cwd})
 
 // One spec, `count` noarch subpackages with a random payload each.

@@ -3,27 +3,19 @@
 // hand (virsh net-create + virsh create in parallel, then waiting for port 22), for 1 and
 // 10 VMs, interleaved. Needs root and the test namespace:
 //   ip netns exec lago-test node bench/start.mjs [--counts 1,10] [--rounds 2]
-import {spawn, spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, symlinkSync, chmodSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {benchEnv, cli, median, mustRunner, root} from './lib.mjs'
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback)
 const counts = arg('--counts', '1,10').split(',').map(Number)
 const rounds = Number(arg('--rounds', '2'))
-const cli = path.join(root, 'packages/cli/bin/run.js')
 const work = mkdtempSync(path.join(root, 'test/.tmp/bench-start-'))
 chmodSync(work, 0o755)
-const env = {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true', LAGO_DATA_DIR: path.join(root, '.data'),
-  LAGO_TEMPLATE_STORE: path.join(work, 'store'), LAGO_LEASE_DIR: path.join(work, 'subnets'), LAGO_SUBNET_FIRST: process.env.LAGO_TEST_SUBNET_FIRST ?? '192.168.200.0'}
-
-function must(file, args, options = {}) {
-  const r = spawnSync(file, args, {encoding: 'utf8', env, ...options})
-  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${r.stderr || r.stdout}`)
-  return r.stdout
-}
+const env = benchEnv(work)
+const must = mustRunner(env)
 const virsh = (...args) => must('virsh', ['-q', '-c', 'qemu:///system', ...args])
 
 const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')]).trim().split('\n').pop()
@@ -83,7 +75,6 @@ for (const count of counts) {
     hand.push(await byHand(prefix, state))
     lago.push(withLago(prefix))
   }
-  const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]
   results[count] = {lagoSeconds: median(lago), byHandSeconds: median(hand), ratio: median(lago) / median(hand)}
   console.log(`${String(count).padStart(2)} VM(s): lago start ${median(lago).toFixed(1)} s, by hand ${median(hand).toFixed(1)} s, ratio ${(median(lago) / median(hand)).toFixed(2)}×  (lago ${lago.map((s) => s.toFixed(1)).join('/')}, hand ${hand.map((s) => s.toFixed(1)).join('/')})`)
   must(process.execPath, [cli, 'destroy', '--yes'], {cwd: prefix})

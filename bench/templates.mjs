@@ -5,35 +5,19 @@
 //  2. wall time of `lago init` for a 10-VM init file on a warm store (template already stored).
 // Usage: node bench/templates.mjs [--json]   (BENCH_MB=1024 BENCH_RUNS=5 to change sizes)
 // Needs curl and qemu-img. Writes below $TMPDIR; cleans up after itself.
-import {spawn, spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync, closeSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {benchEnv, cli, median, mustRunner, root} from './lib.mjs'
 import {randomBytes} from 'node:crypto'
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-const cli = path.join(root, 'packages/cli/bin/run.js')
 const megabytes = Number(process.env.BENCH_MB ?? 1024)
 const runs = Number(process.env.BENCH_RUNS ?? 5)
 const work = mkdtempSync(path.join(os.tmpdir(), 'lago-bench-templates-'))
-const env = {
-  ...process.env,
-  OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
-  LAGO_DATA_DIR: path.join(root, '.data'),
-  LAGO_LEASE_DIR: path.join(work, 'subnets'),
-  LAGO_SUBNET_FIRST: process.env.LAGO_TEST_SUBNET_FIRST ?? '192.168.230.0',
-  LAGO_SUBNET_COUNT: '20',
-  LAGO_SYSTEM_CONFIG_DIR: path.join(work, 'no-config'),
-  XDG_CONFIG_HOME: path.join(work, 'config'),
-}
-
-function must(file, args, options = {}) {
-  const result = spawnSync(file, args, {encoding: 'utf8', env, ...options})
-  if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed: ${result.stderr}${result.stdout}`)
-  return result.stdout
-}
+const env = benchEnv(work)
+const must = mustRunner(env)
 
 function timed(file, args, options = {}) {
   const start = process.hrtime.bigint()
@@ -41,7 +25,6 @@ function timed(file, args, options = {}) {
   return Number(process.hrtime.bigint() - start) / 1e9
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 // The image: incompressible bytes, written in 8 MiB blocks; its sha256 is published beside it.
 const www = path.join(work, 'www')

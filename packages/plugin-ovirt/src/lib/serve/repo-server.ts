@@ -41,7 +41,8 @@ export async function startRepoServer(prefix: Prefix, options: {port?: number; h
   const [{default: sirv}, {createServer}] = await Promise.all([import('sirv'), import('node:http')])
   const files = sirv(root, {dev: true, dotfiles: false, etag: true})
   const server = createServer((req, res) => {
-    res.on('finish', () => {
+    // 'close' comes for every response, also when the guest hangs up before 'finish' would.
+    res.once('close', () => {
       void appendFile(accessLog, `${new Date().toISOString()} ${req.socket.remoteAddress ?? '-'} ${req.method} ${req.url} ${res.statusCode}\n`).catch(() => {})
     })
     files(req, res, () => {

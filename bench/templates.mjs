@@ -3,7 +3,8 @@
 //  1. download throughput of `lago template pull` (streamed, sha256-verified in the same pass,
 //     written to the store) against `curl -o` of the same file from the same server, interleaved;
 //  2. wall time of `lago init` for a 10-VM init file on a warm store (template already stored).
-// Usage: node bench/templates.mjs [--json]   (BENCH_MB=1024 BENCH_RUNS=5 to change sizes)
+// Usage: node bench/templates.mjs [--json]   (BENCH_MB=1024 BENCH_RUNS=5 to change sizes;
+// BENCH_RATE_MIBPS=110 paces the server like a 1 Gbit/s link instead of unlimited loopback)
 // Needs curl and qemu-img. Writes below $TMPDIR; cleans up after itself.
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
@@ -41,17 +42,29 @@ closeSync(fd)
 writeFileSync(`${big}.hash`, `${hash.digest('hex')}\n`)
 must('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(www, 'tiny.qcow2'), '64M'])
 
-// A plain static server in its own process, so it competes with curl and lago alike.
+// A plain static server in its own process, so it competes with curl and lago alike
+// (optionally paced to BENCH_RATE_MIBPS).
 const serverScript = path.join(work, 'server.mjs')
 writeFileSync(
   serverScript,
   `import http from 'node:http'; import {createReadStream, statSync, existsSync} from 'node:fs'; import path from 'node:path'
 const dir = process.argv[2]
+const rate = Number(process.env.BENCH_RATE_MIBPS || 0) * 1048576
 const server = http.createServer((req, res) => {
   const file = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname))
   if (!existsSync(file)) { res.writeHead(404).end(); return }
   res.writeHead(200, {'content-length': statSync(file).size})
-  createReadStream(file, {highWaterMark: 1 << 20}).pipe(res)
+  const stream = createReadStream(file, {highWaterMark: 1 << 20})
+  if (!rate) return void stream.pipe(res)
+  const start = Date.now()
+  let sent = 0
+  stream.on('data', (chunk) => {
+    res.write(chunk)
+    sent += chunk.length
+    const wait = start + (sent / rate) * 1000 - Date.now()
+    if (wait > 0) stream.pause(), setTimeout(() => stream.resume(), wait)
+  })
+  stream.on('end', () => res.end())
 })
 server.listen(0, '127.0.0.1', () => console.log(server.address().port))`,
 )
@@ -123,7 +136,7 @@ await download(process.argv[2], process.argv[3], {expected: {algorithm: 'sha256'
     },
     warmInit10Vms: {medianSeconds: Number(median(inits).toFixed(2)), runs: inits.map((t) => Number(t.toFixed(2))), goal: 1},
   }
-  console.log(`download ${mib} MiB: curl ${curlRate.toFixed(0)} MiB/s, lago template pull (sha256 verified, stored) ${lagoRate.toFixed(0)} MiB/s: ${(lagoRate / curlRate).toFixed(2)}× curl (goal >= 0.9)`)
+  console.log(`download ${mib} MiB${process.env.BENCH_RATE_MIBPS ? ` (server paced to ${process.env.BENCH_RATE_MIBPS} MiB/s)` : ` (loopback, unpaced)`}: curl ${curlRate.toFixed(0)} MiB/s, lago template pull (sha256 verified, stored) ${lagoRate.toFixed(0)} MiB/s: ${(lagoRate / curlRate).toFixed(2)}× curl (goal >= 0.9)`)
   console.log(`  the download engine alone (no CLI start-up, no store): ${engineRate.toFixed(0)} MiB/s: ${(engineRate / curlRate).toFixed(2)}× curl`)
   console.log(`warm-store lago init, 10 VMs: median ${median(inits).toFixed(2)} s over ${inits.length} runs (goal <= 1 s)`)
   if (process.argv.includes('--json')) console.log(JSON.stringify(report))

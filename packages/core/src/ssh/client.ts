@@ -125,8 +125,8 @@ export interface ExecOptions {
 /** Run a command on the guest; resolves with its exit code (255 when killed by a signal). */
 export async function execOn(client: Client, command: string, options: ExecOptions = {}): Promise<number> {
   return whileConnected(client, async () => {
-    const channel = await new Promise<ClientChannel>((resolve, reject) =>
-      client.exec(command, (error, stream) => (error ? reject(error) : resolve(stream))),
+    const channel = await new Promise<WatchedChannel>((resolve, reject) =>
+      client.exec(command, (error, stream) => (error ? reject(error) : resolve(watchExit(stream)))),
     )
     return pumpChannel(channel, options)
   })
@@ -171,7 +171,7 @@ export async function interactiveShell(client: Client, options: ShellOptions): P
   const {stdin, stdout} = options
   const window = {rows: stdout.rows ?? 24, cols: stdout.columns ?? 80, height: 0, width: 0, term: process.env.TERM ?? 'xterm-256color'}
   const channel = await whileConnected(client, () =>
-    new Promise<ClientChannel>((resolve, reject) => client.shell(window, (error, stream) => (error ? reject(error) : resolve(stream)))),
+    new Promise<WatchedChannel>((resolve, reject) => client.shell(window, (error, stream) => (error ? reject(error) : resolve(watchExit(stream))))),
   )
   const onResize = () => channel.setWindow(stdout.rows ?? 24, stdout.columns ?? 80, 0, 0)
   stdout.on('resize', onResize)
@@ -186,15 +186,26 @@ export async function interactiveShell(client: Client, options: ShellOptions): P
   }
 }
 
-function pumpChannel(channel: ClientChannel, options: ExecOptions): Promise<number> {
+type WatchedChannel = ClientChannel & {exitStatus: () => number | undefined}
+
+/**
+ * Record the exit status from the moment the channel exists: ssh2 emits 'exit' synchronously
+ * while parsing, and a quick command's status can arrive in the same read as the channel's
+ * confirmation, before any later listener would be attached (it then looked like 255).
+ */
+function watchExit(channel: ClientChannel): WatchedChannel {
+  let status: number | undefined
+  channel.once('exit', (code: number | null, signalName?: string) => {
+    status = code ?? (signalName ? 255 : 0)
+  })
+  return Object.assign(channel, {exitStatus: () => status})
+}
+
+function pumpChannel(channel: WatchedChannel, options: ExecOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    let exitCode: number | undefined
-    channel.on('exit', (code: number | null, signalName?: string) => {
-      exitCode = code ?? (signalName ? 255 : 0)
-    })
     channel.on('close', () => {
       if (typeof options.stdin === 'object') options.stdin.unpipe(channel)
-      resolve(exitCode ?? 255)
+      resolve(channel.exitStatus() ?? 255)
     })
     channel.on('error', reject)
     if (options.stdout) channel.pipe(options.stdout, {end: false})

@@ -1,3 +1,2 @@
-export {OVIRT_VERBS, type OvirtVerb} from './lib/verbs.js'
 export {registerOvirtHostChecks, OVIRT_REPO_PORT} from './lib/host-checks.js'
 export {registerOvirtVmTypes, OVIRT_ENGINE, OVIRT_HOST, OVIRT_VM_TYPES} from './lib/vm-types.js'

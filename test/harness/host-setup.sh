@@ -11,6 +11,8 @@ netns=${LAGO_TEST_NETNS:-lago-test}
 APT_PACKAGES=(
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base
 	genisoimage iproute2 iptables openssh-client e2fsprogs tmux
+	# the KVM probe guest is checked against its source (packages/core/probe)
+	nasm
 	# collect from stopped VMs: guestfish, and a kernel for its appliance (supermin)
 	libguestfs-tools linux-image-cloud-amd64
 	# the oVirt plugin: reposync, internal repo, RPM builds, Python scenarios

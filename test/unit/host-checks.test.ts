@@ -41,14 +41,14 @@ describe('host checks: findings and fixes', () => {
   })
 
   it('KVM: the TCG fallback is a warning, a forced kvm a failure, each with its fix', async () => {
-    const missing = await kvmOutcome({works: false, reason: 'no-dev-kvm', cached: false}, 'auto', 'flags : svm')
+    const missing = await kvmOutcome({works: false, reason: 'no-dev-kvm', cached: false, cpu: 'host-passthrough'}, 'auto', 'flags : svm')
     assert.equal(missing.status, 'warn')
     assert.equal(missing.message, 'not usable (/dev/kvm is missing): TCG will be used, about 15× slower')
     assert.equal(missing.fix, 'modprobe kvm_amd')
-    const forced = await kvmOutcome({works: false, reason: 'probe-failed', cached: true}, 'kvm', '')
+    const forced = await kvmOutcome({works: false, reason: 'probe-failed', cached: true, cpu: 'host-passthrough'}, 'kvm', '')
     assert.equal(forced.status, 'fail')
     assert.match(forced.fix!, /^LAGO__LIBVIRT__DOMAIN_TYPE=auto .* to fall back to TCG; or enable nested virtualization/)
-    assert.equal((await kvmOutcome({works: true, reason: 'ok', cached: true}, 'kvm', '')).status, 'ok')
+    assert.equal((await kvmOutcome({works: true, reason: 'ok', cached: true, cpu: 'host-passthrough'}, 'kvm', '')).status, 'ok')
   })
 
   it('nested virtualization', () => {

@@ -27,12 +27,14 @@ export async function copyOutWithGuestfs(prefix: Prefix, vm: VmState, paths: str
     await mkdir(into, {recursive: true})
     lines.push(`exists ${quote(p)}`, `-copy-out ${quote(p)} ${quote(into)}`)
   }
+  // libguestfs boots an appliance: it must run under TCG wherever Lago's own guests do.
+  const tcg = (await prefix.provider.domainTypeFor(vm)) === 'qemu'
   const result = await run(guestfish, ['--ro', '--format=' + disk.format, '-a', prefix.paths.resolve(disk.path), '-i'], {
     input: `${lines.join('\n')}\n`,
     signal,
     reject: false,
     // The direct backend needs no libvirt connection (and works inside the test namespace).
-    env: {LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct'},
+    env: {LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct', ...(tcg ? {LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg'} : {})},
   })
   const answers = result.stdout.split('\n').filter((l) => l === 'true' || l === 'false')
   if (answers.length !== paths.length) {

@@ -30,6 +30,8 @@ export interface LagoConfig {
     domain_type: 'auto' | 'kvm' | 'qemu'
     /** The account qemu runs as under the system libvirt; empty = read /etc/libvirt/qemu.conf. */
     qemu_user: string
+    /** The domains' `<emulator>` (absolute path); empty = libvirt's default qemu. */
+    emulator: string
   }
   ssh: {
     user: string
@@ -59,7 +61,7 @@ export const DEFAULT_CONFIG: LagoConfig = {
     store_min_free: '10G',
     prefix_min_free: '200M',
   },
-  libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: ''},
+  libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: '', emulator: ''},
   ssh: {user: 'root', boot_timeout: 600},
   download: {retries: 5, backoff_ms: 1000, stall_timeout: 30},
 }
@@ -116,6 +118,9 @@ function coerce(name: string, raw: unknown, current: unknown, source: string): u
     }
   } else {
     value = String(raw)
+  }
+  if (name === 'libvirt.emulator' && value !== '' && !/^\/[^\0-\x1f]*$/.test(value as string)) {
+    throw new LagoError('CONFIG', `Invalid value "${String(raw)}" for ${name} in ${source}: expected an absolute path to a qemu binary, or nothing for libvirt's default.`)
   }
   const choices = CHOICES[name]
   if (choices && !choices.includes(value as string)) {

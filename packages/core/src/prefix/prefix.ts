@@ -177,9 +177,14 @@ export class Prefix {
         run: async (ctx) => {
           ctx.report('booting')
           rollback.push(`stop VM ${vm.name}`, () => provider.stopVm(vm))
-          await provider.startVm(vm, ctx.signal)
-          ctx.report(`waiting for SSH on ${this.managementIp(vm)}`)
-          await this.waitForVm(vm, ctx.signal)
+          await provider.bootVm(
+            vm,
+            (signal) => {
+              ctx.report(`waiting for SSH on ${this.managementIp(vm)}`)
+              return this.waitForVm(vm, signal)
+            },
+            ctx.signal,
+          )
         },
       })),
     })

@@ -24,16 +24,21 @@ export const kvmCheck: HostCheck = {
     if (setting === 'qemu') {
       return {status: 'ok', message: `domain_type is qemu: guests run under TCG by choice (about ${TCG_SLOWDOWN}× slower than KVM)`}
     }
-    return kvmOutcome(await kvmStatus(), setting, await readFile('/proc/cpuinfo', 'utf8').catch(() => ''))
+    return kvmOutcome(await kvmStatus(ctx.config.libvirt, {signal: ctx.signal}), setting, await readFile('/proc/cpuinfo', 'utf8').catch(() => ''))
   },
 }
 
 export async function kvmOutcome(status: KvmStatus, setting: 'auto' | 'kvm', cpuinfo: string): Promise<CheckOutcome> {
-  if (status.works) return {status: 'ok', message: '/dev/kvm present and a KVM guest runs'}
+  const detail = {reason: status.reason, why: status.detail, decidedBy: status.source, at: status.at, cpu: status.cpu, probeSeconds: status.probeSeconds}
+  if (status.works) {
+    const how = status.probeSeconds === undefined ? '' : ` (probe ${status.probeSeconds.toFixed(1)} s)`
+    return {status: 'ok', message: `a guest configured like Lago's (${status.cpu}) runs under KVM${how}`, detail}
+  }
   const why = {
     'no-qemu': 'no qemu-system-x86_64 on PATH to try it with',
     'no-dev-kvm': '/dev/kvm is missing',
-    'probe-failed': '/dev/kvm is present but a KVM guest dies at once (a nested host without working nested virtualization?)',
+    'probe-failed': `/dev/kvm is present but the probe guest (${status.cpu}) died under KVM: ${status.detail ?? 'no reason given'}`,
+    'start-failed': `/dev/kvm is present but a VM died under KVM at start (${status.at ?? 'earlier'}): ${status.detail ?? 'no reason given'}`,
     unknown: 'not probed yet',
     ok: '',
   }[status.reason]
@@ -44,14 +49,14 @@ export async function kvmOutcome(status: KvmStatus, setting: 'auto' | 'kvm', cpu
       code: 'HOST',
       message: `domain_type is kvm but this host cannot run KVM guests: ${why}`,
       fix: `${SET_AUTO} to fall back to TCG${fix ? `; or ${fix}` : ''}`,
-      detail: {reason: status.reason},
+      detail,
     }
   }
   return {
     status: 'warn',
     message: `not usable (${why}): TCG will be used, about ${TCG_SLOWDOWN}× slower`,
     fix,
-    detail: {reason: status.reason, slowdown: TCG_SLOWDOWN},
+    detail: {...detail, slowdown: TCG_SLOWDOWN},
   }
 }
 

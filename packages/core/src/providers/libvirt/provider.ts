@@ -1,10 +1,15 @@
 import type {LagoConfig} from '../../config/config.js'
 import {LagoError} from '../../errors.js'
+import {stat} from 'node:fs/promises'
 import path from 'node:path'
+import {log} from '../../log.js'
+import {sleep} from '../../util/abort.js'
 import {writeFileAtomic} from '../../util/fs.js'
 import type {PrefixPaths} from '../../prefix/paths.js'
 import type {NetState, PrefixState, VmState} from '../../prefix/state.js'
-import {resolveDomainType, type DomainType} from './domain-type.js'
+import {cpuKey, recordKvmFailure, resolveDomainType, type DomainType} from './domain-type.js'
+import {kvmFailureIn} from './kvm-failure.js'
+import {qemuLogFile, readFrom} from './qemu-log.js'
 import {cleanVirshError, Virsh} from './virsh.js'
 import {domainXml, networkXml} from './xml.js'
 
@@ -21,7 +26,11 @@ export interface Runtime {
  */
 export class LibvirtProvider {
   readonly virsh: Virsh
-  private domainType?: DomainType
+  /** Domain type per CPU configuration (host-passthrough, custom:MODEL), decided once. */
+  private readonly domainTypes = new Map<string, Promise<DomainType>>()
+  /** What each VM was started as, and where its qemu log stood then. */
+  private readonly started = new Map<string, {type: DomainType; logOffset: number}>()
+  private fallbackWarned = false
 
   constructor(
     readonly config: LagoConfig['libvirt'],
@@ -69,13 +78,28 @@ export class LibvirtProvider {
     await this.destroyIgnoringAbsent(['net-destroy', net.libvirtName])
   }
 
-  async startVm(vm: VmState, signal?: AbortSignal): Promise<void> {
-    this.domainType ??= await resolveDomainType(this.config.domain_type)
+  /** The domain type a VM gets: the setting, or for auto the proven KVM decision for its CPU mode. */
+  domainTypeFor(vm: VmState): Promise<DomainType> {
+    const key = cpuKey(vm.cpuModel)
+    let decision = this.domainTypes.get(key)
+    if (!decision) {
+      decision = resolveDomainType(this.config, {cpuModel: vm.cpuModel})
+      this.domainTypes.set(key, decision)
+    }
+    return decision
+  }
+
+  /**
+   * Create the VM's domain. A KVM domain that qemu cannot start for a KVM reason is recorded,
+   * and (domain_type auto) created again under TCG.
+   */
+  async startVm(vm: VmState, signal?: AbortSignal, forceType?: DomainType): Promise<void> {
+    const type = forceType ?? (await this.domainTypeFor(vm))
     const netByName = new Map(this.state.nets.map((n) => [n.name, n]))
     const disks = this.diskDevices(vm)
     const xml = await domainXml({
       libvirtName: vm.libvirtName,
-      type: this.domainType,
+      type,
       memoryMiB: vm.memory,
       vcpu: vm.vcpu,
       cpuModel: vm.cpuModel,
@@ -83,13 +107,85 @@ export class LibvirtProvider {
       nics: vm.nics.map((n) => ({network: netByName.get(n.net)!.libvirtName, mac: n.mac})),
       consoleLog: this.paths.consoleLog(vm.name),
       owner: {prefixId: this.state.id, prefixPath: this.paths.root, name: vm.name},
+      emulator: this.config.emulator || undefined,
     })
     const file = await this.writeXml(`vm-${vm.name}.xml`, xml)
+    const qemuLog = qemuLogFile(this.config.uri, vm.libvirtName)
+    this.started.set(vm.name, {type, logOffset: qemuLog ? await fileSize(qemuLog) : 0})
     try {
       await this.virsh.createFromXml('create', file, {signal})
     } catch (error) {
-      throw translateStartError(error, `VM ${vm.name}`)
+      const failure = type === 'kvm' && error instanceof LagoError ? kvmFailureIn(error.message) : undefined
+      if (!failure) throw translateStartError(error, `VM ${vm.name}`)
+      await this.kvmFailed(vm, failure, signal)
     }
+  }
+
+  /**
+   * Start a VM and wait until `ready` resolves. While a KVM guest boots, its domain is
+   * watched: when it dies of a KVM failure (qemu abort, "KVM internal error") before it is
+   * ready, that is recorded and the VM boots again under TCG (domain_type auto), or the
+   * start fails naming the reason (domain_type kvm).
+   */
+  async bootVm(vm: VmState, ready: (signal: AbortSignal) => Promise<void>, signal?: AbortSignal): Promise<void> {
+    await this.startVm(vm, signal)
+    if (this.started.get(vm.name)?.type !== 'kvm') return ready(signal ?? new AbortController().signal)
+    const stopWaiting = new AbortController()
+    const stopWatching = new AbortController()
+    const onAbort = () => stopWaiting.abort(signal?.reason)
+    signal?.addEventListener('abort', onAbort, {once: true})
+    try {
+      const waiting = ready(stopWaiting.signal).then(() => undefined)
+      const outcome = await Promise.race([waiting, this.watchForKvmDeath(vm, stopWatching.signal)])
+      if (outcome === undefined) return
+      stopWaiting.abort(new LagoError('ABORTED', `${vm.name} died under KVM`))
+      await waiting.catch(() => undefined)
+      await this.kvmFailed(vm, outcome, signal)
+    } finally {
+      stopWatching.abort()
+      signal?.removeEventListener('abort', onAbort)
+    }
+    await ready(signal ?? new AbortController().signal)
+  }
+
+  /** Resolves with the KVM failure when the VM's domain dies of one; otherwise stays pending until aborted. */
+  private async watchForKvmDeath(vm: VmState, signal: AbortSignal): Promise<string> {
+    const qemuLog = qemuLogFile(this.config.uri, vm.libvirtName)
+    const offset = this.started.get(vm.name)?.logOffset ?? 0
+    while (!signal.aborted) {
+      await sleep(1000, signal).catch(() => undefined)
+      if (signal.aborted) break
+      const state = await this.virsh.run(['domstate', '--reason', vm.libvirtName], {reject: false})
+      if (state.exitCode === 0 && state.stdout.trim().startsWith('running')) continue
+      const failure = kvmFailureIn(qemuLog ? await readFrom(qemuLog, offset) : '')
+      if (failure) return failure
+      break // stopped for another reason: the readiness wait reports it
+    }
+    return new Promise<string>(() => {})
+  }
+
+  /** A VM died under KVM: record it; fail (domain_type kvm) or boot it again under TCG. */
+  private async kvmFailed(vm: VmState, failure: string, signal?: AbortSignal): Promise<void> {
+    await recordKvmFailure(this.config, vm.cpuModel, `${vm.name}: ${failure}`)
+    if (this.config.domain_type === 'kvm') {
+      await this.stopVm(vm)
+      throw new LagoError('HOST', `VM ${vm.name} died under KVM: ${failure}.`, {
+        hint: `domain_type is kvm, so Lago does not fall back to TCG. Fix: ${KVM_CHOICE_AUTO}, or make KVM work on this host (on a nested host, enable nested virtualization on the machine hosting this one).`,
+        detail: {vm: vm.name, failure},
+      })
+    }
+    this.domainTypes.set(cpuKey(vm.cpuModel), Promise.resolve('qemu'))
+    if (!this.fallbackWarned) {
+      this.fallbackWarned = true
+      log.warn(
+        `KVM failed on this host (${vm.name}: ${failure}); ${vm.name} was started again under TCG (software emulation, slower) and Lago will use TCG here from now on. ` +
+          `To skip KVM set domain_type = qemu, to fail instead set domain_type = kvm ([libvirt] in lago.conf, or LAGO__LIBVIRT__DOMAIN_TYPE).`,
+      )
+    } else {
+      log.info(`${vm.name} died under KVM (${failure}); starting it again under TCG`)
+    }
+    await this.stopVm(vm)
+    await this.startVm(vm, signal, 'qemu')
   }
 
   async stopVm(vm: VmState): Promise<void> {
@@ -178,6 +274,17 @@ export function dnsRecords(state: PrefixState): {ip: string; names: string[]}[] 
       return {ip: nic.ip, names: [...new Set(names)]}
     }),
   )
+}
+
+const KVM_CHOICE_AUTO = 'set domain_type = auto ([libvirt] in lago.conf, or LAGO__LIBVIRT__DOMAIN_TYPE=auto) to fall back to TCG'
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
+    throw error
+  }
 }
 
 function replaceLastOctet(ip: string, octet: number): string {

@@ -33,6 +33,10 @@ export interface DomainDefinition {
   nics: {network: string; mac: string}[]
   consoleLog: string
   owner: OwnerTag
+  /** The qemu binary libvirt runs; undefined for libvirt's default. */
+  emulator?: string
+  /** What a guest reset does: restart (a VM) or destroy (the KVM probe ends that way). */
+  onReboot?: 'restart' | 'destroy'
 }
 
 async function builder() {
@@ -91,9 +95,10 @@ export async function domainXml(domain: DomainDefinition): Promise<string> {
   else if (domain.type === 'kvm') root.ele('cpu').att('mode', 'host-passthrough')
   root.ele('clock').att('offset', 'utc')
   root.ele('on_poweroff').txt('destroy')
-  root.ele('on_reboot').txt('restart')
+  root.ele('on_reboot').txt(domain.onReboot ?? 'restart')
   root.ele('on_crash').txt('destroy')
   const devices = root.ele('devices')
+  if (domain.emulator) devices.ele('emulator').txt(domain.emulator)
   domain.disks.forEach((disk, index) => {
     const element = devices.ele('disk').att('type', 'file').att('device', disk.cdrom ? 'cdrom' : 'disk')
     const driver = element.ele('driver').att('name', 'qemu').att('type', disk.format)

@@ -18,6 +18,8 @@ const netns = process.env.LAGO_TEST_NETNS ?? 'lago-test'
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lago-tests-'))
 const totals = {passed: 0, failed: 0, skipped: 0}
 const started = Date.now()
+// Host setup and the VM tests need root; a user with sudo gets it for those steps only.
+const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '--preserve-env', 'env', `PATH=${process.env.PATH}`]
 
 function runSuite(suite, prefixCommand = [], env = {}) {
   const summary = path.join(tmp, `${suite}.json`)
@@ -33,7 +35,8 @@ function runSuite(suite, prefixCommand = [], env = {}) {
 }
 
 function step(what, file, args) {
-  const result = spawnSync(file, args, {stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8'})
+  const command = [...asRoot, file, ...args]
+  const result = spawnSync(command[0], command.slice(1), {stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8'})
   if (result.status !== 0) {
     console.error(`${what} failed (exit ${result.status ?? result.signal})`)
     return undefined
@@ -54,7 +57,7 @@ if (wanted('packaging') || wanted('e2e')) {
     const imageStart = Date.now()
     const image = ready ? step('guest image build', 'bash', [path.join(root, 'test/harness/build-guest-image.sh')]) : undefined
     console.error(`e2e preparation took ${(setupSeconds + (Date.now() - imageStart) / 1000).toFixed(1)} s`)
-    if (image) runSuite('e2e', ['ip', 'netns', 'exec', netns], {LAGO_TEST_IMAGE: image.split('\n').pop()})
+    if (image) runSuite('e2e', [...asRoot, 'ip', 'netns', 'exec', netns], {LAGO_TEST_IMAGE: image.split('\n').pop()})
     else totals.failed += 1
   }
 }

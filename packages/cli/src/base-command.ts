@@ -1,5 +1,5 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
-import type {LagoConfig, LogLevel, Prefix, Task} from '@lago/core'
+import type {LagoConfig, LogLevel, Prefix, PrefixChange, PrefixPaths, Task} from '@lago/core'
 
 export type LagoFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof LagoCommand)['baseFlags'] & T['flags']>
 
@@ -30,7 +30,19 @@ export abstract class LagoCommand extends Command {
       helpGroup: 'GLOBAL',
       summary: 'Prefix of the workdir to act on (default: the one "current" points at).',
     }),
+    wait: Flags.boolean({
+      allowNo: true,
+      default: true,
+      helpGroup: 'GLOBAL',
+      summary: 'Wait while another command changes the same prefix (--no-wait: fail at once).',
+    }),
   }
+
+  /** Commands that change a prefix hold its lock and journal what they make (see openPrefix). */
+  static changesPrefix = false
+
+  /** This command's hold on the prefix it changes, ended in finally(). */
+  protected change?: PrefixChange
 
   /** Fires on SIGINT/SIGTERM/SIGHUP; long operations pass it down and roll back. */
   protected readonly abort = new AbortController()
@@ -50,6 +62,7 @@ export abstract class LagoCommand extends Command {
 
   protected override async finally(error: Error | undefined): Promise<void> {
     for (const signal of HANDLED_SIGNALS) process.off(signal, this.onSignal)
+    await this.change?.end(error ? 'failed' : 'ok')
     return super.finally(error)
   }
 
@@ -68,13 +81,34 @@ export abstract class LagoCommand extends Command {
     return loadConfig(overrides)
   }
 
-  /** The prefix from --prefix-path or the current directory. */
-  protected async openPrefix(flags: {'prefix-path'?: string; 'prefix-name'?: string}, config?: LagoConfig): Promise<Prefix> {
+  /** The prefix from --prefix-path or the current directory; locked and journaled when this command changes it. */
+  protected async openPrefix(flags: {'prefix-path'?: string; 'prefix-name'?: string; wait?: boolean}, config?: LagoConfig, detail?: Record<string, unknown>): Promise<Prefix> {
     const core = await import('@lago/core/prefix')
+    config ??= await this.loadConfig()
     const paths = await core.findPrefix(process.cwd(), flags['prefix-path'], flags['prefix-name'])
-    const prefix = await core.Prefix.open(paths, config ?? (await this.loadConfig()))
+    if ((this.constructor as typeof LagoCommand).changesPrefix) await this.takePrefix(paths, config, flags, detail)
+    const prefix = await core.Prefix.open(paths, config)
+    prefix.journal = this.change?.run
     process.env.LAGO_PREFIX_PATH = prefix.paths.root
     return prefix
+  }
+
+  /**
+   * Hold the prefix for this command: wait for (or, with --no-wait, refuse) another command
+   * changing it, and finish or roll back one that was killed. False when that recovery
+   * removed the prefix (an interrupted init or destroy).
+   */
+  protected async takePrefix(paths: PrefixPaths, config: LagoConfig, flags: {wait?: boolean}, detail?: Record<string, unknown>): Promise<boolean> {
+    const core = await import('@lago/core/prefix')
+    this.change = await core.beginChange(paths, config, {
+      verb: this.id?.replace(/:/g, ' ') ?? 'unknown',
+      detail,
+      wait: flags.wait,
+      signal: this.abort.signal,
+      onWait: (holder) => process.stderr.write(`Waiting for ${core.describeHolder(holder)} to finish with ${paths.root}...\n`),
+      onRecovered: (line) => process.stderr.write(`lago: ${line}\n`),
+    })
+    return this.change !== undefined
   }
 
   /** Run a task tree with a live display (a plain line log when not on a terminal, nothing with --json). */

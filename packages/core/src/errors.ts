@@ -10,6 +10,8 @@ export type LagoErrorCode =
   | 'PREFIX_EXISTS'
   | 'NO_PREFIX'
   | 'PREFIX'
+  | 'LOCKED'
+  | 'TOOL'
   | 'VM'
   | 'LIBVIRT'
   | 'LIBVIRT_UNREACHABLE'

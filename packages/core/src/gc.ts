@@ -1,3 +1,4 @@
+import {lagoObjects} from './providers/libvirt/owned.js'
 import {Virsh} from './providers/libvirt/virsh.js'
 import {pathExists} from './util/fs.js'
 import {PrefixPaths} from './prefix/paths.js'
@@ -10,19 +11,9 @@ export interface Orphan {
 
 /** libvirt objects made by Lago (per their <metadata>) whose prefix directory is gone. */
 export async function findOrphans(uri: string): Promise<Orphan[]> {
-  const virsh = new Virsh(uri)
-  const [domains, nets] = await Promise.all([virsh.run(['list', '--all', '--name']), virsh.run(['net-list', '--all', '--name'])])
-  const candidates: {kind: Orphan['kind']; name: string}[] = [
-    ...names(domains.stdout).map((name) => ({kind: 'domain' as const, name})),
-    ...names(nets.stdout).map((name) => ({kind: 'network' as const, name})),
-  ]
   const orphans: Orphan[] = []
-  for (const candidate of candidates) {
-    const xml = await virsh.run([candidate.kind === 'domain' ? 'dumpxml' : 'net-dumpxml', candidate.name], {reject: false})
-    const owner = /<lago:owner [^>]*prefix-path="([^"]+)"/.exec(xml.stdout)?.[1]
-    if (!owner) continue
-    const prefixPath = unescapeXml(owner)
-    if (!(await pathExists(new PrefixPaths(prefixPath).uuid))) orphans.push({...candidate, prefixPath})
+  for (const object of await lagoObjects(uri)) {
+    if (!(await pathExists(new PrefixPaths(object.prefixPath).uuid))) orphans.push({kind: object.kind, name: object.name, prefixPath: object.prefixPath})
   }
   return orphans
 }
@@ -35,11 +26,4 @@ export async function removeOrphans(uri: string, orphans: Orphan[]): Promise<voi
   for (const orphan of orphans) await virsh.run([orphan.kind === 'domain' ? 'undefine' : 'net-undefine', orphan.name], {reject: false})
 }
 
-function names(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean)
-}
-
-function unescapeXml(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
-}
 

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
 
 export default class Deploy extends LagoCommand {
+  static changesPrefix = true
   static summary = "Run each VM's deploy scripts on it (in order per VM, VMs in parallel)."
   static description =
     "Scripts come from the init file's deploy-scripts (copied into the prefix at init). Each VM's output goes to PREFIX/.lago/logs/deploy/<vm>.log. A failing script stops that VM's chain; the other VMs finish theirs, then the command fails naming the VM, the script, its exit status and its last lines of output."

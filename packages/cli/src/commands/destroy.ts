@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
 
 export default class Destroy extends LagoCommand {
+  static changesPrefix = true
   static summary = 'Stop the environment, release its subnets and delete its directory (all prefixes of the workdir with --all-prefixes).'
   static flags = {
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),
@@ -28,7 +29,9 @@ export default class Destroy extends LagoCommand {
     }
     const destroyed: string[] = []
     for (const paths of targets) {
-      await core.destroyPrefix(paths, config)
+      if (await this.takePrefix(paths, config, flags)) await core.destroyPrefix(paths, config, this.change?.run)
+      await this.change?.end('ok')
+      this.change = undefined
       destroyed.push(paths.root)
       if (!this.jsonEnabled()) this.log(`Destroyed ${paths.root}`)
     }

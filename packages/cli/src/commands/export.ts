@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
 
 export default class Export extends LagoCommand {
+  static changesPrefix = true
   static summary = "Export the (stopped) VMs' disks and an init file that recreates the environment from them."
   static description =
     'Without --standalone each disk becomes one overlay on a copy of its template (OUTPUT/templates/); with --standalone every disk is flattened into a self-contained image. Recreate the environment with "lago init NEW_PREFIX OUTPUT/LagoInitFile".'

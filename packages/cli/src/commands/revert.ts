@@ -2,6 +2,7 @@ import {Args} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
 
 export default class Revert extends LagoCommand {
+  static changesPrefix = true
   static summary = 'Put every VM back to a snapshot: disks restored, VMs that were running then are started again.'
   static args = {name: Args.string({required: true, description: 'Snapshot name.'})}
 

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
 
 export default class Snapshot extends LagoCommand {
+  static changesPrefix = true
   static summary = 'Snapshot every VM of the environment (running or stopped) under one name, or list snapshots.'
   static args = {name: Args.string({description: 'Snapshot name.'})}
   static flags = {list: Flags.boolean({char: 'l', summary: 'List the snapshots.'})}

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
 
 export default class Start extends LagoCommand {
+  static changesPrefix = true
   static summary = 'Start the networks and VMs of the prefix (or the named VMs) and wait for SSH.'
   static strict = false
   static args = {vms: Args.string({description: 'VMs to start (default: all).'})}

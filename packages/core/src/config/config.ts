@@ -24,6 +24,8 @@ export interface LagoConfig {
     /** Free space the doctor wants under the template store and under a prefix (sizes: 10G, 200M). */
     store_min_free: string
     prefix_min_free: string
+    /** Seconds a command waits for another one changing the same prefix. */
+    lock_timeout: number
   }
   libvirt: {
     uri: string
@@ -60,6 +62,7 @@ export const DEFAULT_CONFIG: LagoConfig = {
     polkit_rules_dir: '/etc/polkit-1/rules.d',
     store_min_free: '10G',
     prefix_min_free: '200M',
+    lock_timeout: 600,
   },
   libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: '', emulator: ''},
   ssh: {user: 'root', boot_timeout: 600},

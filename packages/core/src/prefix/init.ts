@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto'
-import {copyFile, mkdir, rm, writeFile} from 'node:fs/promises'
+import {copyFile, mkdir, rm} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
@@ -15,11 +15,14 @@ import type {StoredTemplate} from '../templates/store.js'
 import {writeNoCloudSeed} from '../bootstrap/nocloud.js'
 import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
-import {pathExists, writeJsonAtomic} from '../util/fs.js'
+import {pathExists, writeFileAtomic, writeJsonAtomic} from '../util/fs.js'
 import {preflight} from '../host/run.js'
 import {run} from '../util/exec.js'
 import {Rollback} from '../util/rollback.js'
 import {mapLimit} from '../util/pool.js'
+import {PrefixChange} from './change.js'
+import {Journal} from './journal.js'
+import {PrefixLock} from './lock.js'
 import {PrefixPaths} from './paths.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 
@@ -89,6 +92,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   const owner = {uuidFile: paths.uuid, uuid}
   const stored = new Map<string, StoredTemplate>()
   let state: PrefixState | undefined
+  let change: PrefixChange | undefined
 
   const tasks: Task[] = [
     {
@@ -98,8 +102,13 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         await mkdir(paths.root)
         rollback.push('remove the prefix directory', () => rm(paths.root, {recursive: true, force: true}))
         for (const dir of [paths.stateDir, paths.images, paths.seeds, paths.logs]) await mkdir(dir, {recursive: true})
+        // The uuid first (it makes the directory a prefix cleanup and destroy can act on), then
+        // the lock and the journal: from here on a kill leaves a run to roll back from.
+        await writeFileAtomic(paths.uuid, uuid)
+        const lock = await PrefixLock.acquire(paths.stateDir, {verb: 'lago init', wait: false})
+        change = new PrefixChange(lock, await Journal.of(paths.stateDir).begin('init'))
+        rollback.push('release the prefix lock', () => lock.release())
         log.attachFile(paths.logFile)
-        await writeFile(paths.uuid, uuid)
         await writeKeyPair(paths.privateKey, await generateKeyPair(`lago-${id}`))
       },
     },
@@ -107,7 +116,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       title: 'Lease subnets',
       run: async (ctx) => {
         rollback.push('release subnet leases', async () => void (await leases.release(owner)))
-        state = await planNetwork(spec, {uuid, id, paths, leases, owner, repo: options.templateRepo})
+        state = await change!.run.making('lease', 'subnets', () => planNetwork(spec, {uuid, id, paths, leases, owner, repo: options.templateRepo}))
         ctx.report(state.nets.map((n) => `${n.name} ${n.subnet}/24`).join(', '))
       },
     },
@@ -117,6 +126,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       subtasks: templatePlan.templates.map(({template, newerThan}) => {
         rollback.push(`release template ${template.id}`, () => store.release(template.id, owner))
         return fetchTemplateTask(store, template, {
+          before: () => change!.run.intent('template-use', template.id, {store: store.dir}),
           title: `Template ${template.id}${newerThan.length > 0 ? ` (newer than ${newerThan.join(', ')} in the store: using it)` : ''}`,
           user: owner,
           retry: retryPolicy(options.config),
@@ -164,7 +174,8 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       title: 'Save environment',
       run: async () => {
         await writeJsonAtomic(paths.state, state)
-        await writeFile(paths.initialized, '')
+        await writeFileAtomic(paths.initialized, '')
+        await change!.end('ok')
       },
     },
   ]

@@ -7,8 +7,9 @@ import {LibvirtProvider, type VmRuntimeState} from '../providers/libvirt/provide
 import type {SshTarget} from '../ssh/client.js'
 import {sleep} from '../util/abort.js'
 import type {Task} from '../tasks.js'
-import {pathExists, writeJsonAtomic} from '../util/fs.js'
+import {pathExists, readTextIfExists, writeJsonAtomic} from '../util/fs.js'
 import {Rollback} from '../util/rollback.js'
+import type {JournalRun, ObjectKind} from './journal.js'
 import {PrefixPaths} from './paths.js'
 import type {PrefixState, VmState} from './state.js'
 
@@ -47,6 +48,9 @@ export interface PrefixStatus {
 
 /** One environment on disk, and the verbs that act on it. */
 export class Prefix {
+  /** The journal run of the command changing this prefix (under its lock), if any. */
+  journal?: JournalRun
+
   private constructor(
     readonly paths: PrefixPaths,
     readonly state: PrefixState,
@@ -59,14 +63,25 @@ export class Prefix {
   }
 
   static async open(paths: PrefixPaths, config: LagoConfig): Promise<Prefix> {
-    const text = await readFile(paths.state, 'utf8').catch(() => undefined)
-    if (!text) {
+    const text = await readTextIfExists(paths.state)
+    if (text === undefined) {
       throw new LagoError('PREFIX', `${paths.root} is a prefix whose initialization never finished (no ${paths.state}).`, {
-        hint: `Remove it (rm -rf ${paths.root}) and run "lago init" again.`,
+        hint: `Remove it ("lago --prefix-path ${paths.root} destroy --yes", or rm -rf it) and run "lago init" again.`,
+        detail: {reason: 'missing', file: paths.state},
+      })
+    }
+    let state: PrefixState
+    try {
+      state = JSON.parse(text) as PrefixState
+      if (!state || typeof state !== 'object' || !Array.isArray(state.vms) || !Array.isArray(state.nets)) throw new Error('not a prefix state')
+    } catch (error) {
+      throw new LagoError('PREFIX', `${paths.state} is ${text.trim() === '' ? 'empty' : `corrupt (${(error as Error).message})`}.`, {
+        hint: `"lago cleanup" and "lago destroy" still work on this prefix (they find its VMs and networks through libvirt).`,
+        detail: {reason: 'corrupt', file: paths.state},
       })
     }
     log.attachFile(paths.logFile)
-    return new Prefix(paths, JSON.parse(text) as PrefixState, config, await pathExists(paths.initialized))
+    return new Prefix(paths, state, config, await pathExists(paths.initialized))
   }
 
   /** Refuse verbs that need a live environment on a prefix that was cleaned up. */
@@ -162,7 +177,7 @@ export class Prefix {
             ctx.report(net.name)
             // Registered first: an interrupted create may still have reached libvirtd.
             rollback.push(`stop network ${net.name}`, () => provider.stopNet(net))
-            await provider.startNet(net, ctx.signal)
+            await this.recorded('network', net.libvirtName, () => provider.startNet(net, ctx.signal))
           }
         },
       })
@@ -177,6 +192,7 @@ export class Prefix {
         run: async (ctx) => {
           ctx.report('booting')
           rollback.push(`stop VM ${vm.name}`, () => provider.stopVm(vm))
+          await this.journal?.intent('domain', vm.libvirtName)
           await provider.bootVm(
             vm,
             (signal) => {
@@ -185,6 +201,7 @@ export class Prefix {
             },
             ctx.signal,
           )
+          await this.journal?.done('domain', vm.libvirtName)
         },
       })),
     })
@@ -280,12 +297,24 @@ export class Prefix {
   async stop(names: string[] = []): Promise<void> {
     const provider = this.provider
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
-    await Promise.all(vms.map((vm) => provider.stopVm(vm)))
+    await Promise.all(vms.map((vm) => this.removal('domain', vm.libvirtName, () => provider.stopVm(vm))))
     const runtime = await provider.runtime()
     const stillUsed = new Set(
       this.state.vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running').flatMap((vm) => vm.nics.map((n) => n.net)),
     )
-    for (const net of this.state.nets.filter((n) => !stillUsed.has(n.name))) await provider.stopNet(net)
+    for (const net of this.state.nets.filter((n) => !stillUsed.has(n.name))) await this.removal('network', net.libvirtName, () => provider.stopNet(net))
+  }
+
+  /** Make `kind:name`, recorded in the journal before and after (when a command holds the prefix). */
+  async recorded(kind: ObjectKind, name: string, make: () => Promise<void>): Promise<void> {
+    if (this.journal) await this.journal.making(kind, name, make)
+    else await make()
+  }
+
+  private async removal(kind: ObjectKind, name: string, remove: () => Promise<void>): Promise<void> {
+    await this.journal?.removing(kind, name)
+    await remove()
+    await this.journal?.removed(kind, name)
   }
 
   /** Stop everything and give the subnets back; idempotent. The prefix directory stays. */

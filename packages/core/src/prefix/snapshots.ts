@@ -28,6 +28,8 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
       const running = runtime.vms.get(vm.libvirtName) === 'running'
       const disks = vm.disks.filter((d) => d.format !== 'iso')
       const overlays = new Map(disks.map((d) => [d.dev, path.join(prefix.paths.images, `${vm.name}_${d.name}.${layer}.qcow2`)]))
+      // Recorded before they exist: a kill before the state is saved removes exactly these.
+      for (const overlay of overlays.values()) await prefix.journal?.intent('layer', overlay)
       if (running) {
         await flushGuest(prefix, vm, signal)
         await prefix.provider.snapshotRunningDisks(vm, name, overlays)
@@ -36,6 +38,7 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
           await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', disk.format, '-b', prefix.paths.resolve(disk.path), overlays.get(disk.dev)!])
         }
       }
+      for (const overlay of overlays.values()) await prefix.journal?.done('layer', overlay)
       snapshot.vms[vm.name] = {running, disks: Object.fromEntries(disks.map((d) => [d.name, d.path]))}
       for (const disk of disks) {
         disk.path = prefix.paths.relative(overlays.get(disk.dev)!)
@@ -75,6 +78,9 @@ export async function revertSnapshot(prefix: Prefix, name: string): Promise<stri
   }
   const frozen = new Set(Object.values(prefix.state.snapshots!).flatMap((s) => Object.values(s.vms).flatMap((v) => Object.values(v.disks))))
   await prefix.stop(prefix.state.vms.map((vm) => vm.name))
+  // New overlays first, then the state, then the old overlays go: a kill at any point leaves
+  // the state pointing at files that exist, and the journal says which files are extra.
+  const replaced: string[] = []
   for (const vm of prefix.state.vms) {
     const saved = snapshot.vms[vm.name]
     if (!saved) continue
@@ -84,13 +90,17 @@ export async function revertSnapshot(prefix: Prefix, name: string): Promise<stri
       const current = prefix.paths.resolve(disk.path)
       const overlay = path.join(prefix.paths.images, `${vm.name}_${disk.name}.${name}-${Date.now().toString(36)}.qcow2`)
       const baseFormat = (JSON.parse((await run('qemu-img', ['info', '--output=json', prefix.paths.resolve(base)])).stdout) as {format: string}).format
+      const removeAfter = !frozen.has(disk.path) && current.startsWith(prefix.paths.images + path.sep) ? current : undefined
+      await prefix.journal?.intent('layer', overlay, removeAfter ? {removeAfter} : undefined)
       await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', baseFormat, '-b', prefix.paths.resolve(base), overlay])
-      if (!frozen.has(disk.path) && current.startsWith(prefix.paths.images + path.sep)) await rm(current, {force: true})
+      await prefix.journal?.done('layer', overlay)
+      if (removeAfter) replaced.push(removeAfter)
       disk.path = prefix.paths.relative(overlay)
       disk.format = 'qcow2'
     }
   }
   await prefix.saveState()
+  for (const file of replaced) await rm(file, {force: true})
   return Object.entries(snapshot.vms)
     .filter(([, v]) => v.running)
     .map(([vm]) => vm)

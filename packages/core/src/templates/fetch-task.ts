@@ -12,6 +12,8 @@ export interface FetchTaskOptions {
   user?: TemplateUser
   /** Called with the stored template once it is there. */
   onStored?: (result: EnsureResult) => void
+  /** Called before the store is touched (a prefix journals its use of the template). */
+  before?: () => Promise<void>
 }
 
 /**
@@ -22,6 +24,7 @@ export function fetchTemplateTask(store: TemplateStore, template: ResolvedTempla
   return {
     title: options.title ?? `Template ${template.id}`,
     run: async (ctx) => {
+      await options.before?.()
       let lastWait = 0
       const result = await store.ensure(template, {
         signal: ctx.signal,

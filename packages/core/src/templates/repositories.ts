@@ -207,13 +207,13 @@ async function git(args: string[], origin: string, signal?: AbortSignal): Promis
     await run('git', args, {signal, env: {GIT_TERMINAL_PROMPT: '0'}})
   } catch (error) {
     if (!(error instanceof CommandFailedError)) throw error
-    if (error.exitCode === -1 && /ENOENT/.test(error.output)) {
+    if (error.status === -1 && /ENOENT/.test(error.output)) {
       throw new LagoError('HOST', 'git is not installed; Lago needs it for git template repositories.', {hint: 'Install it: apt-get install git / dnf install git.'})
     }
     const verb = args.find((a) => ['clone', 'fetch', 'reset'].includes(a))
     throw new LagoError('TEMPLATE_REPO', `git ${verb} of ${origin} failed: ${error.output.split('\n')[0]}`, {
       hint: 'Check the URL or path and that it is a git repository you can read.',
-      detail: {origin, exitCode: error.exitCode},
+      detail: {origin, exitCode: error.status},
     })
   }
 }

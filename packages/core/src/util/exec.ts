@@ -1,3 +1,5 @@
+import path from 'node:path'
+import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 
 export interface RunOptions {
@@ -55,14 +57,20 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   return out
 }
 
-export class CommandFailedError extends Error {
+/** A spawned tool that failed: a LagoError naming the tool, what it was run on (its arguments) and its own words. */
+export class CommandFailedError extends LagoError {
   constructor(
     readonly file: string,
     readonly args: readonly string[],
-    readonly exitCode: number,
+    /** The tool's exit status (-1 when it could not run). */
+    readonly status: number,
     readonly output: string,
   ) {
-    super(`${file} ${args.join(' ')} failed (exit ${exitCode}): ${output}`)
+    super('TOOL', `${path.basename(file)} failed (exit ${status}): ${output || '(no output)'}\n  command: ${[file, ...args].join(' ')}`, {
+      userError: false,
+      detail: {tool: path.basename(file), args: [...args], exitStatus: status, output},
+    })
+    this.name = 'CommandFailedError'
   }
 }
 

@@ -1,7 +1,8 @@
 import {randomBytes} from 'node:crypto'
-import {access, mkdir, rename, writeFile} from 'node:fs/promises'
+import {access, mkdir, open, rename} from 'node:fs/promises'
 import {constants} from 'node:fs'
 import path from 'node:path'
+import {LagoError} from '../errors.js'
 
 export async function pathExists(p: string): Promise<boolean> {
   try {
@@ -12,12 +13,54 @@ export async function pathExists(p: string): Promise<boolean> {
   }
 }
 
-/** Write a file so readers see either the old or the complete new content. */
+/**
+ * Write a file so readers see either the old or the complete new content, durably: the data
+ * is on disk before the rename, and the rename before this returns (a crash or power cut
+ * leaves one or the other, never an empty file).
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(path.dirname(file), {recursive: true})
   const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`
-  await writeFile(tmp, data, {mode})
+  const handle = await open(tmp, 'wx', mode)
+  try {
+    await handle.writeFile(data)
+    await handle.chmod(mode)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
   await rename(tmp, file)
+  await fsyncDir(path.dirname(file))
+}
+
+/** Make a rename or a new entry in `dir` durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** A file's text; undefined only when it does not exist. Any other failure names the file and the errno. */
+export async function readTextIfExists(file: string): Promise<string | undefined> {
+  const {readFile} = await import('node:fs/promises')
+  try {
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw fileError(file, 'read', error)
+  }
+}
+
+/** "Cannot read /x/state.json (EACCES): permission denied" as a LagoError. */
+export function fileError(file: string, action: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code
+  return new LagoError(code === 'EACCES' || code === 'EPERM' ? 'PERMISSION' : 'PREFIX', `Cannot ${action} ${file} (${code ?? String(error)}).`, {
+    hint: code === 'EACCES' || code === 'EPERM' ? 'It belongs to another user or its mode keeps you out: run as its owner, or fix its permissions.' : undefined,
+    detail: {file, errno: code},
+  })
 }
 
 export async function writeJsonAtomic(file: string, value: unknown, mode = 0o644): Promise<void> {

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {LagoCommand} from '@lago/cli'
 
 export default class OvirtDeploy extends LagoCommand {
+  static changesPrefix = true
   static summary = 'Serve the internal repo, point each guest at it (/etc/yum.repos.d/lago-internal.repo), run the deploy scripts.'
   static description = `As "lago deploy", with the repository of "lago ovirt reposetup" served on the management
 network's gateway for the duration (the scripts get its URL as OVIRT_REPO_URL).`

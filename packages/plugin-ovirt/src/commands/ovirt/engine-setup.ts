@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {LagoCommand} from '@lago/cli'
 
 export default class EngineSetup extends LagoCommand {
+  static changesPrefix = true
   static summary = 'Run engine-setup on the engine VM (vm-type ovirt-engine) with an answer file.'
   static flags = {
     config: Flags.string({summary: 'Answer file, copied to the engine VM and passed as --config-append.'}),

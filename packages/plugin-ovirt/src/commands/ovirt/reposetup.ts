@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {LagoCommand} from '@lago/cli'
 
 export default class Reposetup extends LagoCommand {
+  static changesPrefix = true
   static summary = 'Build the prefix internal repo: sync a yum config into the host-wide cache, build RPMs, merge custom sources.'
   static description = `Only sections of the yum file named "<anything>-<distro>" are used, for the distros of the
 environment's VMs (their template metadata "distro", or "distro" in the VM's init-file metadata);

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '@lago/cli'
 
 export default class OvirtStart extends LagoCommand {
+  static changesPrefix = true
   static summary = 'Start the environment (as "lago start") and wait for the oVirt services of each VM\'s role.'
   static strict = false
   static args = {vms: Args.string({description: 'VMs to start (default: all).'})}

@@ -1,0 +1,135 @@
+import {rm} from 'node:fs/promises'
+import path from 'node:path'
+import type {LagoConfig} from '../config/config.js'
+import {log} from '../log.js'
+import {lagoObjects, removeObject} from '../providers/libvirt/owned.js'
+import {readTextIfExists} from '../util/fs.js'
+import {Journal, JournalRun, type InterruptedRun, type JournalObject} from './journal.js'
+import type {PrefixPaths} from './paths.js'
+
+export interface Recovery {
+  /** One line for people: what was interrupted, and what was done about it. */
+  line: string
+  /** The interrupted verb was init (rolled back) or destroy (finished): the prefix is gone. */
+  prefixRemoved: boolean
+}
+
+/**
+ * Finish or roll back the verb the journal shows interrupted (SIGKILL, OOM, reboot), before
+ * anything else touches the prefix. Only objects that run recorded are removed. Every step
+ * is idempotent, so a recovery that is itself interrupted is simply done again.
+ */
+export async function recoverInterrupted(paths: PrefixPaths, config: LagoConfig): Promise<Recovery | undefined> {
+  const journal = Journal.of(paths.stateDir)
+  const run = await journal.interrupted()
+  if (!run) return undefined
+  const undo = new JournalRun(journal, run.run)
+  const who = `\`lago ${run.verb}\` (pid ${run.who?.pid ?? '?'}, started ${run.at})`
+  log.info(`recovering from the interrupted ${who}: ${JSON.stringify(run.objects)}`)
+  const {cleanupPrefix, destroyPrefix, stopPrefix} = await import('./destroy.js')
+  switch (run.verb) {
+    case 'init': {
+      await rollbackInit(paths, config, run)
+      return {line: `rolled back the interrupted ${who}: removed ${paths.root} and gave back its subnets and templates`, prefixRemoved: true}
+    }
+    case 'destroy': {
+      await destroyPrefix(paths, config)
+      return {line: `finished the interrupted ${who}: ${paths.root} is destroyed`, prefixRemoved: true}
+    }
+    case 'cleanup': {
+      await cleanupPrefix(paths, config)
+      await undo.end('ok')
+      return {line: `finished the interrupted ${who}: everything is stopped and its subnets are released`, prefixRemoved: false}
+    }
+    case 'stop':
+    case 'shutdown': {
+      await stopPrefix(paths, config, (run.detail?.vms as string[] | undefined) ?? [])
+      await undo.end('ok')
+      return {line: `finished the interrupted ${who}: its VMs are stopped`, prefixRemoved: false}
+    }
+    case 'snapshot':
+    case 'revert': {
+      const done = await settleLayers(paths, config, run, undo)
+      await undo.end('rolled-back')
+      return {line: `${done.finished ? 'finished' : 'rolled back'} the interrupted ${who}${done.stopped.length > 0 ? `; stopped ${done.stopped.join(', ')} (it was running on a layer that is gone)` : ''}`, prefixRemoved: false}
+    }
+    default: {
+      const removed = await removeLibvirtObjects(config, run.objects, undo)
+      await undo.end('rolled-back')
+      return {
+        line: `rolled back the interrupted ${who}: ${removed.length > 0 ? `stopped ${removed.join(', ')}` : 'it had made nothing to undo'}`,
+        prefixRemoved: false,
+      }
+    }
+  }
+}
+
+/** Domains first, then networks, newest first; only those this run recorded. */
+async function removeLibvirtObjects(config: LagoConfig, objects: JournalObject[], undo: JournalRun): Promise<string[]> {
+  const removed: string[] = []
+  for (const kind of ['domain', 'network'] as const) {
+    for (const object of objects.filter((o) => o.kind === kind).reverse()) {
+      await removeObject(config.libvirt.uri, {kind, name: object.name})
+      await undo.removed(kind, object.name)
+      removed.push(`${kind} ${object.name}`)
+    }
+  }
+  return removed
+}
+
+async function rollbackInit(paths: PrefixPaths, config: LagoConfig, run: InterruptedRun): Promise<void> {
+  const uuid = (await readTextIfExists(paths.uuid))?.trim()
+  if (uuid) {
+    const owner = {uuidFile: paths.uuid, uuid}
+    const {SubnetLeases} = await import('../network/leases.js')
+    await new SubnetLeases(config.lago.lease_dir, config.lago.subnet_first, config.lago.subnet_count).release(owner)
+    const {TemplateStore} = await import('../templates/store.js')
+    for (const use of run.objects.filter((o) => o.kind === 'template-use')) {
+      const store = use.detail?.store
+      if (typeof store === 'string') await new TemplateStore(store).release(use.name, owner)
+    }
+  }
+  // An init makes no libvirt objects, but a recorded one is still ours to remove.
+  for (const object of run.objects.filter((o) => o.kind === 'domain' || o.kind === 'network')) {
+    await removeObject(config.libvirt.uri, {kind: object.kind as 'domain' | 'network', name: object.name})
+  }
+  await rm(paths.root, {recursive: true, force: true})
+  const {Workdir} = await import('./workdir.js')
+  const parent = path.dirname(paths.root)
+  if (await Workdir.isWorkdir(parent)) await new Workdir(parent).settle()
+}
+
+/**
+ * Snapshot and revert make new disk layers (recorded with the file they replace) and only
+ * then save the state. State saved: finish (remove the replaced files revert no longer needs).
+ * Not saved: roll back (remove the new layers; a VM already running on one is stopped first).
+ */
+async function settleLayers(paths: PrefixPaths, config: LagoConfig, run: InterruptedRun, undo: JournalRun): Promise<{finished: boolean; stopped: string[]}> {
+  const layers = run.objects.filter((o) => o.kind === 'layer')
+  const stateText = await readTextIfExists(paths.state)
+  const finished = layers.length > 0 && layers.every((layer) => stateText?.includes(JSON.stringify(paths.relative(layer.name))) ?? false)
+  const stopped: string[] = []
+  if (finished) {
+    for (const layer of layers) {
+      const replaced = layer.detail?.removeAfter
+      if (typeof replaced === 'string') await rm(replaced, {force: true})
+      await undo.removed('layer', layer.name)
+    }
+    return {finished, stopped}
+  }
+  const mine = (await lagoObjects(config.libvirt.uri)).filter((o) => o.kind === 'domain' && o.prefixPath === paths.root)
+  const {Virsh} = await import('../providers/libvirt/virsh.js')
+  const virsh = new Virsh(config.libvirt.uri)
+  for (const domain of mine) {
+    const disks = (await virsh.run(['domblklist', domain.name], {reject: false})).stdout
+    if (layers.some((layer) => disks.includes(layer.name))) {
+      await removeObject(config.libvirt.uri, domain)
+      stopped.push(domain.name)
+    }
+  }
+  for (const layer of layers.reverse()) {
+    await rm(layer.name, {force: true})
+    await undo.removed('layer', layer.name)
+  }
+  return {finished, stopped}
+}

@@ -11,10 +11,13 @@ export default class Gc extends LagoCommand {
     const config = await this.loadConfig()
     const orphans = await core.findOrphans(config.libvirt.uri)
     if (!flags['dry-run']) await core.removeOrphans(config.libvirt.uri, orphans)
+    const files = flags['dry-run'] ? {leases: [], locks: []} : await core.sweepFiles(config)
     if (!this.jsonEnabled()) {
-      if (orphans.length === 0) this.log('Nothing to collect.')
+      if (orphans.length + files.leases.length + files.locks.length === 0) this.log('Nothing to collect.')
       for (const o of orphans) this.log(`${flags['dry-run'] ? 'would remove' : 'removed'} ${o.kind} ${o.name} (prefix ${o.prefixPath} is gone)`)
+      for (const subnet of files.leases) this.log(`released subnet ${subnet}/24 (its prefix is gone)`)
+      for (const lock of files.locks) this.log(`removed lock ${lock}: that process is gone`)
     }
-    return {removed: flags['dry-run'] ? [] : orphans, orphans}
+    return {removed: flags['dry-run'] ? [] : orphans, orphans, ...files}
   }
 }

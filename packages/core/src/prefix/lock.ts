@@ -85,6 +85,15 @@ export class PrefixLock {
     }
   }
 
+  /** Remove the lock of `stateDir` when its holder is gone (gc); returns that holder. */
+  static async clearIfStale(stateDir: string): Promise<LockHolder | undefined> {
+    const file = PrefixLock.file(stateDir)
+    const holder = await readHolder(file)
+    if (!holder || processAlive(holder)) return undefined
+    if (holder.pid === 0 && (await ageMs(file)) < TORN_AFTER_MS) return undefined
+    return (await takeOver(file, holder)) ? holder : undefined
+  }
+
   async release(): Promise<void> {
     if (this.released) return
     this.released = true

@@ -1,7 +1,7 @@
-import {readlink, stat} from 'node:fs/promises'
+import {readlink} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
-import {pathExists} from '../util/fs.js'
+import {pathExists, unlessAbsent} from '../util/fs.js'
 import {PrefixPaths, STATE_DIR_NAME} from './paths.js'
 
 /**
@@ -45,8 +45,8 @@ export async function findPrefix(cwd: string, explicit?: string, prefixName?: st
 /** The prefix `current` points at in a workdir (a directory with a `current` link). */
 async function currentOfWorkdir(workdir: string): Promise<PrefixPaths | undefined> {
   const link = path.join(workdir, 'current')
-  const target = await readlink(link).catch(() => undefined)
+  const target = await unlessAbsent(readlink(link), link, 'read the link')
   if (!target) return undefined
   const prefix = new PrefixPaths(path.resolve(workdir, target))
-  return (await stat(prefix.uuid).catch(() => undefined)) ? prefix : undefined
+  return (await pathExists(prefix.uuid)) ? prefix : undefined
 }

@@ -1,7 +1,7 @@
 import {lstat, readdir, readlink, rm, rmdir, symlink, rename} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
-import {pathExists} from '../util/fs.js'
+import {pathExists, unlessAbsent} from '../util/fs.js'
 import {PrefixPaths, STATE_DIR_NAME} from './paths.js'
 
 export const DEFAULT_PREFIX_NAME = 'default'
@@ -18,7 +18,7 @@ export class Workdir {
   }
 
   static async isWorkdir(dir: string): Promise<boolean> {
-    const info = await lstat(path.join(dir, 'current')).catch(() => undefined)
+    const info = await unlessAbsent(lstat(path.join(dir, 'current')), path.join(dir, 'current'), 'look at')
     return info?.isSymbolicLink() ?? false
   }
 
@@ -57,7 +57,7 @@ export class Workdir {
   }
 
   async current(): Promise<string | undefined> {
-    const target = await readlink(this.currentLink).catch(() => undefined)
+    const target = await unlessAbsent(readlink(this.currentLink), this.currentLink, 'read the link')
     return target === undefined ? undefined : path.basename(target)
   }
 

@@ -4,12 +4,30 @@ import {constants} from 'node:fs'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
 
+/** Whether `p` exists. Only "it is not there" (ENOENT, ENOTDIR) is false: any other failure is an error naming it. */
 export async function pathExists(p: string): Promise<boolean> {
   try {
     await access(p, constants.F_OK)
     return true
-  } catch {
-    return false
+  } catch (error) {
+    if (isAbsent(error)) return false
+    throw fileError(p, 'look at', error)
+  }
+}
+
+/** The error says the path is not there (as opposed to: cannot be read). */
+export function isAbsent(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+/** `promise`'s value, or undefined when it failed because `file` is not there (or, for readlink, is no link). */
+export async function unlessAbsent<T>(promise: Promise<T>, file: string, action = 'read'): Promise<T | undefined> {
+  try {
+    return await promise
+  } catch (error) {
+    if (isAbsent(error) || (action === 'read the link' && (error as NodeJS.ErrnoException).code === 'EINVAL')) return undefined
+    throw fileError(file, action, error)
   }
 }
 
@@ -49,7 +67,7 @@ export async function readTextIfExists(file: string): Promise<string | undefined
   try {
     return await readFile(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    if (isAbsent(error)) return undefined
     throw fileError(file, 'read', error)
   }
 }

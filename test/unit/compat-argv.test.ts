@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {execa} from 'execa'
 import {translateArgv, type CommandInfo} from '../../packages/cli/src/compat/argv.js'
-import {resolveVmName, shellAction, splitAfterFirstArg} from '../../packages/cli/src/compat/shell-words.js'
+import {shellAction, splitAfterFirstArg} from '../../packages/cli/src/compat/shell-words.js'
 import {LAGO_BIN} from '../lib/harness.js'
 
 const base = {'log-level': {type: 'option'}, 'prefix-path': {type: 'option', char: 'p'}, 'prefix-name': {type: 'option', char: 'P'}, json: {type: 'boolean'}}
@@ -89,12 +89,6 @@ describe('lago shell VM WORDS (the original rule)', () => {
     const values = new Set(['--prefix-path', '-p', '-c', '--command'])
     assert.deepEqual(splitAfterFirstArg(['-p', '/x', 'vm0', '-c', 'ls', '--prefix-path'], values), {head: ['-p', '/x', 'vm0'], words: ['-c', 'ls', '--prefix-path']})
     assert.deepEqual(splitAfterFirstArg(['vm0'], values), {head: ['vm0'], words: []})
-  })
-
-  it('a VM is found by its exact name, else by the end of its name', () => {
-    assert.equal(resolveVmName(['lago-basic-engine', 'engine2'], 'engine'), 'lago-basic-engine')
-    assert.equal(resolveVmName(['engine', 'lago-engine'], 'engine'), 'engine')
-    assert.equal(resolveVmName(['vm0'], 'nope'), 'nope')
   })
 })
 

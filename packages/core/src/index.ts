@@ -46,5 +46,7 @@ export {planDeploy, deploy, GUEST_DEPLOY_DIR, type DeployOptions, type DeployPla
 export {planCollect, collect, type CollectOptions, type CollectPlan, type CollectResult, type CollectMethod, type VmCollectResult} from './collect/collect.js'
 export {artifactName} from './collect/layout.js'
 export {shellQuote, shellCommand} from './ssh/quote.js'
-export {ansibleInventory, type AnsibleInventory, type AnsibleHostVars} from './ansible/inventory.js'
+export {ansibleInventory, ansibleKeyGroups, type AnsibleInventory, type AnsibleHostVars} from './ansible/inventory.js'
+export {originalVmView, templateMetadata, distroOf, valueAtKey} from './compat/original-view.js'
+export {originalStatus} from './compat/original-status.js'
 export {planExport, exportPrefix, type ExportOptions, type ExportPlan, type ExportResult, type ExportedDisk} from './export/export.js'

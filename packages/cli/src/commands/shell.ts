@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
-import {resolveVmName, shellAction, splitAfterFirstArg, valueFlagSpellings} from '../compat/shell-words.js'
+import {shellAction, splitAfterFirstArg, valueFlagSpellings} from '../compat/shell-words.js'
 
 export default class Shell extends LagoCommand {
   static summary = 'Open a shell on a VM, run a command or a local script on it; exits with the remote exit code.'
@@ -26,8 +26,7 @@ script on the VM; otherwise a leading -c is dropped and the words, joined with s
     const {statSync, readFileSync} = await import('node:fs')
     const action = flags.command === undefined ? shellAction(words, (file) => statSync(file, {throwIfNoEntry: false})?.isFile() ?? false) : {kind: 'command' as const, command: [flags.command, ...words].join(' ')}
     const output = {stdout: process.stdout, stderr: process.stderr}
-    const vm = resolveVmName(prefix.state.vms.map((v) => v.name), args.vm)
-    const code = await prefix.withGuest(vm, this.abort.signal, (client) => {
+    const code = await prefix.withGuest(args.vm, this.abort.signal, (client) => {
       if (action.kind === 'command') return core.execOn(client, action.command, {...output, stdin: process.stdin.isTTY ? '' : process.stdin})
       if (action.kind === 'script') return core.execOn(client, 'sh -s', {...output, stdin: readFileSync(action.file, 'utf8')})
       if (process.stdin.isTTY) return core.interactiveShell(client, {stdin: process.stdin, stdout: process.stdout})

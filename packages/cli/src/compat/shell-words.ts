@@ -37,8 +37,3 @@ export function valueFlagSpellings(flags: Record<string, {type: string; char?: s
   }
   return spellings
 }
-
-/** The original's VM lookup: the exact name, else the first VM whose name ends with it. */
-export function resolveVmName(names: string[], wanted: string): string {
-  return names.includes(wanted) ? wanted : (names.find((name) => name.endsWith(wanted)) ?? wanted)
-}

@@ -59,5 +59,5 @@ export const GLOBAL_OPTIONS: GlobalOption[] = [
   {long: ['default_root_password', 'default-root-password'], arity: 1, apply: ignored('guests are reached with the prefix SSH key; set root-password per VM in the init file')},
   {long: ['lease_dir', 'lease-dir'], arity: 1, apply: toEnv('LAGO_LEASE_DIR')},
   {long: ['reposync-dir', 'reposync_dir'], arity: 1, apply: toEnv('LAGO__OVIRT__REPOSYNC_DIR')},
-  {long: ['ignore-warnings'], arity: 0, apply: (s) => void (s.ignoreWarnings = true)},
+  {long: ['ignore-warnings'], arity: 0, apply: (s) => void ((s.ignoreWarnings = true), (s.env.LAGO_IGNORE_WARNINGS = 'true'))},
 ]

@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto'
-import {copyFile, mkdir, rm, writeFile} from 'node:fs/promises'
+import {copyFile, mkdir, rm, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
@@ -20,7 +20,7 @@ import {preflight} from '../host/run.js'
 import {run} from '../util/exec.js'
 import {Rollback} from '../util/rollback.js'
 import {mapLimit} from '../util/pool.js'
-import {PrefixPaths} from './paths.js'
+import {PrefixPaths, STATE_DIR_NAME} from './paths.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 
 export interface InitOptions {
@@ -101,6 +101,9 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         log.attachFile(paths.logFile)
         await writeFile(paths.uuid, uuid)
         await writeKeyPair(paths.privateKey, await generateKeyPair(`lago-${id}`))
+        // The original made DIR a workdir whose `current` held logs/ and the rest: OST's scripts
+        // "cd $PREFIX/current" and copy its logs. A standalone prefix offers the same path.
+        if (!options.workdirPath) await symlink(STATE_DIR_NAME, path.join(paths.root, 'current'))
       },
     },
     {

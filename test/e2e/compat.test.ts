@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict'
+import {execa} from 'execa'
+import {cp, mkdir, readdir, readFile, stat, symlink} from 'node:fs/promises'
+import path from 'node:path'
+import {LAGO_BIN, REPO_ROOT, Sandbox, libvirtObjectsOf} from '../lib/harness.js'
+
+const COMPAT = path.join(REPO_ROOT, 'test/compat')
+
+/** A PATH where `lago` and `lagocli` are this checkout's, as installed ones would be. */
+async function binDir(sandbox: Sandbox): Promise<string> {
+  const bin = path.join(sandbox.dir, 'bin')
+  await mkdir(bin, {recursive: true})
+  for (const name of ['lago', 'lagocli']) await symlink(LAGO_BIN, path.join(bin, name)).catch(() => undefined)
+  return `${bin}:${process.env.PATH}`
+}
+
+describe('compatibility: OST 2019 run_suite.sh, unchanged apart from paths', function () {
+  const suite = path.join(COMPAT, 'ost-2019')
+  let sandbox: Sandbox
+  let env: Record<string, string>
+  let run: {exitCode?: number; all?: unknown}
+  let prefix: string
+  let uuid: string
+
+  before(async () => {
+    sandbox = await Sandbox.create('compat-ost')
+    const rpms = path.join(sandbox.dir, 'extra-rpms')
+    await mkdir(rpms)
+    await execa('rpmbuild', ['-bb', '--quiet', '--define', `_topdir ${sandbox.dir}/rpmbuild`, '--define', `_rpmdir ${rpms}`, path.join(REPO_ROOT, 'examples/basic-suite/upstream/lago-tools.spec')])
+    env = sandbox.env({PATH: await binDir(sandbox), TEMPLATE_REPO_PATH: await sandbox.templateRepo(), LAGO__OVIRT__REPOSYNC_DIR: path.join(sandbox.dir, 'reposync')})
+    prefix = path.join(sandbox.dir, 'deployment-ost-2019')
+    run = await execa(path.join(suite, 'run_suite.sh'), ['-s', `file://${rpms}`, '-i', suite], {cwd: sandbox.dir, env, reject: false, all: true})
+    uuid = (await readFile(path.join(prefix, '.lago/uuid'), 'utf8').catch(() => '')).trim()
+  })
+
+  after(async () => {
+    await sandbox.lago(['destroy', '--yes', '--prefix-path', prefix])
+    await sandbox.remove()
+  })
+
+  it('runs init, reposetup (--reposync-yum-config, --custom-source), start, status, deploy, runtest + collect per scenario, export', () => {
+    const out = String(run.all)
+    assert.equal(run.exitCode, 0, out.slice(-5000))
+    assert.doesNotMatch(out, /command .* not found|Nonexistent flag|Unexpected argument/)
+    assert.match(out, /Adding extra source: file:\/\//)
+    for (const scenario of ['001_initialize_engine.py', '002_status.py']) assert.match(out, new RegExp(`Running test scenario ${scenario.replace('.', '\\.')}`))
+  })
+
+  it('runtest --junitxml-file wrote each scenario\'s JUnit XML where OST reads it', async () => {
+    const junit = await readFile(path.join(prefix, '001_initialize_engine.py.junit.xml'), 'utf8')
+    assert.match(junit, /<testcase [^>]*name="test_deploy_ran_on_every_vm"/)
+    assert.doesNotMatch(junit, /<failure|<error/)
+    const status = await readFile(path.join(prefix, '002_status.py.junit.xml'), 'utf8')
+    assert.match(status, /<testcase [^>]*name="test_json_status_has_the_original_keys"/)
+    assert.doesNotMatch(status, /<failure|<error/)
+  })
+
+  it('collect from "$PREFIX/current" filled test_logs/<suite>/post-<scenario> and OST copied the lago logs', async () => {
+    const post = path.join(sandbox.dir, 'test_logs/ost-2019/post-001_initialize_engine.py')
+    assert.deepEqual((await readdir(post)).sort(), ['lago-ost-2019-engine', 'lago-ost-2019-host-0', 'lago_logs'])
+    assert.equal(await readFile(path.join(post, 'lago-ost-2019-engine/_var_log_ovirt-engine/engine.log'), 'utf8'), 'engine log\n')
+    assert.equal(await readFile(path.join(post, 'lago-ost-2019-host-0/_var_log_vdsm/vdsm.log'), 'utf8'), 'vdsm log\n')
+    assert.ok((await stat(path.join(post, 'lago_logs/lago.log'))).isFile())
+  })
+
+  it('"lago --out-format yaml export --dst-dir exported_images --standalone" wrote flattened disks and a YAML init file', async () => {
+    const exported = path.join(prefix, 'exported_images')
+    const initFile = await readFile(path.join(exported, 'LagoInitFile'), 'utf8')
+    assert.match(initFile, /^domains:$/m)
+    const disks = (await readdir(exported)).filter((n) => n.endsWith('.qcow2'))
+    assert.equal(disks.length, 2, (await readdir(exported)).join(' '))
+    for (const disk of disks) {
+      const info = JSON.parse(String((await execa('qemu-img', ['info', '--output=json', path.join(exported, disk)])).stdout))
+      assert.equal(info['backing-filename'], undefined, `${disk} is standalone`)
+    }
+  })
+
+  it('"run_suite.sh -c" cleans up with "lago --workdir $PREFIX destroy --yes --all-prefixes"', async () => {
+    assert.ok(uuid, 'the prefix had a uuid')
+    const cleanup = await execa(path.join(suite, 'run_suite.sh'), ['-c', suite], {cwd: sandbox.dir, env, reject: false, all: true})
+    assert.equal(cleanup.exitCode, 0, String(cleanup.all))
+    assert.match(String(cleanup.all), /Destroyed .*deployment-ost-2019/)
+    await assert.rejects(stat(prefix), /ENOENT/)
+    assert.deepEqual(await libvirtObjectsOf(uuid.slice(0, 8)), [])
+    assert.deepEqual(await sandbox.leaseFiles(), [])
+  })
+})
+
+describe('compatibility: the 2016 lagocli getting-started flow', function () {
+  let sandbox: Sandbox
+  let work: string
+  let run: {exitCode?: number; all?: unknown}
+  const prefix = () => path.join(work, 'deployment-basic_suite_3.5')
+
+  before(async () => {
+    sandbox = await Sandbox.create('compat-lagocli')
+    work = path.join(sandbox.dir, 'basic_suite_3.5')
+    await cp(path.join(COMPAT, 'lagocli-2016'), work, {recursive: true})
+    await cp(await sandbox.templateRepo(), path.join(work, 'template-repo.json'))
+    const env = sandbox.env({PATH: await binDir(sandbox), LAGO__OVIRT__REPOSYNC_DIR: path.join(sandbox.dir, 'reposync')})
+    run = await execa(path.join(work, 'run.sh'), [], {cwd: work, env, reject: false, all: true})
+  })
+
+  after(async () => {
+    await sandbox.lago(['destroy', '--yes', '--prefix-path', prefix()])
+    await sandbox.remove()
+  })
+
+  it('init, ovirt reposetup/deploy/runtest/collect, shell, stop, start, status, cleanup all succeed', () => {
+    const out = String(run.all)
+    assert.equal(run.exitCode, 0, out.slice(-5000))
+    assert.match(out, /metadata\.ovirt-role is deprecated: use domains\.engine\.vm-type: ovirt-engine/)
+    assert.match(out, /^engine$/m, 'lagocli shell engine ran the commands from stdin')
+  })
+
+  it('the static address kept its last octet; collect put the role logs in test_logs/<vm>/', async () => {
+    assert.match(String(run.all), /engine: running at \d+\.\d+\.\d+\.2$/m)
+    const logs = path.join(prefix(), 'test_logs')
+    assert.deepEqual((await readdir(logs)).sort(), ['engine', 'host0'])
+    assert.deepEqual(await readdir(path.join(logs, 'engine/_var_log_ovirt-engine/setup')), ['ovirt-engine-setup-20151029122052-7g9q2k.log'])
+    assert.deepEqual(await readdir(path.join(logs, 'host0/_var_log_vdsm')), ['vdsm.log'])
+    await stat(path.join(prefix(), '001_initialize_engine.py.junit.xml'))
+  })
+})

@@ -84,6 +84,24 @@ describe('compatibility: OST 2019 run_suite.sh, unchanged apart from paths', fun
     }
   })
 
+  it('shell by the original rule: "shell VM ls /tmp", "shell VM -c echo hi", a local script, the remote exit code', async () => {
+    const lago = (args: string[]) => execa('lago', args, {cwd: prefix, env, reject: false, all: true})
+    assert.equal((await lago(['start'])).exitCode, 0)
+    const ls = await lago(['shell', 'lago-ost-2019-engine', 'ls', '-d', '/tmp'])
+    assert.equal(ls.exitCode, 0, String(ls.all))
+    assert.equal(String(ls.stdout).trim(), '/tmp')
+    const hi = await lago(['shell', 'engine', '-c', 'echo', 'hi'])
+    assert.equal(String(hi.stdout).trim(), 'hi', String(hi.all))
+    const script = path.join(sandbox.dir, 'script.sh')
+    await writeFile(script, 'echo "from a script on $(hostname)"\n')
+    const fromScript = await lago(['shell', 'host-0', script])
+    assert.equal(String(fromScript.stdout).trim(), 'from a script on lago-ost-2019-host-0', String(fromScript.all))
+    const failing = await lago(['--loglevel', 'error', 'shell', 'engine', '-c', 'exit 3'])
+    assert.equal(failing.exitCode, 3)
+    const yaml = await lago(['-f', 'yaml', 'status'])
+    assert.match(String(yaml.stdout), /^Prefix:\n {2}Base directory: .*deployment-ost-2019\n/)
+  })
+
   it('"run_suite.sh -c" cleans up with "lago --workdir $PREFIX destroy --yes --all-prefixes"', async () => {
     assert.ok(uuid, 'the prefix had a uuid')
     const cleanup = await execa(path.join(suite, 'run_suite.sh'), ['-c', suite], {cwd: sandbox.dir, env, reject: false, all: true})

@@ -40,6 +40,11 @@ describe("the original Lago's configuration", () => {
     assert.ok(layers.some((l) => l.source === path.join(dir, 'xdg/lago/lago.conf') && l.values.lago?.template_repos === '/xdg/repos'))
   })
 
+  it('LAGO__INIT__TEMPLATE_STORE moves the store of "lago template list" (it was silently ignored)', async () => {
+    const result = await execa(LAGO_BIN, ['template', 'list', '--json'], {env: env({LAGO__INIT__TEMPLATE_STORE: path.join(dir, 'store-from-env'), LAGO_TEMPLATE_STORE: ''})})
+    assert.equal(JSON.parse(result.stdout).store, path.join(dir, 'store-from-env'))
+  })
+
   it('a verb section gives defaults to the flags not on the command line', () => {
     const flags = {'template-repo-path': {type: 'option'}, 'skip-bootstrap': {type: 'boolean'}, output: {type: 'option', char: 'o', aliases: ['dst-dir']}}
     const layers = [{source: 'f', values: {init: {template_repo_path: '/a', skip_bootstrap: 'true', dst_dir: '/d'}}}]

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execa} from 'execa'
-import {translateArgv, type CommandInfo} from '../../packages/cli/src/compat/argv.js'
+import {mayNeedTranslation, translateArgv, type CommandInfo} from '../../packages/cli/src/compat/argv.js'
 import {shellAction, splitAfterFirstArg} from '../../packages/cli/src/compat/shell-words.js'
 import {LAGO_BIN} from '../lib/harness.js'
 
@@ -63,6 +63,11 @@ describe('original command lines (global options before the verb, old flag spell
     assert.deepEqual(translate('ovirt reposetup --engine-dir /src/engine --skip-sync').argv, ['ovirt', 'reposetup', '--build', '/src/engine', '--skip-sync'])
   })
 
+  it('the launcher only loads the command list for lines that may need translating', () => {
+    for (const line of ['--workdir x destroy', '-f json status', 'export -d x', 'ansible_hosts --keys a', 'ovirt reposetup --engine-dir d', '--version']) assert.ok(mayNeedTranslation(line.split(' ')), line)
+    for (const line of ['status --json', 'shell vm0 -c x', 'ovirt deploy', '--help', '']) assert.ok(!mayNeedTranslation(line.split(' ').filter(Boolean)), line)
+  })
+
   it('new command lines pass through unchanged', () => {
     for (const line of ['status --json', 'export --output o --vm vm0', 'shell vm0 -c hostname', 'ovirt reposetup --build x', '--help', 'nosuchverb --x']) {
       assert.deepEqual(translate(line).argv, line.split(' '), line)
@@ -101,6 +106,7 @@ describe('the lago binary reads original command lines', () => {
     const exported = await execa(LAGO_BIN, ['--out-format', 'yaml', 'export', '--dst-dir', 'x', '--standalone'], {reject: false, cwd: '/'})
     assert.equal(exported.exitCode, 2)
     assert.match(exported.stderr, /Not inside a Lago prefix/)
+    assert.equal((await execa(LAGO_BIN, ['--version'])).stdout, 'lago 0.1.0')
     const bad = await execa(LAGO_BIN, ['--loglevel', 'loud', 'status'], {reject: false})
     assert.equal(bad.exitCode, 2)
     assert.match(bad.stderr, /^Error: --loglevel: "loud" is not one of info, debug, error, warning\.$/m)

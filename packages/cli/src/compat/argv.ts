@@ -50,6 +50,18 @@ function visible(settings: GlobalSettings): string[] {
   return settings.ignoreWarnings ? [] : settings.notices
 }
 
+/**
+ * Whether `translateArgv` could change this command line: it starts with an option (a global
+ * one of the original), or names a verb that has old flag spellings. Lets the launcher skip
+ * loading the command list for everything else.
+ */
+export function mayNeedTranslation(argv: string[]): boolean {
+  const first = argv[0]
+  if (first === undefined || first === '--help' || first === '-h') return false
+  if (first.startsWith('-')) return true
+  return Object.keys(VERB_OPTIONS).some((id) => id.split(':').every((word, i) => argv[i]?.replace(/_/g, '-') === word))
+}
+
 /** The longest run of leading words naming a command (`ovirt reposetup`, `template list`, `status`). */
 function findCommand(argv: string[], find: FindCommand): {info: CommandInfo; words: number} | undefined {
   const words = argv.findIndex((a) => a.startsWith('-'))
@@ -62,7 +74,7 @@ function findCommand(argv: string[], find: FindCommand): {info: CommandInfo; wor
 
 /** Old spellings of the verb's own flags; the shell verb's words after the VM are never options. */
 function translateVerbOptions(id: string, args: string[], notices: string[]): string[] {
-  const specs = VERB_OPTIONS[id]
+  const specs = VERB_OPTIONS[id] ?? VERB_OPTIONS[id.replace(/_/g, '-')]
   if (!specs) return args
   const out: string[] = []
   for (let index = 0; index < args.length; ) {

@@ -24,6 +24,7 @@ export type LagoErrorCode =
   | 'TESTS'
   | 'DEPLOY'
   | 'COLLECT'
+  | 'BOOTSTRAP'
   | 'INTERNAL'
 
 export interface LagoErrorOptions {

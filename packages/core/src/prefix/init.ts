@@ -21,6 +21,8 @@ import {run} from '../util/exec.js'
 import {Rollback} from '../util/rollback.js'
 import {mapLimit} from '../util/pool.js'
 import {PrefixPaths, STATE_DIR_NAME} from './paths.js'
+import {applyGuestfsFirstBoot, firstBootMethod} from '../bootstrap/guestfs-first-boot.js'
+import {distroOf} from '../compat/original-view.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 
 export interface InitOptions {
@@ -150,7 +152,27 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       run: async () => {
         if (options.skipBootstrap) return
         const publicKey = (await import('node:fs/promises')).readFile(`${paths.privateKey}.pub`, 'utf8')
-        await mapLimit(state!.vms.filter((v) => v.bootstrap), 4, async (vm) => {
+        const templateMetadata = (vm: VmState) => stored.get(vm.disks.find((d) => d.template)?.template?.id ?? '')?.metadata ?? {}
+        const bootstrapped = state!.vms.filter((v) => v.bootstrap)
+        const guestfs = bootstrapped.filter((vm) => firstBootMethod(vm.metadata, templateMetadata(vm)) === 'libguestfs')
+        // Templates without cloud-init get it written into their disk, as the original's virt-sysprep bootstrap did.
+        await mapLimit(guestfs, 2, async (vm) => {
+          const disk = vm.disks[0]
+          const template = templateMetadata(vm)
+          await applyGuestfsFirstBoot(
+            {
+              disk: paths.resolve(disk.path),
+              format: disk.format,
+              hostname: vm.name,
+              authorizedKey: (await publicKey).trim(),
+              rootPassword: vm.sshPassword ?? (typeof template['root-password'] === 'string' ? template['root-password'] : undefined),
+              distro: distroOf(vm, template),
+              nics: vm.nics,
+            },
+            options.config.libvirt.domain_type,
+          )
+        })
+        await mapLimit(bootstrapped.filter((vm) => !guestfs.includes(vm)), 4, async (vm) => {
           const iso = path.join(paths.seeds, `${vm.name}-cidata.iso`)
           const mgmt = state!.nets.find((n) => n.management)
           await writeNoCloudSeed(iso, {

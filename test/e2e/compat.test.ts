@@ -55,6 +55,11 @@ describe('compatibility: OST 2019 run_suite.sh, unchanged apart from paths', fun
     for (const scenario of ['001_initialize_engine.py', '002_status.py']) assert.match(out, new RegExp(`Running test scenario ${scenario.replace('.', '\\.')}`))
   })
 
+  it('the internal repository also answers at the original\'s /default/<distro>/ (OST\'s add_local_repo.sh)', async () => {
+    const access = await readFile(path.join(prefix, '.lago/logs/ovirt-repo-access.log'), 'utf8')
+    assert.equal(access.match(/ GET \/default\/tiny-debian12\/repodata\/repomd\.xml 200$/gm)?.length, 2, access)
+  })
+
   it('runtest --junitxml-file wrote each scenario\'s JUnit XML where OST reads it', async () => {
     const junit = await readFile(path.join(prefix, '001_initialize_engine.py.junit.xml'), 'utf8')
     assert.match(junit, /<testcase [^>]*name="test_deploy_ran_on_every_vm"/)

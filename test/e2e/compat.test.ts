@@ -89,6 +89,23 @@ describe('compatibility: OST 2019 run_suite.sh, unchanged apart from paths', fun
     }
   })
 
+  it('ansible_hosts -k groups, export --collect-only, "-f json export -d DIR -n VM", "-f json snapshot --list"', async () => {
+    const lago = (args: string[]) => execa('lago', args, {cwd: prefix, env, reject: false, all: true})
+    const inventory = await lago(['ansible_hosts', '-k', 'vm-type', '/disks/0/metadata/distro'])
+    assert.equal(inventory.exitCode, 0, String(inventory.all))
+    assert.match(String(inventory.stdout), /^\[vm-type=ovirt-engine\]\nlago-ost-2019-engine$/m)
+    assert.match(String(inventory.stdout), /^\[\/disks\/0\/metadata\/distro=tiny-debian12\]\nlago-ost-2019-engine\nlago-ost-2019-host-0$/m)
+    const disks = String((await lago(['export', '--collect-only'])).stdout).split('\n')
+    assert.equal(disks.length, 2)
+    for (const disk of disks) assert.ok(disk.startsWith(path.join(prefix, '.lago/')), disk)
+    const json = await lago(['-f', 'json', 'export', '-d', 'exported-json', '-n', 'lago-ost-2019-host-0'])
+    assert.equal(json.exitCode, 0, String(json.all))
+    const initFile = JSON.parse(await readFile(path.join(prefix, 'exported-json/LagoInitFile'), 'utf8'))
+    assert.deepEqual(Object.keys(initFile.domains), ['lago-ost-2019-host-0'])
+    const snapshots = await lago(['-f', 'json', 'snapshot', '--list'])
+    assert.deepEqual(JSON.parse(String(snapshots.stdout)), {'lago-ost-2019-engine': {}, 'lago-ost-2019-host-0': {}})
+  })
+
   it('shell by the original rule: "shell VM ls /tmp", "shell VM -c echo hi", a local script, the remote exit code', async () => {
     const lago = (args: string[]) => execa('lago', args, {cwd: prefix, env, reject: false, all: true})
     assert.equal((await lago(['start'])).exitCode, 0)

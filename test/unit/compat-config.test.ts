@@ -53,13 +53,14 @@ describe("the original Lago's configuration", () => {
   })
 
   it('every setting nothing reads is reported once, naming the file and the key', async () => {
-    const result = await execa(LAGO_BIN, ['generate-config'], {env: env({LAGO__NOPE__THING: '1'})})
+    const result = await execa(LAGO_BIN, ['generate-config'], {env: env({LAGO__NOPE__THING: '1', LAGO__SSH__USER: ''})})
     const warnings = result.stderr.split('\n').filter((l) => l.startsWith('Warning:'))
     const file = path.join(dir, 'etc/lago.conf')
     assert.deepEqual(warnings, [
       `Warning: ${file}: [lago] ssh_tries has no effect in this Lago: SSH waits are bounded by [ssh] boot_timeout (seconds).`,
       `Warning: ${file}: [lago] no_such_key is not a Lago setting: nothing reads it.`,
       `Warning: ${file}: [shutdown] bogus is not a Lago setting: nothing reads it.`,
+      'Warning: the environment: [ssh] user has no effect in this Lago: LAGO__SSH__USER is empty.',
       'Warning: the environment: [nope] thing is not a Lago setting: nothing reads it.',
     ])
     const quiet = await execa(LAGO_BIN, ['--ignore-warnings', 'generate-config'], {env: env()})

@@ -109,7 +109,10 @@ export async function readConfigLayers(options: LoadConfigOptions = {}): Promise
       ]
   const user = options.userFile ? [] : await fileLayer(path.join(home, '.lago'))
   const layers = [...system, ...user, ...(await fileLayer(userFile)), envLayer(env)]
-  return layers.map((layer) => ({...layer, ...mapOriginalKeys(layer.values)}))
+  return layers.map((layer) => {
+    const mapped = mapOriginalKeys(layer.values)
+    return {source: layer.source, values: mapped.values, ignored: [...(layer.ignored ?? []), ...mapped.ignored]}
+  })
 }
 
 /** The XDG system directories, most important first (so the first one is applied last). */
@@ -180,13 +183,19 @@ async function fileLayer(file: string): Promise<Layer[]> {
 /** LAGO__SECTION__KEY=value, and LAGO_KEY=value for the [lago] section. */
 export function envLayer(env: NodeJS.ProcessEnv): Layer {
   const values: Layer['values'] = {}
+  const ignored: IgnoredKey[] = []
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || value === '') continue
+    if (value === undefined) continue
     const sectioned = /^LAGO__([A-Za-z0-9_]+?)__([A-Za-z0-9_]+)$/.exec(name)
     const plain = /^LAGO_([A-Za-z0-9][A-Za-z0-9_]*)$/.exec(name)
     const [section, key] = sectioned ? [sectioned[1], sectioned[2]] : plain ? ['lago', plain[1]] : []
     if (!section || !key) continue
+    // As the original: an empty value is ignored, with a warning (for the explicit LAGO__SECTION__KEY form).
+    if (value === '') {
+      if (sectioned) ignored.push({section: section.toLowerCase(), key: key.toLowerCase(), why: `${name} is empty`})
+      continue
+    }
     ;(values[section.toLowerCase()] ??= {})[key.toLowerCase()] = value
   }
-  return {source: 'the environment', values}
+  return {source: 'the environment', values, ignored}
 }

@@ -50,6 +50,8 @@ describe("the original Lago's configuration", () => {
     const layers = [{source: 'f', values: {init: {template_repo_path: '/a', skip_bootstrap: 'true', dst_dir: '/d'}}}]
     assert.deepEqual(verbSectionArgs(layers, 'init', flags, []), ['--template-repo-path', '/a', '--skip-bootstrap', '--output', '/d'])
     assert.deepEqual(verbSectionArgs(layers, 'init', flags, ['--template-repo-path=/b', '-o', 'x']), ['--skip-bootstrap'])
+    const exclusive = {...flags, 'template-repo-path': {type: 'option', exclusive: ['template-repo-name']}, 'template-repo-name': {type: 'option'}}
+    assert.deepEqual(verbSectionArgs(layers, 'init', exclusive, ['--template-repo-name', 'mine', '-o', 'x']), ['--skip-bootstrap'], 'a configured default yields to a flag it excludes')
   })
 
   it('every setting nothing reads is reported once, naming the file and the key', async () => {

@@ -8,6 +8,8 @@ export interface FlagShape {
   default?: unknown
   summary?: string
   hidden?: boolean
+  /** Flags it cannot be combined with: a configured default yields to them. */
+  exclusive?: string[]
 }
 
 /** The configuration section of a command: `init`, `ovirt-reposetup`. */
@@ -35,7 +37,7 @@ export function verbSectionArgs(layers: Layer[], section: string, flags: Record<
   const args: string[] = []
   for (const [key, value] of Object.entries(merged)) {
     const name = flagForKey(key, flags)
-    if (!name || given(argv, name, flags[name])) continue
+    if (!name || [name, ...(flags[name].exclusive ?? [])].some((flag) => flags[flag] && given(argv, flag, flags[flag]))) continue
     if (flags[name].type === 'boolean') {
       if (TRUE.test(String(value))) args.push(`--${name}`)
     } else args.push(`--${name}`, String(value))

@@ -122,6 +122,9 @@ describe('compatibility: OST 2019 run_suite.sh, unchanged apart from paths', fun
     assert.equal(failing.exitCode, 3)
     const yaml = await lago(['-f', 'yaml', 'status'])
     assert.match(String(yaml.stdout), /^Prefix:\n {2}Base directory: .*deployment-ost-2019\n/)
+    const tree = await lago(['-f', 'default', 'status'])
+    assert.match(String(tree.stdout), /^\[Prefix\]:\n {4}Base directory: .*deployment-ost-2019\n {4}\[Networks\]:\n/)
+    assert.match(String(tree.stdout), /^ {8}\[lago-ost-2019-engine\]:\n {12}\[NICs\]:\n {16}\[eth0\]:\n/m)
   })
 
   it('"run_suite.sh -c" cleans up with "lago --workdir $PREFIX destroy --yes --all-prefixes"', async () => {

@@ -112,3 +112,16 @@ describe('the lago binary reads original command lines', () => {
     assert.match(bad.stderr, /^Error: --loglevel: "loud" is not one of info, debug, error, warning\.$/m)
   })
 })
+
+describe("the original's output formats", () => {
+  it('default: keys sorted, mappings as [key]: indented by 4, empty values left out; lists one item per line', async () => {
+    const {formatValue} = await import('../../packages/cli/src/output-format.js')
+    const tree = {Prefix: {UUID: 'abc', 'Base directory': '/p', VMs: {vm0: {status: 'running', snapshots: '', metadata: {}, NICs: {eth0: {ip: '192.168.200.2', network: 'lago'}}}}}}
+    assert.equal(
+      await formatValue(tree, 'default'),
+      ['[Prefix]:', '    Base directory: /p', '    UUID: abc', '    [VMs]:', '        [vm0]:', '            [NICs]:', '                [eth0]:', '                    ip: 192.168.200.2', '                    network: lago', '            status: running'].join('\n'),
+    )
+    assert.equal(await formatValue(['default', 'second'], 'default'), 'default\nsecond')
+    assert.equal(await formatValue({a: {b: 1, c: [2, 3]}}, 'flat'), 'a/b: 1\na/c/0: 2\na/c/1: 3')
+  })
+})

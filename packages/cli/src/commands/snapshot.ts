@@ -4,7 +4,7 @@ import {formatValue, outFormatFlag} from '../output-format.js'
 
 export default class Snapshot extends LagoCommand {
   static summary = 'Snapshot every VM of the environment (running or stopped) under one name, or list snapshots.'
-  static description = "With --list, --out-format json, yaml and flat print the original Lago's {VM: {SNAPSHOT: [{path}]}}."
+  static description = "With --list, --out-format default, json, yaml and flat print the original Lago's {VM: {SNAPSHOT: [{path}]}}."
   static args = {name: Args.string({description: 'Snapshot name.'})}
   static flags = {list: Flags.boolean({char: 'l', summary: 'List the snapshots.'}), 'out-format': outFormatFlag}
 
@@ -16,7 +16,7 @@ export default class Snapshot extends LagoCommand {
       const snapshots = prefix.state.snapshots ?? {}
       const format = flags['out-format']
       if (this.jsonEnabled()) return {snapshots}
-      if (format === 'table' || format === 'default') for (const [name, s] of Object.entries(snapshots)) this.log(`${name}\t${s.createdAt}`)
+      if (format === 'table') for (const [name, s] of Object.entries(snapshots)) this.log(`${name}\t${s.createdAt}`)
       else this.log((await formatValue(originalSnapshots(prefix, snapshots), format))!)
       return {snapshots}
     }

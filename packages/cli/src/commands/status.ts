@@ -4,7 +4,7 @@ import {formatValue, outFormatFlag} from '../output-format.js'
 export default class Status extends LagoCommand {
   static summary = 'Show the prefix: networks and VMs with their state, addresses, disks and snapshots.'
   static description =
-    "--out-format json, yaml and flat print the original Lago's tree (Prefix → Base directory, UUID, Networks, VMs → distro, root password, status, snapshots, metadata, NICs → ethN); flat leaves out the Prefix root. --json prints this CLI's own structure."
+    "--out-format default, json, yaml and flat print the original Lago's tree (Prefix → Base directory, UUID, Networks, VMs → distro, root password, status, snapshots, metadata, NICs → ethN); flat leaves out the Prefix root. --json prints this CLI's own structure."
   static flags = {'out-format': outFormatFlag}
 
   async run() {
@@ -13,7 +13,7 @@ export default class Status extends LagoCommand {
     const status = await prefix.status()
     if (this.jsonEnabled()) return status
     const format = flags['out-format']
-    if (format === 'table' || format === 'default') this.log((await import('../status-table.js')).renderStatus(status))
+    if (format === 'table') this.log((await import('../status-table.js')).renderStatus(status))
     else {
       const tree = await (await import('@lago/core')).originalStatus(prefix, status)
       this.log((await formatValue(format === 'flat' ? tree.Prefix : tree, format))!)

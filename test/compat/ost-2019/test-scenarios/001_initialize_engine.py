@@ -11,6 +11,8 @@ def lago(*args):
 
 def test_prefix_is_given():
     assert os.path.isdir(os.environ["LAGO_PREFIX"])
+    # The original's testlib opened the prefix as "$LAGO_WORKDIR_PATH/current".
+    assert os.path.isfile(os.path.join(os.environ["LAGO_WORKDIR_PATH"], "current", "uuid"))
 
 
 def test_deploy_ran_on_every_vm():

@@ -36,7 +36,13 @@ describe('compatibility: OST 2019 run_suite.sh, unchanged apart from paths', fun
   before(async () => {
     sandbox = await Sandbox.create('compat-ost')
     const rpms = await rpmDir(sandbox, 'extra-rpms')
-    env = sandbox.env({PATH: await binDir(sandbox), TEMPLATE_REPO_PATH: await sandbox.templateRepo(), LAGO__OVIRT__REPOSYNC_DIR: path.join(sandbox.dir, 'reposync'), ...TCG})
+    // The store, leases and reposync cache come from a system lago.conf in the original's keys, not from the harness's variables.
+    env = sandbox.env({PATH: await binDir(sandbox), TEMPLATE_REPO_PATH: await sandbox.templateRepo(), LAGO_TEMPLATE_STORE: '', LAGO_LEASE_DIR: '', ...TCG})
+    await mkdir(env.LAGO_SYSTEM_CONFIG_DIR, {recursive: true})
+    await writeFile(
+      path.join(env.LAGO_SYSTEM_CONFIG_DIR, 'lago.conf'),
+      `[lago]\nlease_dir = ${sandbox.leases}\nreposync_dir = ${path.join(sandbox.dir, 'reposync')}\nssh_user = root\n\n[init]\ntemplate_store = ${sandbox.store}\n`,
+    )
     prefix = path.join(sandbox.dir, 'deployment-ost-2019')
     run = await execa(path.join(suite, 'run_suite.sh'), ['-s', `file://${rpms}`, '-i', suite], {cwd: sandbox.dir, env, reject: false, all: true})
     uuid = (await readFile(path.join(prefix, '.lago/uuid'), 'utf8').catch(() => '')).trim()
@@ -52,7 +58,13 @@ describe('compatibility: OST 2019 run_suite.sh, unchanged apart from paths', fun
     assert.equal(run.exitCode, 0, out.slice(-5000))
     assert.doesNotMatch(out, /command .* not found|Nonexistent flag|Unexpected argument/)
     assert.match(out, /Adding extra source: file:\/\//)
+    assert.doesNotMatch(out, /^Warning: .*lago\.conf/m, 'every key of the original lago.conf is read')
     for (const scenario of ['001_initialize_engine.py', '002_status.py']) assert.match(out, new RegExp(`Running test scenario ${scenario.replace('.', '\\.')}`))
+  })
+
+  it("the original's lago.conf keys placed the store ([init] template_store) and the subnet lease ([lago] lease_dir)", async () => {
+    assert.ok((await readdir(sandbox.store)).some((name) => name.startsWith('lago-test:tiny:v1')), 'the template is in the configured store')
+    assert.equal((await sandbox.leaseFiles()).length, 1, 'the subnet lease is in the configured lease_dir')
   })
 
   it('the internal repository also answers at the original\'s /default/<distro>/ (OST\'s add_local_repo.sh)', async () => {

@@ -94,10 +94,14 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     assert.equal(isolatedNic.ip, nets.isolated.subnet.replace('.0/24', '.50'), 'the static address keeps its last octet in the leased subnet')
     assert.equal(isolatedNic.mac, '54:52:' + isolatedNic.ip.split('.').map((o: string) => Number(o).toString(16).padStart(2, '0')).join(':'))
     assert.deepEqual(vm1.disks.map((d: any) => [d.dev, d.template, d.templateVersion]), [['vda', 'lago-test:tiny', 'v1'], ['vdb', undefined, undefined]])
+    // -f yaml|flat|json: the original Lago's keys (scripts parse them), new keys beside them.
     const yaml = await lago(['status', '--out-format', 'yaml'])
-    assert.match(String(yaml.stdout), /^vms:\n  - name: vm0\n/m)
+    assert.match(String(yaml.stdout), /^Prefix:\n {2}Base directory: .*\n {2}UUID: [0-9a-f]{32}\n {2}Networks:\n {4}mgmt:\n {6}gateway: /)
+    assert.match(String(yaml.stdout), /^ {4}vm1:\n {6}distro: tiny-debian12\n/m)
     const flat = await lago(['status', '-f', 'flat'])
-    assert.match(String(flat.stdout), /^vms\/1\/nics\/1\/ip: 192\.168\.\d+\.50$/m)
+    assert.match(String(flat.stdout), /^VMs\/vm1\/NICs\/eth1\/ip: 192\.168\.\d+\.50$/m)
+    assert.match(String(flat.stdout), /^VMs\/vm1\/NICs\/eth1\/network: isolated$/m)
+    assert.match(String(flat.stdout), /^Networks\/mgmt\/status: up$/m)
   })
 
   it('each guest got its address, hostname and the empty data disk', async () => {

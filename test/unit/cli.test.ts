@@ -31,6 +31,6 @@ describe('the CLI and its plugin', () => {
     assert.match(result.stderr, /Missing 2 required args/)
     const flag = await execa(LAGO_BIN, ['status', '--out-format', 'xml'], {reject: false})
     assert.equal(flag.exitCode, 2)
-    assert.match(flag.stderr, /Expected --out-format=xml to be one of: table, json, yaml, flat/)
+    assert.match(flag.stderr, /Expected --out-format=xml to be one of: table, default, json, yaml,\s+(› )?\s*flat/)
   })
 })

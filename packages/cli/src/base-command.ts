@@ -68,7 +68,11 @@ export abstract class LagoCommand extends Command {
 
   /** Flags parsed with the base flags; sets up logging from --log-level. */
   protected async parseLago<T extends typeof Command>(command: T): Promise<{flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}> {
+    const settings = await import('./config-layers.js')
+    const layers = await settings.configLayers()
+    this.argv = [...settings.verbDefaults(layers, this.id, {...command.baseFlags, ...command.flags}, this.argv), ...this.argv]
     const parsed = await this.parse(command as unknown as typeof LagoCommand)
+    settings.warnUnreadSettings(layers, this.config.commands)
     const {log} = await import('@lago/core/prefix')
     const level = (parsed.flags['log-level'] as LogLevel | undefined) ?? 'warning'
     this.logLevel = level
@@ -76,9 +80,10 @@ export abstract class LagoCommand extends Command {
     return parsed as unknown as {flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}
   }
 
-  protected async loadConfig(overrides: Parameters<typeof import('@lago/core/prefix').loadConfig>[0] = {}): Promise<LagoConfig> {
-    const {loadConfig} = await import('@lago/core/prefix')
-    return loadConfig(overrides)
+  /** The layered configuration (read once per process; the original Lago's keys mapped). */
+  protected async loadConfig(): Promise<LagoConfig> {
+    const [{mergeLayers}, {configLayers}] = await Promise.all([import('@lago/core/prefix'), import('./config-layers.js')])
+    return mergeLayers(await configLayers())
   }
 
   /** The prefix from --prefix-path or the current directory; locked and journaled when this command changes it. */

@@ -26,6 +26,7 @@ export type LagoErrorCode =
   | 'TESTS'
   | 'DEPLOY'
   | 'COLLECT'
+  | 'BOOTSTRAP'
   | 'INTERNAL'
 
 export interface LagoErrorOptions {

@@ -5,7 +5,8 @@
  */
 export {LagoError, AbortedError, isLagoError, errorMessage} from './errors.js'
 export {log, type LogLevel} from './log.js'
-export {loadConfig, type LagoConfig} from './config/config.js'
+export {loadConfig, readConfigLayers, mergeLayers, DEFAULT_CONFIG, type LagoConfig, type Layer} from './config/config.js'
+export {sectionName} from './config/original-keys.js'
 export {findPrefix} from './prefix/find.js'
 export {Prefix, type PrefixStatus} from './prefix/prefix.js'
 export type {Task} from './tasks.js'

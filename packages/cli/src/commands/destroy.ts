@@ -13,12 +13,15 @@ export default class Destroy extends LagoCommand {
     const {flags} = await this.parseLago(Destroy)
     const core = await import('@lago/core')
     const config = await this.loadConfig()
+    const single = () => core.findPrefix(process.cwd(), flags['prefix-path'], flags['prefix-name'])
+    // --all-prefixes on a plain prefix (what "lago init DIR FILE" makes) destroys that prefix:
+    // OST's "lago --workdir $PREFIX destroy --yes --all-prefixes".
     const targets = flags['all-prefixes']
-      ? await (async () => {
-          const workdir = await core.Workdir.find(process.cwd(), flags['prefix-path'])
-          return (await workdir.prefixes()).map((name) => workdir.prefixPaths(name))
-        })()
-      : [await core.findPrefix(process.cwd(), flags['prefix-path'], flags['prefix-name'])]
+      ? await core.Workdir.find(process.cwd(), flags['prefix-path']).then(
+          async (workdir) => (await workdir.prefixes()).map((name) => workdir.prefixPaths(name)),
+          async (error: unknown) => [await single().catch(() => Promise.reject(error))],
+        )
+      : [await single()]
     if (!flags.yes) {
       if (!process.stdin.isTTY) throw new core.LagoError('USAGE', 'destroy deletes environments: pass --yes to confirm when not on a terminal.')
       const {createInterface} = await import('node:readline/promises')

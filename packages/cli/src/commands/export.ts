@@ -8,19 +8,30 @@ export default class Export extends LagoCommand {
     'Without --standalone each disk becomes one overlay on a copy of its template (OUTPUT/templates/); with --standalone every disk is flattened into a self-contained image. Recreate the environment with "lago init NEW_PREFIX OUTPUT/LagoInitFile".'
   static examples = ['<%= config.bin %> shutdown && <%= config.bin %> export --output exported --standalone']
   static flags = {
-    output: Flags.string({char: 'o', required: true, aliases: ['dst-dir'], summary: 'Directory to create (must not exist).'}),
+    output: Flags.string({char: 'o', aliases: ['dst-dir'], summary: 'Directory to create (must not exist).'}),
     standalone: Flags.boolean({char: 's', summary: 'Flatten the disks: no backing files, no template copies.'}),
     vm: Flags.string({char: 'n', multiple: true, summary: 'Only this VM (repeatable).'}),
     'init-file-name': Flags.string({summary: 'Name of the init file written into OUTPUT.', default: 'LagoInitFile'}),
+    'init-file-format': Flags.option({options: ['yaml', 'json'] as const, default: 'yaml' as const, summary: 'Format of that init file.'})(),
+    'collect-only': Flags.boolean({summary: 'Only list the disks that would be exported (nothing is written).'}),
   }
 
   async run() {
     const {flags} = await this.parseLago(Export)
     const prefix = await this.openPrefix(flags)
+    if (flags['collect-only']) return this.listDisks(prefix, flags.vm)
+    if (!flags.output) throw new (await import('@lago/core')).LagoError('USAGE', 'export needs --output DIR (the directory to create).', {hint: 'e.g. lago export --output exported --standalone'})
     const {planExport} = await import('@lago/core')
-    const plan = await planExport(prefix, {output: flags.output, standalone: flags.standalone, vms: flags.vm, initFileName: flags['init-file-name']})
+    const plan = await planExport(prefix, {output: flags.output, standalone: flags.standalone, vms: flags.vm, initFileName: flags['init-file-name'], initFileFormat: flags['init-file-format']})
     await this.withRollback(() => this.runTasks(plan.tasks), plan.rollback)
     if (!this.jsonEnabled()) this.log(`Exported ${plan.result.disks.length} disk(s) to ${plan.result.output}. Recreate with: lago init NEW_PREFIX ${plan.result.initFile}`)
     return plan.result
+  }
+
+  private listDisks(prefix: import('@lago/core').Prefix, names: string[] | undefined) {
+    const vms = names && names.length > 0 ? names.map((n) => prefix.vm(n)) : prefix.state.vms
+    const disks = vms.flatMap((vm) => vm.disks.map((d) => prefix.paths.resolve(d.path)))
+    if (!this.jsonEnabled()) for (const disk of disks) this.log(disk)
+    return {disks}
   }
 }

@@ -1,39 +1,34 @@
 import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
-
-async function readScript(file: string): Promise<string> {
-  const {readFile} = await import('node:fs/promises')
-  const {LagoError} = await import('@lago/core')
-  return readFile(file, 'utf8').catch(() => {
-    throw new LagoError('USAGE', `Script ${file} cannot be read.`, {hint: 'To run a command rather than a local script, use -c "COMMAND".'})
-  })
-}
+import {shellAction, splitAfterFirstArg, valueFlagSpellings} from '../compat/shell-words.js'
 
 export default class Shell extends LagoCommand {
-  static summary = 'Open a shell on a VM, run a command (-c) or a local script on it; exits with the remote exit code.'
+  static summary = 'Open a shell on a VM, run a command or a local script on it; exits with the remote exit code.'
+  static description = `Nothing after VM is read as an option (as in the original Lago): no words opens an interactive
+shell (stdin is run as a script when it is not a terminal); one word naming a local file runs that
+script on the VM; otherwise a leading -c is dropped and the words, joined with spaces, are the command.`
   static enableJsonFlag = false
   static strict = false
-  static examples = ['<%= config.bin %> shell vm0', '<%= config.bin %> shell vm0 -c "uname -a"', '<%= config.bin %> shell vm0 ./setup.sh']
+  static examples = ['<%= config.bin %> shell vm0', '<%= config.bin %> shell vm0 uname -a', '<%= config.bin %> shell vm0 -c "uname -a"', '<%= config.bin %> shell vm0 ./setup.sh']
   static args = {
-    vm: Args.string({description: 'VM name.', required: true}),
-    script: Args.string({description: 'A local script to run on the VM (fed to its shell on stdin).'}),
+    vm: Args.string({description: 'VM name (or the end of one).', required: true}),
   }
   static flags = {
-    command: Flags.string({char: 'c', summary: 'Command to run on the VM instead of an interactive shell.'}),
+    command: Flags.string({char: 'c', summary: 'Command to run on the VM (before VM; after it, -c is optional).'}),
   }
 
   async run() {
-    const {args, argv, flags} = await this.parseLago(Shell)
+    const {head, words} = splitAfterFirstArg(this.argv, valueFlagSpellings({...Shell.baseFlags, ...Shell.flags}))
+    this.argv = head
+    const {args, flags} = await this.parseLago(Shell)
     const prefix = await this.openPrefix(flags)
     const core = await import('@lago/core')
-    const script = args.script === undefined ? undefined : await readScript(args.script)
+    const {statSync, readFileSync} = await import('node:fs')
+    const action = flags.command === undefined ? shellAction(words, (file) => statSync(file, {throwIfNoEntry: false})?.isFile() ?? false) : {kind: 'command' as const, command: [flags.command, ...words].join(' ')}
     const output = {stdout: process.stdout, stderr: process.stderr}
     const code = await prefix.withGuest(args.vm, this.abort.signal, (client) => {
-      if (flags.command !== undefined) {
-        const command = [flags.command, ...argv.slice(1)].join(' ')
-        return core.execOn(client, command, {...output, stdin: process.stdin.isTTY ? '' : process.stdin})
-      }
-      if (script !== undefined) return core.execOn(client, 'sh -s', {...output, stdin: script})
+      if (action.kind === 'command') return core.execOn(client, action.command, {...output, stdin: process.stdin.isTTY ? '' : process.stdin})
+      if (action.kind === 'script') return core.execOn(client, 'sh -s', {...output, stdin: readFileSync(action.file, 'utf8')})
       if (process.stdin.isTTY) return core.interactiveShell(client, {stdin: process.stdin, stdout: process.stdout})
       return core.execOn(client, 'sh -s', {...output, stdin: process.stdin})
     })

@@ -1,4 +1,5 @@
 import type {Prefix} from '../prefix/prefix.js'
+import {originalVmView, valueAtKey} from '../compat/original-view.js'
 
 export interface AnsibleHostVars {
   ansible_host: string
@@ -18,7 +19,7 @@ export interface AnsibleInventory {
  * The prefix's VMs as an Ansible inventory: each VM reached at its management address with
  * the prefix key; each name in a VM's `groups` becomes a group.
  */
-export function ansibleInventory(prefix: Prefix): {inventory: AnsibleInventory; ini: string} {
+export function ansibleInventory(prefix: Prefix, keyGroups: Record<string, string[]> = {}): {inventory: AnsibleInventory; ini: string} {
   const inventory: AnsibleInventory = {all: {hosts: {}, children: {}}}
   for (const vm of prefix.state.vms) {
     inventory.all.hosts[vm.name] = {
@@ -28,6 +29,7 @@ export function ansibleInventory(prefix: Prefix): {inventory: AnsibleInventory; 
     }
     for (const group of vm.groups) (inventory.all.children[group] ??= {hosts: {}}).hosts[vm.name] = null
   }
+  for (const [group, vms] of Object.entries(keyGroups)) for (const vm of vms) (inventory.all.children[group] ??= {hosts: {}}).hosts[vm] = null
   return {inventory, ini: toIni(inventory)}
 }
 
@@ -40,4 +42,24 @@ function toIni(inventory: AnsibleInventory): string {
 /** INI inventory values are split on spaces unless quoted. */
 function iniValue(value: string): string {
   return /[\s"'#;]/.test(value) ? JSON.stringify(value) : value
+}
+
+/**
+ * The original's `ansible_hosts --keys`: one group `KEY=VALUE` per distinct value of each key
+ * among the VMs (a list value puts the VM in one group per item). Keys are init-file keys
+ * (`vm-type`, `groups`, `vm-provider`) or `/`-paths (`/disks/0/metadata/distro`).
+ */
+export async function ansibleKeyGroups(prefix: Prefix, keys: string[]): Promise<Record<string, string[]>> {
+  const groups: Record<string, string[]> = {}
+  for (const vm of prefix.state.vms) {
+    const view = await originalVmView(prefix, vm)
+    for (const key of keys) {
+      const value = valueAtKey(view, key)
+      for (const item of Array.isArray(value) ? value : [value]) {
+        if (item === undefined || item === null || typeof item === 'object') continue
+        ;(groups[`${key}=${String(item)}`] ??= []).push(vm.name)
+      }
+    }
+  }
+  return groups
 }

@@ -2,6 +2,7 @@ import {readdir, readFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
+import {mapOriginalKeys, type IgnoredKey} from './original-keys.js'
 
 /**
  * Layered configuration: built-in defaults < /etc/lago.d/*.conf (INI) <
@@ -78,23 +79,52 @@ export type ConfigOverrides = {[S in keyof LagoConfig]?: Partial<LagoConfig[S]>}
 
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv
-  /** Directory of system config files; default /etc/lago.d */
+  /** Directory of system config files; default /etc/lago.d (with /etc/lago/lago.conf and /etc/xdg/lago/lago.conf around it) */
   systemDir?: string
   /** User config file; default ~/.config/lago/lago.conf */
   userFile?: string
   overrides?: ConfigOverrides
 }
 
-type Layer = {source: string; values: Record<string, Record<string, unknown>>}
+/** One source of settings; the original Lago's keys already moved to their new places. */
+export type Layer = {source: string; values: Record<string, Record<string, unknown>>; ignored?: IgnoredKey[]}
 
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LagoConfig> {
-  const env = options.env ?? process.env
-  const systemDir = options.systemDir ?? env.LAGO_SYSTEM_CONFIG_DIR ?? '/etc/lago.d'
-  const userFile =
-    options.userFile ?? path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'lago', 'lago.conf')
-  const layers: Layer[] = [...(await systemLayers(systemDir)), ...(await fileLayer(userFile)), envLayer(env)]
+  const layers = await readConfigLayers(options)
   if (options.overrides) layers.push({source: 'command-line flags', values: options.overrides as Layer['values']})
   return mergeLayers(layers)
+}
+
+/**
+ * Every source in precedence order: /etc/lago/lago.conf < /etc/lago.d/*.conf <
+ * $XDG_CONFIG_DIRS/lago/lago.conf < ~/.lago (the 2015 file) < ~/.config/lago/lago.conf < the
+ * environment. LAGO_SYSTEM_CONFIG_DIR (or systemDir) replaces the system part by DIR/*.conf.
+ */
+export async function readConfigLayers(options: LoadConfigOptions = {}): Promise<Layer[]> {
+  const env = options.env ?? process.env
+  const systemDir = options.systemDir ?? env.LAGO_SYSTEM_CONFIG_DIR
+  const home = env.HOME ?? os.homedir()
+  const userFile = options.userFile ?? path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'lago', 'lago.conf')
+  const system = systemDir
+    ? await systemLayers(systemDir)
+    : [
+        ...(await fileLayer('/etc/lago/lago.conf')),
+        ...(await systemLayers('/etc/lago.d')),
+        ...(await xdgLayers((env.XDG_CONFIG_DIRS ?? '/etc/xdg').split(':').filter(Boolean))),
+      ]
+  const user = options.userFile ? [] : await fileLayer(path.join(home, '.lago'))
+  const layers = [...system, ...user, ...(await fileLayer(userFile)), envLayer(env)]
+  return layers.map((layer) => {
+    const mapped = mapOriginalKeys(layer.values)
+    return {source: layer.source, values: mapped.values, ignored: [...(layer.ignored ?? []), ...mapped.ignored]}
+  })
+}
+
+/** The XDG system directories, most important first (so the first one is applied last). */
+async function xdgLayers(dirs: string[]): Promise<Layer[]> {
+  const layers: Layer[] = []
+  for (const dir of [...dirs].reverse()) layers.push(...(await fileLayer(path.join(dir, 'lago', 'lago.conf'))))
+  return layers
 }
 
 export function mergeLayers(layers: Layer[]): LagoConfig {
@@ -152,7 +182,7 @@ async function fileLayer(file: string): Promise<Layer[]> {
   try {
     text = await readFile(file, 'utf8')
   } catch {
-    return []
+    return [] // absent, or a directory (~/.lago is a workdir when Lago ran in $HOME)
   }
   const {parse} = await import('ini')
   return [{source: file, values: parse(text) as Layer['values']}]
@@ -161,13 +191,19 @@ async function fileLayer(file: string): Promise<Layer[]> {
 /** LAGO__SECTION__KEY=value, and LAGO_KEY=value for the [lago] section. */
 export function envLayer(env: NodeJS.ProcessEnv): Layer {
   const values: Layer['values'] = {}
+  const ignored: IgnoredKey[] = []
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || value === '') continue
-    const sectioned = /^LAGO__([A-Za-z0-9]+)__([A-Za-z0-9_]+)$/.exec(name)
+    if (value === undefined) continue
+    const sectioned = /^LAGO__([A-Za-z0-9_]+?)__([A-Za-z0-9_]+)$/.exec(name)
     const plain = /^LAGO_([A-Za-z0-9][A-Za-z0-9_]*)$/.exec(name)
     const [section, key] = sectioned ? [sectioned[1], sectioned[2]] : plain ? ['lago', plain[1]] : []
     if (!section || !key) continue
+    // As the original: an empty value is ignored, with a warning (for the explicit LAGO__SECTION__KEY form).
+    if (value === '') {
+      if (sectioned) ignored.push({section: section.toLowerCase(), key: key.toLowerCase(), why: `${name} is empty`})
+      continue
+    }
     ;(values[section.toLowerCase()] ??= {})[key.toLowerCase()] = value
   }
-  return {source: 'the environment', values}
+  return {source: 'the environment', values, ignored}
 }

@@ -19,6 +19,8 @@ export interface ExportOptions {
   vms?: string[]
   /** Name of the init file written into `output` (default LagoInitFile). */
   initFileName?: string
+  /** The init file's format: YAML (default) or JSON (the original's "lago -f json export"). */
+  initFileFormat?: 'yaml' | 'json'
 }
 
 export interface ExportedDisk {
@@ -96,8 +98,10 @@ export async function planExport(prefix: Prefix, options: ExportOptions): Promis
       title: `Write ${path.basename(initFile)}`,
       run: async () => {
         const scripts = await copyScripts(prefix, vms, output)
+        const exported = exportedInitFile(prefix, vms, result.disks, scripts)
+        if (options.initFileFormat === 'json') return writeFile(initFile, `${JSON.stringify(exported, null, 2)}\n`)
         const YAML = await import('yaml')
-        const text = YAML.stringify(exportedInitFile(prefix, vms, result.disks, scripts), {lineWidth: 0})
+        const text = YAML.stringify(exported, {lineWidth: 0})
         await writeFile(initFile, `# Exported by lago from ${prefix.paths.root} on ${new Date().toISOString()}.\n# Recreate it: lago init NEW_PREFIX ${initFile}\n${text}`)
       },
     },

@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto'
-import {copyFile, mkdir, rm} from 'node:fs/promises'
+import {copyFile, mkdir, rm, symlink} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
@@ -23,7 +23,9 @@ import {mapLimit} from '../util/pool.js'
 import {PrefixChange} from './change.js'
 import {Journal} from './journal.js'
 import {PrefixLock} from './lock.js'
-import {PrefixPaths} from './paths.js'
+import {PrefixPaths, STATE_DIR_NAME} from './paths.js'
+import {applyGuestfsFirstBoot, firstBootMethod} from '../bootstrap/guestfs-first-boot.js'
+import {distroOf} from '../compat/original-view.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 
 export interface InitOptions {
@@ -110,6 +112,9 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         rollback.push('release the prefix lock', () => lock.release())
         log.attachFile(paths.logFile)
         await writeKeyPair(paths.privateKey, await generateKeyPair(`lago-${id}`))
+        // The original made DIR a workdir whose `current` held logs/ and the rest: OST's scripts
+        // "cd $PREFIX/current" and copy its logs. A standalone prefix offers the same path.
+        if (!options.workdirPath) await symlink(STATE_DIR_NAME, path.join(paths.root, 'current'))
       },
     },
     {
@@ -157,7 +162,27 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       run: async () => {
         if (options.skipBootstrap) return
         const publicKey = (await import('node:fs/promises')).readFile(`${paths.privateKey}.pub`, 'utf8')
-        await mapLimit(state!.vms.filter((v) => v.bootstrap), 4, async (vm) => {
+        const templateMetadata = (vm: VmState) => stored.get(vm.disks.find((d) => d.template)?.template?.id ?? '')?.metadata ?? {}
+        const bootstrapped = state!.vms.filter((v) => v.bootstrap)
+        const guestfs = bootstrapped.filter((vm) => firstBootMethod(vm.metadata, templateMetadata(vm)) === 'libguestfs')
+        // Templates without cloud-init get it written into their disk, as the original's virt-sysprep bootstrap did.
+        await mapLimit(guestfs, 2, async (vm) => {
+          const disk = vm.disks[0]
+          const template = templateMetadata(vm)
+          await applyGuestfsFirstBoot(
+            {
+              disk: paths.resolve(disk.path),
+              format: disk.format,
+              hostname: vm.name,
+              authorizedKey: (await publicKey).trim(),
+              rootPassword: vm.sshPassword ?? (typeof template['root-password'] === 'string' ? template['root-password'] : undefined),
+              distro: distroOf(vm, template),
+              nics: vm.nics,
+            },
+            options.config.libvirt,
+          )
+        })
+        await mapLimit(bootstrapped.filter((vm) => !guestfs.includes(vm)), 4, async (vm) => {
           const iso = path.join(paths.seeds, `${vm.name}-cidata.iso`)
           const mgmt = state!.nets.find((n) => n.management)
           await writeNoCloudSeed(iso, {

@@ -19,7 +19,8 @@ export class Workdir {
 
   static async isWorkdir(dir: string): Promise<boolean> {
     const info = await unlessAbsent(lstat(path.join(dir, 'current')), path.join(dir, 'current'), 'look at')
-    return info?.isSymbolicLink() ?? false
+    // A standalone prefix's `current` points at its own .lago (the original's layout, for old scripts).
+    return (info?.isSymbolicLink() ?? false) && (await readlink(path.join(dir, 'current'))) !== STATE_DIR_NAME
   }
 
   /** The workdir at `explicit`, else the nearest one from `cwd` upward (DIR itself, or DIR/.lago). */

@@ -232,12 +232,20 @@ function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, pr
     bootstrap: (d.bootstrap as boolean | undefined) ?? true,
     sshUser: (d['ssh-user'] as string | undefined) ?? 'root',
     sshPassword: (d['ssh-password'] as string | undefined) ?? (d['root-password'] as string | undefined),
-    vmType: (d['vm-type'] as string | undefined) ?? 'default',
+    vmType: (d['vm-type'] as string | undefined) ?? legacyVmType(metadata, where),
     serviceProvider: d.service_provider as string | undefined,
     // Relative to the init file, like disk paths: an init file and its scripts move together.
     deployScripts: scripts.map((s, i) => path.resolve(vars.LAGO_INITFILE_PATH!, expandVars(s, vars, `${where}.deploy-scripts[${i}]`, problems))),
     bootTimeout: d.boot_time_sec as number | undefined,
   }
+}
+
+/** The 2015 metadata `ovirt-role` (engine, host, node) names a VM type, as the oVirt plugin mapped it. */
+function legacyVmType(metadata: Record<string, unknown>, where: string): string {
+  const role = metadata['ovirt-role']
+  if (typeof role !== 'string' || !role) return 'default'
+  log.warn(`${where}.metadata.ovirt-role is deprecated: use ${where}.vm-type: ovirt-${role}`)
+  return `ovirt-${role}`
 }
 
 function normalizeDisk(

@@ -12,7 +12,7 @@ the others are skipped and listed. Priority for packages of the same name: --cus
   static flags = {
     'reposync-yum-config': Flags.string({summary: 'yum .repo file whose repositories are synced (dnf reposync, newest only).'}),
     build: Flags.string({summary: 'Build RPMs from this spec file or source directory (mock when installed, else rpmbuild). Repeatable.', multiple: true, default: []}),
-    'custom-source': Flags.string({summary: 'A directory of RPMs or an .rpm file to add, above everything else. Repeatable.', multiple: true, default: []}),
+    'custom-source': Flags.string({summary: 'A directory of RPMs or an .rpm file to add, above everything else (also file:///DIR, dir:DIR). Repeatable.', multiple: true, default: []}),
     'skip-sync': Flags.boolean({summary: 'Use what the cache holds, without contacting the repositories.'}),
     'rpm-repo': Flags.string({summary: 'The host-wide reposync cache.', env: 'LAGO__OVIRT__REPOSYNC_DIR', default: '/var/lib/lago/reposync'}),
   }
@@ -20,11 +20,11 @@ the others are skipped and listed. Priority for packages of the same name: --cus
   async run() {
     const {flags} = await this.parseLago(Reposetup)
     const prefix = await this.openPrefix(flags)
-    const {reposetupTasks} = await import('../../lib/reposetup/reposetup.js')
+    const [{reposetupTasks}, {customSourcePath}] = await Promise.all([import('../../lib/reposetup/reposetup.js'), import('../../lib/reposetup/custom-source.js')])
     const {tasks, report} = await reposetupTasks(prefix, {
       yumConfig: flags['reposync-yum-config'],
       builds: flags.build,
-      customSources: flags['custom-source'],
+      customSources: flags['custom-source'].map(customSourcePath),
       skipSync: flags['skip-sync'],
       cacheDir: flags['rpm-repo'],
     })

@@ -1,5 +1,4 @@
-import path from 'node:path'
-import {TemplateStore, type Prefix} from '@lago/core'
+import {distroOf, templateMetadata, type Prefix} from '@lago/core'
 
 /**
  * The distro of each VM: its init-file metadata `distro`, else its first template's
@@ -8,16 +7,8 @@ import {TemplateStore, type Prefix} from '@lago/core'
 export async function vmDistros(prefix: Prefix): Promise<Map<string, string>> {
   const distros = new Map<string, string>()
   for (const vm of prefix.state.vms) {
-    const own = vm.metadata.distro
-    if (typeof own === 'string' && own) {
-      distros.set(vm.name, own)
-      continue
-    }
-    const template = vm.disks.find((d) => d.template)?.template
-    if (!template) continue
-    const stored = await new TemplateStore(path.dirname(template.storePath)).get(path.basename(template.storePath))
-    const distro = stored?.metadata.distro
-    if (typeof distro === 'string' && distro) distros.set(vm.name, distro)
+    const distro = distroOf(vm, await templateMetadata(vm))
+    if (distro) distros.set(vm.name, distro)
   }
   return distros
 }

@@ -1,7 +1,7 @@
 import {stat} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import {LagoError, type Prefix, type Task} from '@lago/core'
+import {LagoError, log, type Prefix, type Task} from '@lago/core'
 import {vmDistros} from './distros.js'
 import {writeInternalRepo, type InternalRepoResult, type PackageSource} from './internal-repo.js'
 import {buildRpms, type BuildResult} from './rpm-build.js'
@@ -56,10 +56,11 @@ export async function reposetupTasks(prefix: Prefix, options: ReposetupOptions):
   const distros = [...new Set((await vmDistros(prefix)).values())].sort()
   const sections = options.yumConfig ? await readRepoSections(options.yumConfig, distros) : {used: [], skipped: []}
   if (options.yumConfig && sections.used.length === 0) {
-    throw new LagoError('USAGE', `No section of ${options.yumConfig} applies to this environment: sections must be named "<anything>-<distro>" for a distro of its VMs (${distros.join(', ') || 'none found'}).`, {
-      hint: `Sections found: ${sections.skipped.join(', ')}. Rename them, or set metadata "distro" on the VMs in the init file.`,
-      detail: {distros, skipped: sections.skipped},
-    })
+    const problem = `No section of ${options.yumConfig} applies to this environment: sections must be named "<anything>-<distro>" for a distro of its VMs (${distros.join(', ') || 'none found'}).`
+    const hint = `Sections found: ${sections.skipped.join(', ')}. Rename them, or set metadata "distro" on the VMs in the init file.`
+    // With other sources the original went on with those (OST passed its yum file on every run).
+    if (options.customSources.length === 0 && options.builds.length === 0) throw new LagoError('USAGE', problem, {hint, detail: {distros, skipped: sections.skipped}})
+    log.warn(`${problem} ${hint}`)
   }
   const report: ReposetupReport = {distros: distros.length > 0 ? distros : ['default'], repos: sections.used, skippedSections: sections.skipped, synced: [], built: [], internal: []}
   const arches = packageArches()

@@ -3,7 +3,7 @@ import {mkdir, stat, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {LagoError, type Prefix} from '@lago/core'
+import {LagoError, Workdir, type Prefix} from '@lago/core'
 import {readJunit, type TestCaseResult} from './junit.js'
 
 export interface RuntestOptions {
@@ -39,6 +39,8 @@ export async function scenarioEnv(prefix: Prefix): Promise<Record<string, string
     LAGO_PREFIX_PATH: prefix.paths.root,
     LAGO_SSH_KEY: prefix.paths.privateKey,
     LAGO_STATUS_FILE: status,
+    // The original's test helpers found the prefix as the workdir's "current"; a standalone prefix has one too.
+    LAGO_WORKDIR_PATH: (await Workdir.isWorkdir(path.dirname(prefix.paths.root))) ? path.dirname(prefix.paths.root) : prefix.paths.root,
   }
 }
 

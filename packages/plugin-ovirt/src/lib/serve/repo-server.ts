@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import {appendFile, mkdir} from 'node:fs/promises'
 import type {Server} from 'node:http'
 import path from 'node:path'
@@ -41,10 +42,13 @@ export async function startRepoServer(prefix: Prefix, options: {port?: number; h
   const [{default: sirv}, {createServer}] = await Promise.all([import('sirv'), import('node:http')])
   const files = sirv(root, {dev: true, dotfiles: false, etag: true})
   const server = createServer((req, res) => {
+    const requested = req.url
     // 'close' comes for every response, also when the guest hangs up before 'finish' would.
     res.once('close', () => {
-      void appendFile(accessLog, `${new Date().toISOString()} ${req.socket.remoteAddress ?? '-'} ${req.method} ${req.url} ${res.statusCode}\n`).catch(() => {})
+      void appendFile(accessLog, `${new Date().toISOString()} ${req.socket.remoteAddress ?? '-'} ${req.method} ${requested} ${res.statusCode}\n`).catch(() => {})
     })
+    // The original served PREFIX/internal_repo/<repo-name, "default">/<distro>/: OST's deploy scripts ask for /default/<distro>/.
+    if (req.url?.startsWith('/default/') && !existsSync(path.join(root, 'default'))) req.url = req.url.slice('/default'.length)
     files(req, res, () => {
       res.statusCode = 404
       res.end('not found\n')

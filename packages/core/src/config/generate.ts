@@ -1,0 +1,65 @@
+import type {LagoConfig} from './config.js'
+
+/** What each setting means (the `#` comments of `lago generate-config`). */
+export const CONFIG_HELP: Record<string, string> = {
+  'lago.log_level': 'Console log level: debug, info, warning or error.',
+  'lago.template_store': 'Shared template store (the original also read [init] template_store).',
+  'lago.template_repos': 'Cloned template repositories (the original also read [init] template_repos).',
+  'lago.lease_dir': 'Host-wide subnet leases.',
+  'lago.subnet_first': 'First /24 of the lease pool.',
+  'lago.subnet_count': 'Number of /24 subnets in the pool.',
+  'lago.group': 'Group sharing the store, repos and leases, allowed to use libvirt ("lago setup" creates it).',
+  'lago.polkit_rules_dir': 'Where "lago setup" installs the polkit rule.',
+  'lago.store_min_free': 'Free space "lago doctor" wants under the template store.',
+  'lago.prefix_min_free': 'Free space "lago doctor" wants under a prefix.',
+  'libvirt.uri': 'libvirt connection (the original\'s [lago] libvirt_url).',
+  'libvirt.domain_type': 'auto (KVM when a KVM guest really runs here, else TCG), kvm or qemu.',
+  'libvirt.qemu_user': 'The account qemu runs as; empty = read /etc/libvirt/qemu.conf.',
+  'ssh.user': 'User Lago logs in as (the original\'s [lago] ssh_user).',
+  'ssh.boot_timeout': 'Seconds from start until SSH must answer.',
+  'download.retries': 'Template download attempts in a row without progress before giving up.',
+  'download.backoff_ms': 'First wait before a retry, in milliseconds (doubles, at most 30 s).',
+  'download.stall_timeout': 'Seconds without a byte before a connection is dropped and resumed.',
+}
+
+/** A verb's section: its flags' defaults, as the original's per-verb sections held them. */
+export interface VerbSection {
+  /** Section name, e.g. init, ovirt-reposetup. */
+  name: string
+  /** The command line that reads it, e.g. "ovirt reposetup". */
+  command: string
+  summary?: string
+  options: {key: string; help?: string; value?: string}[]
+}
+
+/**
+ * The effective configuration as a commented INI file that reads back to the same settings:
+ * every section and key with its value, the help as `#` comments; options without a value
+ * (or all verb options with `verbose`) commented out.
+ */
+export function renderConfigFile(config: LagoConfig, verbs: VerbSection[], options: {verbose?: boolean; date?: Date} = {}): string {
+  const lines = [`# Lago configuration file, generated: ${(options.date ?? new Date()).toISOString()}`, '# Precedence: /etc/lago/lago.conf < /etc/lago.d/*.conf < /etc/xdg/lago/lago.conf < ~/.config/lago/lago.conf < LAGO__SECTION__KEY < flags.']
+  for (const [section, values] of Object.entries(config) as [string, Record<string, unknown>][]) {
+    lines.push('', `[${section}]`)
+    for (const [key, value] of Object.entries(values)) {
+      const help = CONFIG_HELP[`${section}.${key}`]
+      if (help) lines.push(`# ${help}`)
+      lines.push(`${key} = ${iniValue(String(value))}`)
+    }
+  }
+  for (const verb of verbs) {
+    const options_ = verb.options.filter((o) => o.value !== undefined || options.verbose)
+    if (options_.length === 0) continue
+    lines.push('', `# lago ${verb.command}${verb.summary ? `: ${verb.summary}` : ''}`, `[${verb.name}]`)
+    for (const option of options_) {
+      if (option.help) lines.push(`# ${option.help}`)
+      lines.push(option.value === undefined ? `# ${option.key} =` : `${option.key} = ${iniValue(option.value)}`)
+    }
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Quoted when the INI reader would otherwise cut or change it. */
+function iniValue(value: string): string {
+  return /^\s|\s$|[;#"]|^$/.test(value) ? JSON.stringify(value) : value
+}

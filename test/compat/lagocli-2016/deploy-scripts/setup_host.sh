@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+mkdir -p /var/log/vdsm
+echo "vdsm" >/var/log/vdsm/vdsm.log

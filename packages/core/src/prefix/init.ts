@@ -6,7 +6,7 @@ import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import {hostInSubnet, macForIp, lastOctet, subnet24} from '../network/ipv4.js'
 import {SubnetLeases} from '../network/leases.js'
-import {loadInitFile} from '../spec/load.js'
+import {initFileError, loadInitFile} from '../spec/load.js'
 import type {EnvironmentSpec} from '../spec/types.js'
 import {fetchTemplateTask} from '../templates/fetch-task.js'
 import {planTemplates, type TemplateUse} from '../templates/plan.js'
@@ -17,7 +17,7 @@ import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
 import {pathExists, writeJsonAtomic} from '../util/fs.js'
 import {preflight} from '../host/run.js'
-import {run} from '../util/exec.js'
+import {CommandFailedError, run} from '../util/exec.js'
 import {Rollback} from '../util/rollback.js'
 import {mapLimit} from '../util/pool.js'
 import {PrefixPaths} from './paths.js'
@@ -64,7 +64,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       detail: {prefix: paths.root},
     })
   }
-  await checkDeployScripts(spec)
+  await checkInputFiles(spec)
   const settings: TemplateSettings = {
     templateStore: options.templateStore,
     templateRepoPath: options.templateRepo,
@@ -163,7 +163,8 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     {
       title: 'Save environment',
       run: async () => {
-        await writeJsonAtomic(paths.state, state)
+        // 0600: it holds the VMs' passwords (ssh-password).
+        await writeJsonAtomic(paths.state, state, 0o600)
         await writeFile(paths.initialized, '')
       },
     },
@@ -188,10 +189,11 @@ interface NetworkContext {
 /** Decide every subnet, address and MAC now, so each VM's address is known before it boots. */
 async function planNetwork(spec: EnvironmentSpec, ctx: NetworkContext): Promise<PrefixState> {
   const needLease = spec.nets.filter((n) => !n.gw)
-  const leased = await ctx.leases.acquire(ctx.owner, needLease.length)
+  // Fixed subnets in the pool first: the leased nets are then never handed one of them.
   for (const net of spec.nets.filter((n) => n.gw && ctx.leases.inPool(subnet24(n.gw!)))) {
     await ctx.leases.acquireSpecific(ctx.owner, subnet24(net.gw!))
   }
+  const leased = await ctx.leases.acquire(ctx.owner, needLease.length)
   const nets: NetState[] = spec.nets.map((net, index) => {
     const subnet = net.gw ? subnet24(net.gw) : leased[needLease.indexOf(net)]
     return {
@@ -258,6 +260,7 @@ async function createDisk(
   overlays: Map<string, Promise<string>>,
 ): Promise<DiskState> {
   const file = path.join(paths.images, `${vm}_${disk.name}.qcow2`)
+  const qemuImg = (args: string[]) => qemuImgFor(`domains.${vm}.disks (${disk.name})`, args)
   if (disk.type === 'file') {
     const source = path.resolve(initFileDir, disk.path!)
     if (!disk.makeACopy) return {name: disk.name, dev: disk.dev, format: disk.format, path: source}
@@ -267,11 +270,11 @@ async function createDisk(
       return {name: disk.name, dev: disk.dev, format: 'iso', path: paths.relative(copy)}
     }
     // An overlay does what a copy would (the file is never written) without copying it.
-    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', disk.format, '-b', source, file])
+    await qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', disk.format, '-b', source, file])
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
   }
   if (disk.type === 'empty') {
-    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', file, String(disk.size)])
+    await qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', file, String(disk.size)])
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
   }
   const template = stored.get(templates.find((t) => t.vm === vm && t.disk === disk.name)!.resolved.id)!
@@ -279,28 +282,44 @@ async function createDisk(
   if (first) {
     await copyFile(await first, file)
   } else {
-    const made = run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file]).then(() => file)
+    const made = qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file]).then(() => file)
     overlays.set(template.id, made)
     await made
   }
   return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path}}
 }
 
-/** Every deploy script must be readable before anything is created. */
-async function checkDeployScripts(spec: EnvironmentSpec): Promise<void> {
-  const {access} = await import('node:fs/promises')
+/** qemu-img with the disk named in its failure (a LagoError, never a bare command failure). */
+async function qemuImgFor(disk: string, args: string[]): Promise<void> {
+  try {
+    await run('qemu-img', args)
+  } catch (error) {
+    const why = error instanceof CommandFailedError ? error.output.trim().split('\n').pop() : (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'qemu-img is not installed' : String(error)
+    throw new LagoError('INIT_FILE', `${disk}: qemu-img could not create the disk: ${why}`, {detail: {disk, args}})
+  }
+}
+
+/** Every deploy script and `file` disk must be a readable regular file before anything is created. */
+async function checkInputFiles(spec: EnvironmentSpec): Promise<void> {
+  const {access, stat} = await import('node:fs/promises')
   const problems: string[] = []
-  for (const domain of spec.domains) {
-    for (const [i, script] of domain.deployScripts.entries()) {
-      await access(script).catch(() => problems.push(`domains.${domain.name}.deploy-scripts[${i}]: ${script} does not exist or cannot be read`))
+  const check = async (file: string, where: string, what: string) => {
+    try {
+      const info = await stat(file)
+      if (!info.isFile() && !info.isBlockDevice()) problems.push(`${where}: ${file} is not a regular file`)
+      else await access(file, (await import('node:fs')).constants.R_OK)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      problems.push(`${where}: ${what} ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`)
     }
   }
-  if (problems.length > 0) {
-    throw new LagoError('INIT_FILE', `${spec.source} is not a valid init file:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-      hint: 'Deploy script paths are relative to the init file\'s directory.',
-      detail: {file: spec.source, problems},
-    })
+  for (const domain of spec.domains) {
+    for (const [i, script] of domain.deployScripts.entries()) await check(script, `domains.${domain.name}.deploy-scripts[${i}]`, 'script')
+    for (const [i, disk] of domain.disks.entries()) {
+      if (disk.type === 'file') await check(path.resolve(path.dirname(spec.source), disk.path!), `domains.${domain.name}.disks[${i}].path`, 'disk image')
+    }
   }
+  if (problems.length > 0) throw initFileError(spec.source, problems, {hint: 'Deploy scripts and file disks are relative to the init file\'s directory.'})
 }
 
 /** Copy a VM's deploy scripts into the prefix; returns their paths relative to the state dir, in order. */

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
-import {repoFlags, storeFlags} from '../template-flags.js'
+import {downloadFlags, repoFlags, storeFlags} from '../template-flags.js'
 
 export default class Init extends LagoCommand {
   static summary = 'Create an environment (prefix) from an init file: disks, keys, subnets, seeds.'
@@ -26,6 +26,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
   static flags = {
     ...repoFlags,
     ...storeFlags,
+    ...downloadFlags,
     'skip-bootstrap': Flags.boolean({summary: 'Do not write cloud-init seeds (templates that already carry the keys).'}),
     'set-current': Flags.boolean({summary: 'Point the workdir\'s "current" at the new prefix.'}),
   }
@@ -44,6 +45,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
       templateRepos: flags['template-repos'],
       templateStore: flags['template-store'],
       skipBootstrap: flags['skip-bootstrap'],
+      allowUnverified: flags['allow-unverified'] || undefined,
       workdirPath: target.workdir?.dir,
     })
     const workdir = target.workdir

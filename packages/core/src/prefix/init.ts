@@ -34,6 +34,8 @@ export interface InitOptions {
   templateRepos?: string
   templateStore?: string
   skipBootstrap?: boolean
+  /** Store repository templates without a published hash (default: the download.allow_unverified setting). */
+  allowUnverified?: boolean
   /** The workdir the prefix goes into, if any (for $LAGO_WORKDIR_PATH in the init file). */
   workdirPath?: string
 }
@@ -120,6 +122,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
           title: `Template ${template.id}${newerThan.length > 0 ? ` (newer than ${newerThan.join(', ')} in the store: using it)` : ''}`,
           user: owner,
           retry: retryPolicy(options.config),
+          allowUnverified: options.allowUnverified ?? options.config.download.allow_unverified,
           onStored: (result) => stored.set(template.id, result),
         })
       }),

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {access, mkdir, rename, writeFile} from 'node:fs/promises'
+import {access, mkdir, open, rename, writeFile} from 'node:fs/promises'
 import {constants} from 'node:fs'
 import path from 'node:path'
 
@@ -12,12 +12,23 @@ export async function pathExists(p: string): Promise<boolean> {
   }
 }
 
-/** Write a file so readers see either the old or the complete new content. */
+/** Write a file so readers see either the old or the complete new content, durably (fsync of file and directory). */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(path.dirname(file), {recursive: true})
   const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`
-  await writeFile(tmp, data, {mode})
+  await writeFile(tmp, data, {mode, flag: 'wx', flush: true})
   await rename(tmp, file)
+  await fsyncDir(path.dirname(file))
+}
+
+/** Make a rename or creation in `dir` durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
 }
 
 export async function writeJsonAtomic(file: string, value: unknown, mode = 0o644): Promise<void> {

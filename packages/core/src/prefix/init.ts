@@ -20,7 +20,8 @@ import {preflight} from '../host/run.js'
 import {CommandFailedError, run} from '../util/exec.js'
 import {Rollback} from '../util/rollback.js'
 import {mapLimit} from '../util/pool.js'
-import {PrefixPaths} from './paths.js'
+import {controlCharacterIn} from '../util/safe-path.js'
+import {PrefixPaths, SECRET_FILE_MODE} from './paths.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 
 export interface InitOptions {
@@ -55,6 +56,10 @@ export interface InitPlan {
  */
 export async function planInit(options: InitOptions): Promise<InitPlan> {
   const paths = new PrefixPaths(options.prefixPath)
+  const bad = controlCharacterIn(paths.root)
+  if (bad) {
+    throw new LagoError('USAGE', `Prefix path ${JSON.stringify(paths.root)} contains the control character "${bad}"; libvirt and qemu cannot take it.`, {detail: {prefix: paths.root}})
+  }
   const spec = await loadInitFile(options.initFile, {
     ...process.env,
     LAGO_PREFIX_PATH: paths.root,
@@ -166,8 +171,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     {
       title: 'Save environment',
       run: async () => {
-        // 0600: it holds the VMs' passwords (ssh-password).
-        await writeJsonAtomic(paths.state, state, 0o600)
+        await writeJsonAtomic(paths.state, state, SECRET_FILE_MODE)
         await writeFile(paths.initialized, '')
       },
     },

@@ -193,6 +193,11 @@ export class TemplateStore {
           result.kept.push(entry)
           continue
         }
+        if (!options.dryRun && !(await this.removable(id))) {
+          log.warn(`template store: ${id} belongs to another user; only they (or root) can remove it`)
+          result.kept.push(entry)
+          continue
+        }
         result.removed.push(entry)
         result.freedBytes += entry.size
         if (!options.dryRun) {
@@ -217,6 +222,13 @@ export class TemplateStore {
       }
     }
     return result
+  }
+
+  /** Whether this process may remove the image: in the sticky store only its owner (or root) may. */
+  private async removable(id: string): Promise<boolean> {
+    const [image, dir] = await Promise.all([stat(this.imagePath(id)), stat(this.dir)])
+    const uid = process.getuid?.() ?? 0
+    return uid === 0 || (dir.mode & 0o1000) === 0 || image.uid === uid || dir.uid === uid
   }
 
   private lockOptions(id: string, onCompromised?: (error: Error) => void) {

@@ -84,7 +84,7 @@ describe('templates over HTTP: store, downloads, repositories', function () {
     assert.equal(metadata.lago.verified, true)
     assert.equal(metadata.lago.source, `${server.url}/images/tiny-v1.qcow2`)
     assert.equal((await readdir(`${stored}.users`)).length, 1, 'the prefix is recorded as a user')
-    assert.deepEqual((await readdir(store('a'))).filter((n) => n.endsWith('.tmp')), [])
+    assert.deepEqual((await readdir(store('a'))).filter((n) => n.endsWith('.tmp') || n.endsWith('.part')), [])
 
     const prefix = path.join(sandbox.dir, 'boot')
     const start = await sandbox.lago(['start'], {cwd: prefix})

@@ -34,10 +34,15 @@ export abstract class LagoCommand extends Command {
 
   /** Fires on SIGINT/SIGTERM/SIGHUP; long operations pass it down and roll back. */
   protected readonly abort = new AbortController()
+  /** What a second signal (which exits at once, rollback unfinished) may leave behind, and how to remove it. */
+  protected leftovers: () => string = () => `libvirt objects it made may be left: "${this.config.bin} gc" removes those whose prefix is gone.`
   private signalCount = 0
   private readonly onSignal = (signal: NodeJS.Signals) => {
     this.signalCount++
-    if (this.signalCount > 1) process.exit(128 + signalNumberOf(signal))
+    if (this.signalCount > 1) {
+      process.stderr.write(`\nInterrupted again by ${signal}: exiting without finishing the rollback. ${this.leftovers()}\n`)
+      process.exit(128 + signalNumberOf(signal))
+    }
     void import('@lago/core/prefix').then(({AbortedError}) => this.abort.abort(new AbortedError(signal)))
   }
 
@@ -95,8 +100,10 @@ export abstract class LagoCommand extends Command {
     }
   }
 
-  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+  protected override async catch(thrown: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     const {isLagoError} = await import('@lago/core/prefix')
+    // Whatever failed after a signal (a request it cut, a half-read repository) failed because of it.
+    const error = this.abort.signal.aborted && isLagoError(this.abort.signal.reason) ? (this.abort.signal.reason as typeof thrown) : thrown
     if (!isLagoError(error)) {
       if (error.oclif) return super.catch(error) // oclif's own (usage errors, exit)
       const text = this.logLevel === 'debug' ? (error.stack ?? error.message) : `Unexpected error: ${error.message}\n(run again with --log-level debug for the stack trace)`

@@ -19,6 +19,7 @@ import {pathExists, writeJsonAtomic} from '../util/fs.js'
 import {preflight} from '../host/run.js'
 import {CommandFailedError, run} from '../util/exec.js'
 import {Rollback} from '../util/rollback.js'
+import {throwIfAborted} from '../util/abort.js'
 import {mapLimit} from '../util/pool.js'
 import {controlCharacterIn} from '../util/safe-path.js'
 import {PrefixPaths, SECRET_FILE_MODE} from './paths.js'
@@ -39,6 +40,8 @@ export interface InitOptions {
   allowUnverified?: boolean
   /** The workdir the prefix goes into, if any (for $LAGO_WORKDIR_PATH in the init file). */
   workdirPath?: string
+  /** Ctrl-C while planning (a repository fetch, host checks) stops it at once. */
+  signal?: AbortSignal
 }
 
 export interface InitPlan {
@@ -71,6 +74,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       detail: {prefix: paths.root},
     })
   }
+  throwIfAborted(options.signal)
   await checkInputFiles(spec)
   const settings: TemplateSettings = {
     templateStore: options.templateStore,
@@ -79,9 +83,11 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     templateRepos: options.templateRepos,
   }
   const store = openStore(options.config, settings)
-  const templatePlan = await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`), store)
+  const templatePlan = await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`, {signal: options.signal}), store)
   const templates = templatePlan.uses
+  throwIfAborted(options.signal)
   await preflight({
+    signal: options.signal,
     config: options.config,
     purpose: 'init',
     prefixPath: paths.root,
@@ -89,6 +95,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     bootstrap: !options.skipBootstrap,
   })
 
+  throwIfAborted(options.signal)
   const rollback = new Rollback()
   const leases = new SubnetLeases(options.config.lago.lease_dir, options.config.lago.subnet_first, options.config.lago.subnet_count)
   const uuid = randomUUID().replace(/-/g, '')

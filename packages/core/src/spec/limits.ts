@@ -37,10 +37,10 @@ export function checkRawStrings(raw: unknown): string[] {
     }
     if (value === null || typeof value !== 'object') return
     for (const [key, child] of Object.entries(value)) {
-      const at = Array.isArray(value) ? `${where}[${key}]` : where ? `${where}.${key}` : key
+      const at = joinPath(where, key)
       const keyBad = Array.isArray(value) ? undefined : controlCharacterIn(key)
       if (keyBad) {
-        problems.push(`${where || '(top level)'}: the key ${JSON.stringify(key)} contains the control character "${keyBad}"; remove it`)
+        problems.push(`${at}: the name contains the control character "${keyBad}"; remove it`)
         continue
       }
       const insideMetadata = /(^|\.)metadata$/.test(where)
@@ -74,4 +74,11 @@ export function textNesting(text: string): number {
     deepest = Math.max(deepest, indents.length + indicators.replace(/\s/g, '').length + flow)
   }
   return deepest
+}
+
+/** A field path as messages print it: `domains.vm0.nics[1]`, `nets["odd name"]`. */
+export function joinPath(base: string, part: string): string {
+  if (/^\d+$/.test(part)) return `${base}[${part}]`
+  if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(part)) return base ? `${base}.${part}` : part
+  return `${base}[${JSON.stringify(part)}]`
 }

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {LagoError, type LagoErrorOptions} from '../errors.js'
 import {log} from '../log.js'
 import {INIT_FILE_SCHEMA} from './schema.js'
-import {checkRawStrings, LIMITS, textNesting, type Bounds} from './limits.js'
+import {checkRawStrings, joinPath, LIMITS, textNesting, type Bounds} from './limits.js'
 import type {DiskFormat, DiskSpec, DomainSpec, EnvironmentSpec, NetSpec} from './types.js'
 import {isSafeName} from '../util/safe-path.js'
 import {parseSize} from '../util/size.js'
@@ -112,7 +112,18 @@ async function validate(raw: unknown, source: string): Promise<void> {
   const validator = await schemaValidator(INIT_FILE_SCHEMA_SPEC)
   const problems = checkRawStrings(raw)
   if (!validator(raw)) problems.push(...describeSchemaErrors(validator.errors ?? []))
-  if (problems.length > 0) throw initFileError(source, problems)
+  if (problems.length > 0) throw initFileError(source, firstPerField(problems))
+}
+
+/** One problem per field ("field: what"), the first found: a control character hides the pattern it also breaks. */
+function firstPerField(problems: string[]): string[] {
+  const seen = new Set<string>()
+  return problems.filter((problem) => {
+    const field = problem.slice(0, problem.indexOf(': '))
+    if (seen.has(field)) return false
+    seen.add(field)
+    return true
+  })
 }
 
 /**
@@ -174,11 +185,6 @@ function jsonPointerToPath(pointer: string): string {
     .reduce(joinPath, '')
 }
 
-function joinPath(base: string, part: string): string {
-  if (/^\d+$/.test(part)) return `${base}[${part}]`
-  if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(part)) return base ? `${base}.${part}` : part
-  return `${base}[${JSON.stringify(part)}]`
-}
 
 interface RawInitFile {
   domains: Record<string, RawDomain>
@@ -363,7 +369,7 @@ function stringListAt(metadata: Record<string, unknown>, key: string, where: str
 
 /** `value` when within `bounds`, else a problem naming the field and the valid range. */
 function bounded(value: number, bounds: Bounds, where: string, problems: string[]): number {
-  if (value === 0 && problems.some((p) => p.startsWith(`${where}:`))) return value // already reported
+  if (problems.some((p) => p.startsWith(`${where}:`))) return value // already reported
   if (!Number.isFinite(value) || value < bounds.min || value > bounds.max) {
     problems.push(`${where}: ${bounds.describe(value)} is out of range; give ${bounds.describe(bounds.min)} to ${bounds.describe(bounds.max)}`)
   }

@@ -157,7 +157,8 @@ export async function parseTemplateRepo(text: string, where: string): Promise<Te
     const problems = describeSchemaErrors(validate.errors ?? []).map((p) =>
       p.replace(/is not a valid name \(.*\)$/, 'is not a valid name (a letter or digit, then letters, digits, ".", "_", "+", "@", "-")'),
     )
-    throw new LagoError('TEMPLATE_REPO', `Template repository ${where} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+    const text = problems.length === 1 ? `Template repository ${where}: ${problems[0]}` : `Template repository ${where} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`
+    throw new LagoError('TEMPLATE_REPO', text, {
       hint: 'The format: {"name": N, "sources": {S: {"type": "http", "args": {"baseurl": URL}} | {"type": "file", "args": {"root": DIR}}}, "templates": {T: {"versions": {V: {"source": S, "handle": FILE, "timestamp": EPOCH}}}}}',
       detail: {location: where, problems},
     })

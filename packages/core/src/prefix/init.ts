@@ -17,7 +17,7 @@ import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
 import {pathExists, writeJsonAtomic} from '../util/fs.js'
 import {preflight} from '../host/run.js'
-import {CommandFailedError, run} from '../util/exec.js'
+import {qemuImgFor} from '../util/qemu-img.js'
 import {Rollback} from '../util/rollback.js'
 import {throwIfAborted} from '../util/abort.js'
 import {mapLimit} from '../util/pool.js'
@@ -301,16 +301,6 @@ async function createDisk(
     await made
   }
   return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path}}
-}
-
-/** qemu-img with the disk named in its failure (a LagoError, never a bare command failure). */
-async function qemuImgFor(disk: string, args: string[]): Promise<void> {
-  try {
-    await run('qemu-img', args)
-  } catch (error) {
-    const why = error instanceof CommandFailedError ? error.output.trim().split('\n').pop() : (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'qemu-img is not installed' : String(error)
-    throw new LagoError('INIT_FILE', `${disk}: qemu-img could not create the disk: ${why}`, {detail: {disk, args}})
-  }
 }
 
 /** Every deploy script and `file` disk must be a readable regular file before anything is created. */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import {mkdir, readdir, readFile, stat, symlink, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, readdir, readFile, stat, symlink, writeFile} from 'node:fs/promises'
 import http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 import path from 'node:path'
 import {execa} from 'execa'
-import {ansibleInventory, copyFromGuest, orphanVerdict, PrefixPaths, type GcFs, type OwnerClaim, type Prefix} from '@lago/core'
+import {ansibleInventory, copyFromGuest, orphanVerdict, PrefixPaths, TemplateStore, type GcFs, type OwnerClaim, type Prefix, type ResolvedTemplate} from '@lago/core'
 import {checkArtifactPath} from '../../packages/core/src/collect/layout.js'
-import {qemuImgFor} from '../../packages/core/src/util/qemu-img.js'
+import {qemuImg} from '../../packages/core/src/util/qemu-img.js'
 import {vmDistros} from '../../packages/plugin-ovirt/src/lib/reposetup/distros.js'
 import {readRepoSections} from '../../packages/plugin-ovirt/src/lib/reposetup/yum-repo-file.js'
 import {startRepoServer} from '../../packages/plugin-ovirt/src/lib/serve/repo-server.js'
@@ -198,7 +198,27 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
     })
     it('a qemu-img failure names the disk', async () => {
       const target = path.join(world.dir, 'no-such-dir', 'x.qcow2')
-      await assertRefusal(() => qemuImgFor('domains.vm0.disks (data)', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', path.join(world.dir, 'missing.img'), target]), 2, /^domains\.vm0\.disks \(data\): qemu-img could not create the disk: /)
+      await assertRefusal(() => qemuImg('domains.vm0.disks (data)', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', path.join(world.dir, 'missing.img'), target], {code: 'INIT_FILE'}), 2, /^domains\.vm0\.disks \(data\): qemu-img create failed: /)
+    })
+  })
+
+  describe('the store uses an entry only as it was verified', () => {
+    async function entry(name: string, mode: number, recordedSize: number): Promise<{store: TemplateStore; template: ResolvedTemplate}> {
+      const dir = path.join(world.dir, 'stores', name)
+      await mkdir(dir, {recursive: true})
+      await writeFile(path.join(dir, 'r:t:v1'), 'image bytes')
+      await chmod(path.join(dir, 'r:t:v1'), mode)
+      await writeFile(path.join(dir, 'r:t:v1.metadata'), JSON.stringify({lago: {format: 'qcow2', size: recordedSize, hash: 'sha256:00', verified: true}}))
+      const template = {id: 'r:t:v1', repoName: 'r', template: 't', version: 'v1', image: '/nonexistent'} as ResolvedTemplate
+      return {store: new TemplateStore(dir), template}
+    }
+    it('a stored image another group member could have rewritten (mode 0664)', async () => {
+      const {store, template} = await entry('writable', 0o664, 11)
+      await assertRefusal(() => store.ensure(template), 2, /Template store entry .*r:t:v1 is writable by group or others \(mode 664\)/)
+    })
+    it('a stored image whose size changed after verification', async () => {
+      const {store, template} = await entry('resized', 0o444, 4096)
+      await assertRefusal(() => store.ensure(template), 2, /Template store entry .*r:t:v1 is 11 bytes, but 4096 were verified/)
     })
   })
 

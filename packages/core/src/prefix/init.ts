@@ -17,7 +17,7 @@ import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
 import {pathExists, writeJsonAtomic} from '../util/fs.js'
 import {preflight} from '../host/run.js'
-import {qemuImgFor} from '../util/qemu-img.js'
+import {qemuImg as runQemuImg} from '../util/qemu-img.js'
 import {Rollback} from '../util/rollback.js'
 import {throwIfAborted} from '../util/abort.js'
 import {mapLimit} from '../util/pool.js'
@@ -274,7 +274,7 @@ async function createDisk(
   overlays: Map<string, Promise<string>>,
 ): Promise<DiskState> {
   const file = path.join(paths.images, `${vm}_${disk.name}.qcow2`)
-  const qemuImg = (args: string[]) => qemuImgFor(`domains.${vm}.disks (${disk.name})`, args)
+  const qemuImg = (args: string[]) => runQemuImg(`domains.${vm}.disks (${disk.name})`, args, {code: 'INIT_FILE'})
   if (disk.type === 'file') {
     const source = path.resolve(initFileDir, disk.path!)
     if (!disk.makeACopy) return {name: disk.name, dev: disk.dev, format: disk.format, path: source}

@@ -6,7 +6,7 @@ import path from 'node:path'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
 import {abortReason, sleep} from '../util/abort.js'
-import {run} from '../util/exec.js'
+import {qemuImageInfo} from '../util/qemu-img.js'
 import {fsyncDir, pathExists, writeFileAtomic} from '../util/fs.js'
 import {realpathWithin} from '../util/safe-path.js'
 import type {ProgressUpdate} from '../util/progress.js'
@@ -32,6 +32,8 @@ export interface StoredTemplate {
   storedAt: string
   /** The repository's metadata for the image (distro, root password, ...). */
   metadata: Record<string, unknown>
+  /** The size recorded when it was stored and verified (entries read back from the store). */
+  recordedSize?: number
 }
 
 export interface StoreEntry extends StoredTemplate {
@@ -115,6 +117,7 @@ export class TemplateStore {
       source: lago?.source ?? '',
       storedAt: lago?.storedAt ?? info.mtime.toISOString(),
       metadata: published,
+      ...(typeof lago?.size === 'number' ? {recordedSize: lago.size} : {}),
     }
   }
 
@@ -158,7 +161,7 @@ export class TemplateStore {
     try {
       if (options.user) await this.users(template.id).add(options.user)
       const present = await this.get(template.id)
-      if (present) return {...present, downloaded: false}
+      if (present) return {...(await checkIntact(present)), downloaded: false}
       try {
         return {...(await this.fetch(template, {...options, signal})), downloaded: true}
       } catch (error) {
@@ -338,6 +341,28 @@ export class TemplateStore {
   }
 }
 
+/**
+ * A stored image is used only as it was stored: its size as recorded, writable by nobody but
+ * its owner (a group member cannot have swapped its bytes in place). A full re-hash is
+ * `lago template show --verify`'s job, not every init's.
+ */
+async function checkIntact(stored: StoredTemplate): Promise<StoredTemplate> {
+  const info = await stat(stored.path)
+  const problem =
+    (info.mode & 0o022) !== 0
+      ? `is writable by group or others (mode ${(info.mode & 0o7777).toString(8)})`
+      : stored.recordedSize !== undefined && stored.recordedSize !== info.size
+        ? `is ${info.size} bytes, but ${stored.recordedSize} were verified`
+        : undefined
+  if (problem) {
+    throw new LagoError('TEMPLATE', `Template store entry ${stored.path} ${problem}: it may have changed after it was verified, so it is not used.`, {
+      hint: `Remove it (rm ${stored.path}*) and run the command again to download it afresh.`,
+      detail: {path: stored.path},
+    })
+  }
+  return stored
+}
+
 /** A repository file source's image and sidecars must resolve inside its root (no symlink out of it). */
 async function checkFileRoot(template: ResolvedTemplate): Promise<void> {
   if (!template.fileRoot) return
@@ -423,8 +448,7 @@ interface ImageInfo {
 
 async function imageInfo(file: string): Promise<ImageInfo> {
   // Without --backing-chain qemu-img opens no backing file: a hostile image cannot make it read one.
-  const {stdout} = await run('qemu-img', ['info', '--output=json', file])
-  const info = JSON.parse(stdout) as {format: string; 'backing-filename'?: string; 'format-specific'?: {data?: {'data-file'?: string}}}
+  const info = await qemuImageInfo(`Template image ${file}`, file, {code: 'TEMPLATE', userError: true})
   const format = info.format
   if (format !== 'qcow2' && format !== 'raw') {
     throw new LagoError('TEMPLATE', `Template image ${file} is in format "${format}"; Lago stores qcow2 or raw images.`, {

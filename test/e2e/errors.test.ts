@@ -36,7 +36,7 @@ describe('bad input is refused cleanly', function () {
   })
 
   it('an invalid init file names the file and the field', async () => {
-    await initFails(ONE_VM_INIT_FILE.replace('- net: lago', '- net: lan'), /init-.*\.yaml: domains\.vm0\.nics\[0\]\.net: "lan" is not a net of this file \(nets: lago\)/)
+    await initFails(ONE_VM_INIT_FILE.replace('- net: lago', '- net: lan'), /init-.*\.yaml is not a valid init file:\n  - domains\.vm0\.nics\[0\]\.net: "lan" is not a net of this file \(nets: lago\)/)
   })
 
   it('an unknown template lists what the repository offers', async () => {

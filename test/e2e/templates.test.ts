@@ -234,7 +234,7 @@ describe('templates over HTTP: store, downloads, repositories', function () {
     assert.match(String(unknown.stderr), /Template "tiny" has no version "v7" in repository "web"\.\nVersions it offers \(newest first\): v2, v1, v3\./)
     versions.v4 = {handle: 'missing.qcow2', timestamp: 1_500_000_000}
     publishRepo()
-    const missing = await sandbox.lago(['template', 'pull', 'tiny:v4', '--template-repo-path', repoUrl, '--template-store', store('e')], {env})
+    const missing = await sandbox.lago(['template', 'pull', 'tiny:v4', '--template-repo-path', repoUrl, '--template-store', store('e'), '--allow-unverified'], {env})
     assert.equal(missing.exitCode, 2)
     assert.match(String(missing.stderr), new RegExp(`Cannot download ${server.url}/images/missing\\.qcow2: HTTP 404 Not Found\\.`))
     const noRepo = await sandbox.lago(['template', 'list', '--template-repo-name', 'nope', '--template-repos', path.join(sandbox.dir, 'repos')])

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {chmod, mkdir, readdir, readFile, stat, symlink, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, readdir, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 import path from 'node:path'
@@ -219,6 +219,32 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
     it('a stored image whose size changed after verification', async () => {
       const {store, template} = await entry('resized', 0o444, 4096)
       await assertRefusal(() => store.ensure(template), 2, /Template store entry .*r:t:v1 is 11 bytes, but 4096 were verified/)
+    })
+  })
+
+  describe('the store lock lost mid-download (another process took the entry over)', () => {
+    it('aborts the download: nothing stored, no partial file left', async function () {
+      this.timeout(30_000)
+      const server = http.createServer((_req, res) => {
+        res.writeHead(200, {'content-length': 1024 * 1024})
+        const timer = setInterval(() => res.write(Buffer.alloc(1024)), 20) // about 10 s for the whole body
+        res.on('close', () => clearInterval(timer))
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const dir = path.join(world.dir, 'stores', 'lock-lost')
+      const store = new TemplateStore(dir)
+      const image = `http://127.0.0.1:${(server.address() as AddressInfo).port}/img.qcow2`
+      const template = {id: 'r:t:v1', repoName: 'r', template: 't', version: 'v1', image, checksum: {algorithm: 'sha256', hex: '0'.repeat(64)}} as ResolvedTemplate
+      const pulling = store.ensure(template)
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      await rm(path.join(dir, 'r:t:v1.lock'), {recursive: true, force: true}) // as a stale-lock takeover would
+      try {
+        await assertRefusal(() => pulling, 1, /Template r:t:v1: the store lock .*r:t:v1\.lock was lost .*; the download was abandoned and nothing was stored/)
+      } finally {
+        server.closeAllConnections()
+        server.close()
+      }
+      assert.deepEqual((await readdir(dir)).filter((n) => !n.startsWith('.')), [])
     })
   })
 

@@ -4,6 +4,7 @@ import {rm, stat} from 'node:fs/promises'
 import {Transform, type Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {LagoError} from '../errors.js'
+import {abortReason} from '../util/abort.js'
 import type {ProgressUpdate} from '../util/progress.js'
 import {detectCompression, decompressor, peek, type Compression} from './decompress.js'
 import type {Digest, DigestAlgorithm} from './digest.js'
@@ -76,7 +77,8 @@ export async function download(location: string, target: string, options: Downlo
     return {digest, size, sourceSize: sourceBytes, compression}
   } catch (error) {
     await rm(target, {force: true})
-    throw error
+    // The stream only says "aborted": the signal's reason says why (a signal, a lost store lock).
+    throw options.signal?.aborted ? abortReason(options.signal) : error
   }
 }
 

@@ -92,7 +92,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<LagoC
   const userFile =
     options.userFile ?? path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'lago', 'lago.conf')
   const layers: Layer[] = [...(await systemLayers(systemDir)), ...(await fileLayer(userFile)), envLayer(env)]
-  if (options.overrides) layers.push({source: 'command-line flags', values: options.overrides as Layer['values']})
+  if (options.overrides) layers.push({source: 'command-line flags', values: options.overrides})
   return mergeLayers(layers)
 }
 
@@ -156,7 +156,7 @@ async function fileLayer(file: string): Promise<Layer[]> {
     return []
   }
   const {parse} = await import('ini')
-  return [{source: file, values: parse(text) as Layer['values']}]
+  return [{source: file, values: parse(text)}]
 }
 
 /** LAGO__SECTION__KEY=value, and LAGO_KEY=value for the [lago] section. */

@@ -204,7 +204,7 @@ interface NetworkContext {
 async function planNetwork(spec: EnvironmentSpec, ctx: NetworkContext): Promise<PrefixState> {
   const needLease = spec.nets.filter((n) => !n.gw)
   // Fixed subnets in the pool first: the leased nets are then never handed one of them.
-  for (const net of spec.nets.filter((n) => n.gw && ctx.leases.inPool(subnet24(n.gw!)))) {
+  for (const net of spec.nets.filter((n) => n.gw && ctx.leases.inPool(subnet24(n.gw)))) {
     await ctx.leases.acquireSpecific(ctx.owner, subnet24(net.gw!))
   }
   const leased = await ctx.leases.acquire(ctx.owner, needLease.length)

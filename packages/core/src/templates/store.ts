@@ -1,5 +1,5 @@
 import {constants} from 'node:fs'
-import {access, chmod, mkdir, open, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
+import {access, chmod, mkdir, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
 import {randomBytes} from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'

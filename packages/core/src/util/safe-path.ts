@@ -47,6 +47,7 @@ export async function realpathWithin(root: string, candidate: string): Promise<b
 }
 
 /** C0 control characters and DEL: never part of a name, path, address or command-line value. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/
 
 /** The first control character of `text` as "\\n" / "\\u0000", or undefined. */

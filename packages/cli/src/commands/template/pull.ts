@@ -22,7 +22,7 @@ export default class TemplatePull extends LagoCommand {
     const config = await this.loadConfig()
     const settings = templateSettings(flags)
     const store = core.openStore(config, settings)
-    const names = argv as string[]
+    const names = argv
     if (flags.checksum && names.length !== 1) throw new core.LagoError('USAGE', '--checksum goes with exactly one TEMPLATE.')
     let repo: Awaited<ReturnType<typeof core.requireSettingsRepo>> | undefined
     const templates: import('@lago/core').ResolvedTemplate[] = []

@@ -8,7 +8,7 @@
 // Needs curl and qemu-img. Writes below $TMPDIR; cleans up after itself.
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync, closeSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync, closeSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {benchEnv, cli, median, mustRunner, root} from './lib.mjs'
@@ -103,7 +103,11 @@ await download(process.argv[2], process.argv[3], {expected: {algorithm: 'sha256'
     rmSync(store, {recursive: true, force: true})
     const e = timed(process.execPath, [engineScript, `${base}/big.img`, out, `${big}.hash`])
     rmSync(out)
-    if (i > 0) curl.push(c), lago.push(l), engine.push(e)
+    if (i > 0) {
+      curl.push(c)
+      lago.push(l)
+      engine.push(e)
+    }
   }
   const mib = megabytes
   const curlRate = mib / median(curl)

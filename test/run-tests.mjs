@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: unit tests in this namespace; then, once the host is set up (apt packages), the
+// `npm test`: the linter (and the formatter's check) over the whole tree, unit tests in this namespace; then, once the host is set up (apt packages), the
 // packaging tests (RPMs with rpmbuild, the release tree with createrepo_c) here too; then
 // end-to-end tests inside the test network namespace (guest image built first). Ends with one line
 // "N passed, N failed, N skipped" for CI.
@@ -10,7 +10,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-const only = ['unit', 'packaging', 'e2e'].find((suite) => process.argv.includes(`--${suite}`))
+const only = ['lint', 'unit', 'packaging', 'e2e'].find((suite) => process.argv.includes(`--${suite}`))
 const wanted = (suite) => only === undefined || only === suite
 const grepIndex = process.argv.indexOf('--grep')
 const grep = grepIndex > 0 ? ['--grep', process.argv[grepIndex + 1]] : []
@@ -44,6 +44,19 @@ function step(what, file, args) {
   return result.stdout.trim()
 }
 
+/** A tool over the whole tree, counted as one test: passed when it exits 0. */
+function check(what, args) {
+  const result = spawnSync(process.execPath, args, {cwd: root, stdio: 'inherit'})
+  if (result.status === 0) totals.passed += 1
+  else {
+    console.error(`${what} failed (exit ${result.status ?? result.signal})`)
+    totals.failed += 1
+  }
+}
+
+if (wanted('lint')) {
+  check('eslint (npm run lint)', [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.'])
+}
 if (wanted('unit')) runSuite('unit')
 if (wanted('packaging') || wanted('e2e')) {
   const setupStart = Date.now()

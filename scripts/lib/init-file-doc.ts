@@ -36,14 +36,14 @@ const FIELD_NOTES: Record<string, string> = {
   domains: 'The VMs, by name. The name is the VM\'s hostname and what commands take (`lago shell NAME`).',
   nets: 'The networks, by name. Exactly one is the management net (a single net is it by default).',
   prototypes: 'Accepted for compatibility with original init files; not used.',
-  'domains.*.memory': 'Memory: a number of MiB, or a size with a unit (`4G`, `512MiB`). Default 1024 MiB.',
+  'domains.*.memory': 'Memory: a number of MiB, or a size with a unit (`4G`, `512MiB`); 16 MiB to 4 TiB. Default 1024 MiB.',
   'domains.*.vcpu': 'Virtual CPUs. Default 2.',
   'domains.*.cpu_model': 'A libvirt CPU model (`Skylake-Client`); default: host-passthrough under KVM, qemu\'s default under TCG.',
   'domains.*.nics': 'Network interfaces, in guest order (eth0 first). One must be on the management net.',
   'domains.*.disks': 'Disks, in order; the first one boots.',
   'domains.*.metadata': 'Free-form data kept in the prefix\'s spec for plugins and scripts. A `deploy-scripts` list here counts as the field below, as in the original.',
   'domains.*.artifacts': 'Guest paths `lago collect` copies out.',
-  'domains.*.groups': 'Groups (a name or a list) for inventories such as Ansible\'s.',
+  'domains.*.groups': 'Groups (a name or a list; letters, digits, `.`, `_`, `-`) for inventories such as Ansible\'s.',
   'domains.*.bootstrap': 'Write a cloud-init NoCloud seed (hostname, the prefix SSH key, static addresses). Default true; false for images that are already set up.',
   'domains.*.ssh-user': 'The user Lago logs in as. Default root.',
   'domains.*.ssh-password': 'A password SSH may use besides the prefix key (for images that do not take the key).',
@@ -53,14 +53,14 @@ const FIELD_NOTES: Record<string, string> = {
   'domains.*.service_provider': 'Accepted for compatibility with original init files; Lago asks the guest itself.',
   'domains.*.deploy-scripts': 'Scripts `lago deploy` runs on the VM, in order. `$LAGO_INITFILE_PATH` is the init file\'s directory.',
   'domains.*.boot_time_sec': 'How long `lago start` waits for this VM\'s SSH (default: the `ssh.boot_timeout` setting).',
-  'domains.*.distro': 'The distribution (`el8`, `fc30`, ...); default: the template\'s metadata. `lago ovirt reposetup` syncs only the yum sections named `*-DISTRO` of the VMs\' distros.',
+  'domains.*.distro': 'The distribution (`el8`, `fc30`, ...; letters, digits, `.`, `_`, `-`, no `..`: it names a directory); default: the template\'s metadata. `lago ovirt reposetup` syncs only the yum sections named `*-DISTRO` of the VMs\' distros.',
   'domains.*.nics[].net': 'The net this NIC is on (a name under `nets`).',
   'domains.*.nics[].ip': 'A static address inside the net\'s subnet: its last octet is kept when the subnet is leased. Default: the lowest free address from .2.',
   'domains.*.disks[].type': '`template`: a thin overlay on a template from the store; `file`: an existing image used in place; `empty`: a new blank disk.',
   'domains.*.disks[].name': 'The disk\'s name in the prefix. Default `root` for the first disk, `diskN` after.',
   'domains.*.disks[].dev': 'Guest device: `vdX` (virtio) or `sdX` (on virtio-scsi). Default vda, vdb, ... by position.',
   'domains.*.disks[].format': 'Image format. Default qcow2 (iso for a `file` ending in .iso).',
-  'domains.*.disks[].size': 'Size of an `empty` disk: bytes, or with a unit (`20G`).',
+  'domains.*.disks[].size': 'Size of an `empty` disk: bytes, or with a unit (`20G`); 1 MiB to 64 TiB.',
   'domains.*.disks[].template_name': 'Template: `name`, `name:version`, `repo:name:version`, an http(s) URL of an image, or a local image path (see docs/templates.md).',
   'domains.*.disks[].template_version': 'Template version, when not given in `template_name`. Default: the newest.',
   'domains.*.disks[].template_checksum': 'Checksum of a plain image URL or file (`sha256:HEX`, sha1 or sha512); checked after download.',
@@ -71,7 +71,7 @@ const FIELD_NOTES: Record<string, string> = {
   'domains.*.disks[].comment': 'A note for people; ignored.',
   'nets.*.type': '`nat`: reaches outside through the host; `bridge`: an isolated network. Default nat.',
   'nets.*.management': 'The net Lago reaches VMs over (SSH) and whose DNS knows every VM. Exactly one.',
-  'nets.*.dhcp': 'The DHCP range (last octets). VMs get fixed addresses either way.',
+  'nets.*.dhcp': 'The DHCP range (last octets), start <= end, not over the gateway. VMs get fixed addresses either way.',
   'nets.*.dhcp.start': 'First address of the range (last octet).',
   'nets.*.dhcp.end': 'Last address of the range (last octet).',
   'nets.*.dns_domain_name': 'DNS domain of the management net: VMs resolve as `vm.DOMAIN` too.',
@@ -94,7 +94,7 @@ export function renderInitFileDoc(schema: Schema): string {
       else if (field.properties) walk(`\`${fieldPath}\``, fieldPath, field, `The fields of \`${fieldPath}\`.`)
     }
   }
-  walk('Top level', '', schema, 'An init file is YAML or JSON (`LagoInitFile` by default). `$VAR` and `${VAR}` expand from the environment in paths and scripts, plus `LAGO_INITFILE_PATH` (the init file\'s directory). Every error names the file, the field and what would be valid.')
+  walk('Top level', '', schema, 'An init file is YAML or JSON (`LagoInitFile` by default). `$VAR` and `${VAR}` expand from the environment in paths and scripts, plus `LAGO_INITFILE_PATH` (the init file\'s directory). Every error names the file, the field and what would be valid. Limits: at most 1 MiB, 32 levels of nesting and 100 YAML alias expansions; no control characters in any string (tabs and line breaks only in `comment` and free `metadata` values).')
   return `# Init file reference
 
 <!-- Generated by \`npm run docs:init-file\` from packages/core/schema/init-file.schema.json (${schema.title}). Do not edit: change the schema or FIELD_NOTES in scripts/lib/init-file-doc.ts. -->

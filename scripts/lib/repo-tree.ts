@@ -6,7 +6,7 @@ import {execa} from 'execa'
 import {existsSync} from 'node:fs'
 import {cp, mkdir, readdir, readFile, rename, rm, symlink} from 'node:fs/promises'
 import path from 'node:path'
-import {compareVersions, formatVersion, parseVersion, type Version} from './version.js'
+import {compareVersions, parseVersion, type Version} from './version.js'
 import {ScriptError} from './cli.js'
 
 export class ReleaseError extends ScriptError {}

@@ -153,7 +153,7 @@ async function collect(work: string, options: RpmBuildOptions, version: string, 
 async function rpmBuildCli(argv: string[]): Promise<string> {
   const {values} = parseArgs({args: argv, options: {out: {type: 'string', default: path.join(REPO, 'dist')}, dist: {type: 'string'}, payload: {type: 'string'}}})
   const dist = values.dist ?? (await defaultDist())
-  const result = await buildRpms({out: path.resolve(values.out!), dist, payload: values.payload})
+  const result = await buildRpms({out: path.resolve(values.out), dist, payload: values.payload})
   return [...result.rpms, ...result.sources].map((f) => path.relative(process.cwd(), f)).join('\n')
 }
 

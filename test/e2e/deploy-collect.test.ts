@@ -176,13 +176,14 @@ describe('deploy, collect, inventory and export on a two-VM environment', functi
     const status = JSON.parse(String((await lago(['status', '--json'])).stdout))
     const ip = (vm: string) => status.vms.find((v: any) => v.name === vm).ip
     const key = path.join(prefix, '.lago/id_ed25519')
+    const sshArgs = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'
     const ini = await lago(['ansible-hosts'])
     assert.equal(ini.exitCode, 0, String(ini.all))
     assert.equal(
       String(ini.stdout),
       [
-        `vm0 ansible_host=${ip('vm0')} ansible_user=root ansible_ssh_private_key_file=${key}`,
-        `vm1 ansible_host=${ip('vm1')} ansible_user=root ansible_ssh_private_key_file=${key}`,
+        `vm0 ansible_host=${ip('vm0')} ansible_user=root ansible_ssh_private_key_file=${key} ansible_ssh_common_args="${sshArgs}"`,
+        `vm1 ansible_host=${ip('vm1')} ansible_user=root ansible_ssh_private_key_file=${key} ansible_ssh_common_args="${sshArgs}"`,
         '',
         '[web]',
         'vm0',
@@ -195,7 +196,7 @@ describe('deploy, collect, inventory and export on a two-VM environment', functi
       ].join('\n'),
     )
     const json = JSON.parse(String((await lago(['ansible-hosts', '--json'])).stdout))
-    for (const vm of status.vms) assert.deepEqual(json.all.hosts[vm.name], {ansible_host: vm.ip, ansible_user: 'root', ansible_ssh_private_key_file: key})
+    for (const vm of status.vms) assert.deepEqual(json.all.hosts[vm.name], {ansible_host: vm.ip, ansible_user: 'root', ansible_ssh_private_key_file: key, ansible_ssh_common_args: sshArgs})
     assert.deepEqual(Object.keys(json.all.children), ['web', 'lago', 'db'])
     const yaml = await lago(['ansible-hosts', '--format', 'yaml'])
     assert.match(String(yaml.stdout), /^all:\n  hosts:\n    vm0:\n      ansible_host: /)

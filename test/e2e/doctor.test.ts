@@ -198,7 +198,7 @@ describe('lago setup', function () {
     assert.equal(result.exitCode, 0, String(result.all))
     const out = String(result.stdout)
     assert.match(out, new RegExp(`→ group ${group}: would run\\n    groupadd --system ${group}\\n`))
-    for (const dir of dirs()) assert.ok(out.includes(`    install -d -o root -g ${group} -m 2775 ${dir}\n`), out)
+    for (const dir of dirs()) assert.ok(out.includes(`    install -d -o root -g ${group} -m 3775 ${dir}\n`), out)
     assert.ok(out.includes(`→ polkit rule ${env.LAGO_POLKIT_RULES_DIR}/50-lago.rules (group ${group} may use libvirt): would run\n`), out)
     assert.ok(out.includes(`    usermod -a -G ${group} ${user}\n`), out)
     assert.match(out, /✔ libvirtd answers at qemu:\/\/\/system|libvirtd enabled and running/)
@@ -217,14 +217,14 @@ describe('lago setup', function () {
     }
   })
 
-  it('sets the scratch tree up: group, 2775 root:group directories, polkit rule, the user in the group', async () => {
+  it('sets the scratch tree up: group, 3775 root:group directories, polkit rule, the user in the group', async () => {
     const result = await sandbox.lago(['setup', '--user', user], {env})
     assert.equal(result.exitCode, 0, String(result.all))
     assert.match(String(result.stdout), /\nDone: 6 steps applied\. The user must log in again for the group to count\.$/)
     const gid = Number((await execa('getent', ['group', group])).stdout.split(':')[2])
     for (const dir of dirs()) {
       const info = await stat(dir)
-      assert.equal((info.mode & 0o7777).toString(8), '2775', dir)
+      assert.equal((info.mode & 0o7777).toString(8), '3775', dir)
       assert.equal(info.uid, 0, dir)
       assert.equal(info.gid, gid, dir)
     }
@@ -248,7 +248,7 @@ describe('lago setup', function () {
     await chmod(env.LAGO_LEASE_DIR, 0o755)
     const repair = JSON.parse(String((await sandbox.lago(['setup', '--json'], {env})).stdout))
     assert.deepEqual(repair.applied, [`dir:${env.LAGO_LEASE_DIR}`])
-    assert.equal(((await stat(env.LAGO_LEASE_DIR)).mode & 0o7777).toString(8), '2775')
+    assert.equal(((await stat(env.LAGO_LEASE_DIR)).mode & 0o7777).toString(8), '3775')
   })
 
   it('afterwards the doctor finds the directories writable', async () => {

@@ -183,7 +183,7 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
   it('console attaches to the serial console', async () => {
     const child = execa('script', ['-qec', sandbox.lagoCommandLine(["console", "vm2"]), '/dev/null'], {cwd: prefix, reject: false, all: true, env: sandbox.env()})
     let seen = ''
-    child.all!.on('data', (chunk: Buffer) => (seen += chunk.toString()))
+    child.all.on('data', (chunk: Buffer) => (seen += chunk.toString()))
     const deadline = Date.now() + 20_000
     while (!/Connected to domain/.test(seen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
     child.kill('SIGKILL')

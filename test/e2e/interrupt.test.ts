@@ -55,8 +55,8 @@ describe('interrupted init and start roll back', function () {
     }))
     const initFile = await sandbox.writeInitFile('LagoInitFile', ONE_VM_INIT_FILE)
     const prefix = path.join(sandbox.dir, 'env')
-    const child = sandbox.lago(['init', prefix, initFile, '--template-repo-path', repo])
-    await waitFor('the download to start', async () => (await readdir(sandbox.store).catch(() => [] as string[])).some((n) => n.endsWith('.tmp')))
+    const child = sandbox.lago(['init', prefix, initFile, '--template-repo-path', repo, '--allow-unverified'])
+    await waitFor('the download to start', async () => (await readdir(sandbox.store).catch(() => [] as string[])).some((n) => n.endsWith('.part')))
     const childProcess = child as unknown as {kill(signal: string): boolean}
     childProcess.kill('SIGINT')
     const result = await child

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {readFile, readdir, stat} from 'node:fs/promises'
+import {readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {execa} from 'execa'
 import {kvmWorks} from '@lago/core'

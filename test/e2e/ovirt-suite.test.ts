@@ -140,7 +140,7 @@ describe('examples/basic-suite end to end (lago ovirt: reposetup, start, deploy,
       if (!answer) await new Promise((resolve) => setTimeout(resolve, 100))
     }
     assert.equal(answer?.status, 200)
-    assert.match(await answer!.text(), /<repomd/)
+    assert.match(await answer.text(), /<repomd/)
     serve.kill('SIGINT')
     const done = await serve
     assert.equal(done.exitCode, 0, String(done.all))

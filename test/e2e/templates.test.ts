@@ -84,7 +84,7 @@ describe('templates over HTTP: store, downloads, repositories', function () {
     assert.equal(metadata.lago.verified, true)
     assert.equal(metadata.lago.source, `${server.url}/images/tiny-v1.qcow2`)
     assert.equal((await readdir(`${stored}.users`)).length, 1, 'the prefix is recorded as a user')
-    assert.deepEqual((await readdir(store('a'))).filter((n) => n.endsWith('.tmp')), [])
+    assert.deepEqual((await readdir(store('a'))).filter((n) => n.endsWith('.tmp') || n.endsWith('.part')), [])
 
     const prefix = path.join(sandbox.dir, 'boot')
     const start = await sandbox.lago(['start'], {cwd: prefix})
@@ -234,7 +234,7 @@ describe('templates over HTTP: store, downloads, repositories', function () {
     assert.match(String(unknown.stderr), /Template "tiny" has no version "v7" in repository "web"\.\nVersions it offers \(newest first\): v2, v1, v3\./)
     versions.v4 = {handle: 'missing.qcow2', timestamp: 1_500_000_000}
     publishRepo()
-    const missing = await sandbox.lago(['template', 'pull', 'tiny:v4', '--template-repo-path', repoUrl, '--template-store', store('e')], {env})
+    const missing = await sandbox.lago(['template', 'pull', 'tiny:v4', '--template-repo-path', repoUrl, '--template-store', store('e'), '--allow-unverified'], {env})
     assert.equal(missing.exitCode, 2)
     assert.match(String(missing.stderr), new RegExp(`Cannot download ${server.url}/images/missing\\.qcow2: HTTP 404 Not Found\\.`))
     const noRepo = await sandbox.lago(['template', 'list', '--template-repo-name', 'nope', '--template-repos', path.join(sandbox.dir, 'repos')])

@@ -49,7 +49,7 @@ export class Sandbox {
   }
 
   lago(args: string[], options: Options & {env?: Record<string, string>} = {}): Promise<Result> {
-    return execa(LAGO_BIN, args, {cwd: this.dir, reject: false, all: true, ...options, env: this.env(options.env as Record<string, string>)}) as Promise<Result>
+    return execa(LAGO_BIN, args, {cwd: this.dir, reject: false, all: true, ...options, env: this.env(options.env as Record<string, string>)})
   }
 
   /** A shell-quoted command line running lago with this sandbox's environment (for `script -c`). */

@@ -46,10 +46,15 @@ export abstract class LagoCommand extends Command {
 
   /** Fires on SIGINT/SIGTERM/SIGHUP; long operations pass it down and roll back. */
   protected readonly abort = new AbortController()
+  /** What a second signal (which exits at once, rollback unfinished) may leave behind, and how to remove it. */
+  protected leftovers: () => string = () => `libvirt objects it made may be left: "${this.config.bin} gc" removes those whose prefix is gone.`
   private signalCount = 0
   private readonly onSignal = (signal: NodeJS.Signals) => {
     this.signalCount++
-    if (this.signalCount > 1) process.exit(128 + signalNumberOf(signal))
+    if (this.signalCount > 1) {
+      process.stderr.write(`\nInterrupted again by ${signal}: exiting without finishing the rollback. ${this.leftovers()}\n`)
+      process.exit(128 + signalNumberOf(signal))
+    }
     void import('@lago/core/prefix').then(({AbortedError}) => this.abort.abort(new AbortedError(signal)))
   }
 
@@ -74,7 +79,7 @@ export abstract class LagoCommand extends Command {
     const parsed = await this.parse(command as unknown as typeof LagoCommand)
     settings.warnUnreadSettings(layers, this.config.commands)
     const {log} = await import('@lago/core/prefix')
-    const level = (parsed.flags['log-level'] as LogLevel | undefined) ?? 'warning'
+    const level = (parsed.flags['log-level']) ?? 'warning'
     this.logLevel = level
     log.consoleLevel = level
     return parsed as unknown as {flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}
@@ -134,8 +139,10 @@ export abstract class LagoCommand extends Command {
     }
   }
 
-  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+  protected override async catch(thrown: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     const {isLagoError} = await import('@lago/core/prefix')
+    // Whatever failed after a signal (a request it cut, a half-read repository) failed because of it.
+    const error = this.abort.signal.aborted && isLagoError(this.abort.signal.reason) ? (this.abort.signal.reason as typeof thrown) : thrown
     if (!isLagoError(error)) {
       if (error.oclif) return super.catch(error) // oclif's own (usage errors, exit)
       const text = this.logLevel === 'debug' ? (error.stack ?? error.message) : `Unexpected error: ${error.message}\n(run again with --log-level debug for the stack trace)`

@@ -6,6 +6,11 @@ export const storeFlags = {
   'template-store': Flags.string({summary: 'Template store directory (default: template_store setting, /var/lib/lago/store).'}),
 }
 
+/** Flags of the verbs that download templates. */
+export const downloadFlags = {
+  'allow-unverified': Flags.boolean({summary: 'Store repository templates that publish no .hash (default: allow_unverified in [download]).'}),
+}
+
 export const reposDirFlags = {
   'template-repos': Flags.string({summary: 'Directory of registered template repositories (default: template_repos setting, /var/lib/lago/repos).'}),
 }

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
-import {repoFlags, storeFlags} from '../template-flags.js'
+import {downloadFlags, repoFlags, storeFlags} from '../template-flags.js'
 
 export default class Init extends LagoCommand {
   static summary = 'Create an environment (prefix) from an init file: disks, keys, subnets, seeds.'
@@ -26,6 +26,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
   static flags = {
     ...repoFlags,
     ...storeFlags,
+    ...downloadFlags,
     'skip-bootstrap': Flags.boolean({summary: 'Do not write cloud-init seeds (templates that already carry the keys).'}),
     'set-current': Flags.boolean({summary: 'Point the workdir\'s "current" at the new prefix.'}),
   }
@@ -33,9 +34,12 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
   async run() {
     const {argv, flags} = await this.parseLago(Init)
     const core = await import('@lago/core')
-    const target = core.initTarget(process.cwd(), argv as string[], flags['prefix-name'])
+    const target = core.initTarget(process.cwd(), argv, flags['prefix-name'])
     const config = await this.loadConfig()
+    this.leftovers = () =>
+      `Nothing is left behind while init is still planning. After that, ${target.prefixPath} may be left half made: remove it with "rm -rf ${target.prefixPath}" (its subnet leases and template registrations lapse once it is gone).`
     const plan = await core.planInit({
+      signal: this.abort.signal,
       prefixPath: target.prefixPath,
       initFile: target.initFile,
       config,
@@ -44,6 +48,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
       templateRepos: flags['template-repos'],
       templateStore: flags['template-store'],
       skipBootstrap: flags['skip-bootstrap'],
+      allowUnverified: flags['allow-unverified'] || undefined,
       workdirPath: target.workdir?.dir,
     })
     const workdir = target.workdir

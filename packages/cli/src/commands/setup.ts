@@ -4,7 +4,7 @@ import {LagoCommand} from '../base-command.js'
 export default class Setup extends LagoCommand {
   static summary = 'Prepare this host for Lago (as root): group, shared directories, polkit rule, libvirtd, users.'
   static description =
-    'Creates the lago group and the store, repos and subnet directories (root:lago, mode 2775), installs a polkit rule letting the group use the ' +
+    'Creates the lago group and the store, repos and subnet directories (root:lago, mode 3775: setgid + sticky), installs a polkit rule letting the group use the ' +
     'system libvirt, enables and starts libvirtd with systemd (or says how to start it without), and adds --user to the group. ' +
     'Paths come from the configuration (template_store, template_repos, lease_dir, polkit_rules_dir, group). Safe to run again: ' +
     'it only does what is missing.'

@@ -14,7 +14,7 @@ export default class Shutdown extends LagoCommand {
   async run() {
     const {argv, flags} = await this.parseLago(Shutdown)
     const prefix = await this.openPrefix(flags, undefined, {vms: argv})
-    const results = await prefix.shutdown(argv as string[], {reboot: flags.reboot, timeoutSeconds: flags.timeout, signal: this.abort.signal})
+    const results = await prefix.shutdown(argv, {reboot: flags.reboot, timeoutSeconds: flags.timeout, signal: this.abort.signal})
     if (!this.jsonEnabled()) {
       for (const r of results) this.log(`${r.vm}: ${flags.reboot ? 'rebooted' : r.forced ? 'forced off after the timeout' : 'powered off'} in ${r.seconds.toFixed(1)} s`)
     }

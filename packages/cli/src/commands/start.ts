@@ -11,7 +11,7 @@ export default class Start extends LagoCommand {
   async run() {
     const {argv, flags} = await this.parseLago(Start)
     const prefix = await this.openPrefix(flags)
-    const {tasks, rollback} = await prefix.startTasks(argv as string[], {force: flags.force})
+    const {tasks, rollback} = await prefix.startTasks(argv, {force: flags.force})
     await this.withRollback(() => this.runTasks(tasks), rollback)
     const status = await prefix.status()
     if (!this.jsonEnabled()) {

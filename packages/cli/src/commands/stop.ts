@@ -10,7 +10,7 @@ export default class Stop extends LagoCommand {
   async run() {
     const {argv, flags} = await this.parseLago(Stop)
     const prefix = await this.openPrefix(flags, undefined, {vms: argv})
-    await prefix.stop(argv as string[])
+    await prefix.stop(argv)
     return prefix.status()
   }
 }

@@ -1,10 +1,21 @@
+import {LagoError} from '../errors.js'
 import type {Prefix} from '../prefix/prefix.js'
 import {originalVmView, valueAtKey} from '../compat/original-view.js'
+
+/**
+ * Guest addresses are reused by every new environment, and guests make new host keys on first
+ * boot: a known_hosts entry would only ever turn into a "host key changed" failure.
+ */
+export const ANSIBLE_SSH_ARGS = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'
+
+/** What an inventory name (host or group) may hold: it is written into INI as is. */
+const INVENTORY_NAME = /^[A-Za-z0-9_.-]+$/
 
 export interface AnsibleHostVars {
   ansible_host: string
   ansible_user: string
   ansible_ssh_private_key_file: string
+  ansible_ssh_common_args: string
 }
 
 /** Ansible's YAML inventory structure (also valid as JSON): every VM under all.hosts, groups as children. */
@@ -26,6 +37,12 @@ export function ansibleInventory(prefix: Prefix, keyGroups: Record<string, strin
       ansible_host: prefix.managementIp(vm),
       ansible_user: vm.sshUser,
       ansible_ssh_private_key_file: prefix.paths.privateKey,
+      ansible_ssh_common_args: ANSIBLE_SSH_ARGS,
+    }
+    for (const name of [vm.name, ...vm.groups]) {
+      if (!INVENTORY_NAME.test(name)) {
+        throw new LagoError('PREFIX', `VM ${JSON.stringify(vm.name)} of ${prefix.paths.state}: ${JSON.stringify(name)} is not a valid inventory name (letters, digits, ".", "_", "-").`)
+      }
     }
     for (const group of vm.groups) (inventory.all.children[group] ??= {hosts: {}}).hosts[vm.name] = null
   }
@@ -41,7 +58,7 @@ function toIni(inventory: AnsibleInventory): string {
 
 /** INI inventory values are split on spaces unless quoted. */
 function iniValue(value: string): string {
-  return /[\s"'#;]/.test(value) ? JSON.stringify(value) : value
+  return /[\s"'#;=\\]/.test(value) || value === '' ? JSON.stringify(value) : value
 }
 
 /**

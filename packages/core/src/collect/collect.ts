@@ -7,7 +7,7 @@ import type {VmState} from '../prefix/state.js'
 import {plainRunner, type Task, type TaskRunner} from '../tasks.js'
 import {pathExists} from '../util/fs.js'
 import {settleTogether} from '../util/settle.js'
-import {artifactName, checkArtifactPath, placeArtifacts} from './layout.js'
+import {checkArtifactPath, placeArtifacts} from './layout.js'
 import {vmArtifacts} from '../vm-types/registry.js'
 
 export interface CollectOptions {

@@ -4,6 +4,7 @@ import {LagoError} from '../errors.js'
 import type {Prefix} from '../prefix/prefix.js'
 import type {VmState} from '../prefix/state.js'
 import {run, whichFirst} from '../util/exec.js'
+import {controlCharacterIn} from '../util/safe-path.js'
 import {stagingPath} from './layout.js'
 
 /**
@@ -43,7 +44,12 @@ export async function copyOutWithGuestfs(prefix: Prefix, vm: VmState, paths: str
   return paths.filter((_, i) => answers[i] === 'true')
 }
 
-/** A guestfish script argument: double-quoted, with its backslash escapes. */
+/**
+ * A guestfish script argument: double-quoted, with its backslash escapes. A line break would
+ * end the command and start another (guestfish runs "!cmd" lines on the host): refused.
+ */
 function quote(text: string): string {
+  const bad = controlCharacterIn(text)
+  if (bad) throw new LagoError('COLLECT', `Artifact path ${JSON.stringify(text)} contains the control character "${bad}"; it is not passed to guestfish.`, {detail: {path: text}})
   return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 }

@@ -1,6 +1,7 @@
 import {cp, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
+import {controlCharacterIn} from '../util/safe-path.js'
 
 /** `/var/log/ovirt-engine` → `_var_log_ovirt-engine`: the name an artifact gets under OUTPUT/<vm>/. */
 export function artifactName(guestPath: string): string {
@@ -9,6 +10,8 @@ export function artifactName(guestPath: string): string {
 
 /** Artifacts are absolute guest paths; normalized without a trailing "/". */
 export function checkArtifactPath(vm: string, artifact: string): string {
+  const bad = controlCharacterIn(artifact)
+  if (bad) throw new LagoError('USAGE', `Artifact ${JSON.stringify(artifact)} of VM ${vm} contains the control character "${bad}".`, {hint: 'Artifacts are plain paths on the guest such as /var/log/messages.'})
   if (!artifact.startsWith('/')) {
     throw new LagoError('USAGE', `Artifact "${artifact}" of VM ${vm} is not an absolute path.`, {hint: 'Artifacts are paths on the guest such as /var/log/messages.'})
   }

@@ -99,7 +99,7 @@ class LocalUntar extends Writable {
   }
 
   private spawn(): ChildProcessByStdio<Writable, null, Readable> {
-    const child = spawn('tar', ['-x', '-f', '-', '-C', this.dir, '--no-same-owner'], {stdio: ['pipe', 'ignore', 'pipe']})
+    const child = spawn('tar', ['-x', '-f', '-', '-C', this.dir, '--no-same-owner', '--no-same-permissions'], {stdio: ['pipe', 'ignore', 'pipe']})
     child.stderr.on('data', (c: Buffer) => this.errors.push(c))
     child.stdin.on('error', () => {}) // reported through tar's exit status
     this.exit = new Promise<number>((resolve, reject) => {

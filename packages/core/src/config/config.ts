@@ -48,6 +48,8 @@ export interface LagoConfig {
     backoff_ms: number
     /** Seconds without a byte before a connection counts as dropped (and is resumed). */
     stall_timeout: number
+    /** Store repository templates that publish no `.hash` (unverified); refused by default. */
+    allow_unverified: boolean
   }
 }
 
@@ -67,13 +69,15 @@ export const DEFAULT_CONFIG: LagoConfig = {
   },
   libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: '', emulator: ''},
   ssh: {user: 'root', boot_timeout: 600},
-  download: {retries: 5, backoff_ms: 1000, stall_timeout: 30},
+  download: {retries: 5, backoff_ms: 1000, stall_timeout: 30, allow_unverified: false},
 }
 
 const CHOICES: Record<string, readonly string[]> = {
   'lago.log_level': ['debug', 'info', 'warning', 'error'],
   'libvirt.domain_type': ['auto', 'kvm', 'qemu'],
 }
+
+const BOOLEANS: Record<string, boolean> = {true: true, yes: true, on: true, '1': true, false: false, no: false, off: false, '0': false}
 
 export type ConfigOverrides = {[S in keyof LagoConfig]?: Partial<LagoConfig[S]>}
 
@@ -144,6 +148,11 @@ export function mergeLayers(layers: Layer[]): LagoConfig {
 
 function coerce(name: string, raw: unknown, current: unknown, source: string): unknown {
   let value: unknown = raw
+  if (typeof current === 'boolean') {
+    value = typeof raw === 'boolean' ? raw : BOOLEANS[String(raw).toLowerCase()]
+    if (value === undefined) throw new LagoError('CONFIG', `Invalid value "${String(raw)}" for ${name} in ${source}: expected true or false.`)
+    return value
+  }
   if (typeof current === 'number') {
     value = Number(raw)
     if (!Number.isFinite(value)) {
@@ -185,7 +194,7 @@ async function fileLayer(file: string): Promise<Layer[]> {
     return [] // absent, or a directory (~/.lago is a workdir when Lago ran in $HOME)
   }
   const {parse} = await import('ini')
-  return [{source: file, values: parse(text) as Layer['values']}]
+  return [{source: file, values: parse(text)}]
 }
 
 /** LAGO__SECTION__KEY=value, and LAGO_KEY=value for the [lago] section. */

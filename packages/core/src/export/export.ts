@@ -7,7 +7,7 @@ import type {Prefix} from '../prefix/prefix.js'
 import type {DiskState, NetState, VmState} from '../prefix/state.js'
 import {plainRunner, type Task, type TaskRunner} from '../tasks.js'
 import {scriptName} from '../deploy/deploy.js'
-import {run} from '../util/exec.js'
+import {qemuImageInfo, qemuImg} from '../util/qemu-img.js'
 import {pathExists} from '../util/fs.js'
 
 export interface ExportOptions {
@@ -144,15 +144,15 @@ async function exportDisk(
   const file = `${vm.name}_${disk.name}.qcow2`
   const target = path.join(output, file)
   if (!disk.template || !copyTemplate) {
-    await run('qemu-img', ['convert', '-O', 'qcow2', source, target])
+    await qemuImg(`VM ${vm.name} disk ${disk.name}`, ['convert', '-O', 'qcow2', source, target])
     return {vm: vm.name, disk: disk.name, file}
   }
   const backing = await copyTemplate(disk)
   const format = await imageFormat(path.join(output, backing))
   // Every layer above the template (overlay, snapshot layers) folds into one overlay...
-  await run('qemu-img', ['convert', '-O', 'qcow2', '-B', path.join(output, backing), '-F', format, source, target])
+  await qemuImg(`VM ${vm.name} disk ${disk.name}`, ['convert', '-O', 'qcow2', '-B', path.join(output, backing), '-F', format, source, target])
   // ...which names its template relatively, so the export directory can move.
-  await run('qemu-img', ['rebase', '-u', '-b', backing, '-F', format, target])
+  await qemuImg(`VM ${vm.name} disk ${disk.name}`, ['rebase', '-u', '-b', backing, '-F', format, target])
   return {vm: vm.name, disk: disk.name, file, backing}
 }
 
@@ -173,7 +173,7 @@ async function copyTemplateOnce(disk: DiskState, output: string, copies: Map<str
 }
 
 async function imageFormat(file: string): Promise<string> {
-  return (JSON.parse((await run('qemu-img', ['info', '--output=json', file])).stdout) as {format: string}).format
+  return (await qemuImageInfo(file, file)).format
 }
 
 /** The prefix's copies of the deploy scripts, into OUTPUT/scripts/<vm>/; paths relative to the output. */

@@ -8,7 +8,8 @@ import {lagoDirs} from './checks/lago-dirs.js'
 import {groupInfo, systemdRunning, userGroups} from './facts.js'
 
 /** Mode of the shared directories: group-writable, setgid so new files keep the group (as the RPM made them). */
-export const SHARED_DIR_MODE = 0o2775
+/** setgid (files inside keep the group) + sticky (only a file's owner may remove or replace it). */
+export const SHARED_DIR_MODE = 0o3775
 export const POLKIT_RULE_FILE = '50-lago.rules'
 
 /**
@@ -35,7 +36,8 @@ export interface SetupOptions {
 
 export function polkitRule(group: string): string {
   return `// Installed by "lago setup": members of group ${group} may manage the system libvirt
-// (org.libvirt.unix.manage), as the lago RPM's polkit rule allowed.
+// (org.libvirt.unix.manage), as the lago RPM's polkit rule allowed. That is root-equivalent:
+// a member can define a VM that reads or writes any file or device of this host.
 polkit.addRule(function (action, subject) {
   if (action.id == "org.libvirt.unix.manage" && subject.isInGroup("${group}")) {
     return polkit.Result.YES;
@@ -76,9 +78,9 @@ async function dirStep(label: string, dir: string, group: string, gid: number | 
   const ok = info?.isDirectory() && info.uid === 0 && info.gid === gid && (info.mode & 0o7777) === SHARED_DIR_MODE
   return {
     id: `dir:${dir}`,
-    title: `${label} ${dir} (root:${group}, mode 2775)`,
+    title: `${label} ${dir} (root:${group}, mode 3775: setgid + sticky)`,
     state: ok ? 'done' : 'todo',
-    commands: [`install -d -o root -g ${group} -m 2775 ${dir}`],
+    commands: [`install -d -o root -g ${group} -m 3775 ${dir}`],
     apply: async () => {
       await mkdir(dir, {recursive: true})
       await chown(dir, 0, await gidOf(group))

@@ -94,12 +94,24 @@ export class SubnetLeases {
     for (const lease of await this.readLeases()) {
       const current = await readFile(lease.uuidFile, 'utf8').catch(() => undefined)
       if (current?.trim() === lease.uuid) live.push(lease)
-      else {
-        log.info(`reclaiming stale subnet lease ${lease.subnet} (prefix ${lease.uuidFile} is gone)`)
-        await rm(this.leaseFile(lease.subnet), {force: true})
-      }
+      else if (await this.reclaim(lease)) continue
+      else live.push(lease)
     }
     return live
+  }
+
+  /** Remove a stale lease; false when another user's file in the sticky directory cannot be (it stays taken). */
+  private async reclaim(lease: LeaseRecord): Promise<boolean> {
+    try {
+      await rm(this.leaseFile(lease.subnet), {force: true})
+      log.info(`reclaimed stale subnet lease ${lease.subnet} (prefix ${lease.uuidFile} is gone)`)
+      return true
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'EPERM' && code !== 'EACCES') throw error
+      log.info(`stale subnet lease ${lease.subnet} belongs to another user (${code}); leaving it taken`)
+      return false
+    }
   }
 
   private async readLeases(): Promise<LeaseRecord[]> {
@@ -117,7 +129,7 @@ export class SubnetLeases {
 
   private async locked<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      await mkdir(this.dir, {recursive: true, mode: 0o2775})
+      await mkdir(this.dir, {recursive: true, mode: 0o3775})
     } catch (error) {
       throw permissionError(this.dir, error)
     }

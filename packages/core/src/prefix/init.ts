@@ -6,7 +6,7 @@ import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import {hostInSubnet, macForIp, lastOctet, subnet24} from '../network/ipv4.js'
 import {SubnetLeases} from '../network/leases.js'
-import {loadInitFile} from '../spec/load.js'
+import {initFileError, loadInitFile} from '../spec/load.js'
 import type {EnvironmentSpec} from '../spec/types.js'
 import {fetchTemplateTask} from '../templates/fetch-task.js'
 import {planTemplates, type TemplateUse} from '../templates/plan.js'
@@ -17,13 +17,15 @@ import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
 import {pathExists, writeFileAtomic, writeJsonAtomic} from '../util/fs.js'
 import {preflight} from '../host/run.js'
-import {run} from '../util/exec.js'
+import {qemuImg as runQemuImg} from '../util/qemu-img.js'
 import {Rollback} from '../util/rollback.js'
+import {throwIfAborted} from '../util/abort.js'
 import {mapLimit} from '../util/pool.js'
+import {controlCharacterIn} from '../util/safe-path.js'
 import {PrefixChange} from './change.js'
 import {Journal} from './journal.js'
 import {PrefixLock} from './lock.js'
-import {PrefixPaths, STATE_DIR_NAME} from './paths.js'
+import {PrefixPaths, SECRET_FILE_MODE, STATE_DIR_NAME} from './paths.js'
 import {applyGuestfsFirstBoot, firstBootMethod} from '../bootstrap/guestfs-first-boot.js'
 import {distroOf} from '../compat/original-view.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
@@ -39,8 +41,12 @@ export interface InitOptions {
   templateRepos?: string
   templateStore?: string
   skipBootstrap?: boolean
+  /** Store repository templates without a published hash (default: the download.allow_unverified setting). */
+  allowUnverified?: boolean
   /** The workdir the prefix goes into, if any (for $LAGO_WORKDIR_PATH in the init file). */
   workdirPath?: string
+  /** Ctrl-C while planning (a repository fetch, host checks) stops it at once. */
+  signal?: AbortSignal
 }
 
 export interface InitPlan {
@@ -58,6 +64,10 @@ export interface InitPlan {
  */
 export async function planInit(options: InitOptions): Promise<InitPlan> {
   const paths = new PrefixPaths(options.prefixPath)
+  const bad = controlCharacterIn(paths.root)
+  if (bad) {
+    throw new LagoError('USAGE', `Prefix path ${JSON.stringify(paths.root)} contains the control character "${bad}"; libvirt and qemu cannot take it.`, {detail: {prefix: paths.root}})
+  }
   const spec = await loadInitFile(options.initFile, {
     ...process.env,
     LAGO_PREFIX_PATH: paths.root,
@@ -69,7 +79,8 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       detail: {prefix: paths.root},
     })
   }
-  await checkDeployScripts(spec)
+  throwIfAborted(options.signal)
+  await checkInputFiles(spec)
   const settings: TemplateSettings = {
     templateStore: options.templateStore,
     templateRepoPath: options.templateRepo,
@@ -77,9 +88,11 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     templateRepos: options.templateRepos,
   }
   const store = openStore(options.config, settings)
-  const templatePlan = await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`), store)
+  const templatePlan = await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`, {signal: options.signal}), store)
   const templates = templatePlan.uses
+  throwIfAborted(options.signal)
   await preflight({
+    signal: options.signal,
     config: options.config,
     purpose: 'init',
     prefixPath: paths.root,
@@ -87,6 +100,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     bootstrap: !options.skipBootstrap,
   })
 
+  throwIfAborted(options.signal)
   const rollback = new Rollback()
   const leases = new SubnetLeases(options.config.lago.lease_dir, options.config.lago.subnet_first, options.config.lago.subnet_count)
   const uuid = randomUUID().replace(/-/g, '')
@@ -135,6 +149,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
           title: `Template ${template.id}${newerThan.length > 0 ? ` (newer than ${newerThan.join(', ')} in the store: using it)` : ''}`,
           user: owner,
           retry: retryPolicy(options.config),
+          allowUnverified: options.allowUnverified ?? options.config.download.allow_unverified,
           onStored: (result) => stored.set(template.id, result),
         })
       }),
@@ -198,7 +213,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     {
       title: 'Save environment',
       run: async () => {
-        await writeJsonAtomic(paths.state, state)
+        await writeJsonAtomic(paths.state, state, SECRET_FILE_MODE)
         await writeFileAtomic(paths.initialized, '')
         await change!.end('ok')
       },
@@ -224,10 +239,11 @@ interface NetworkContext {
 /** Decide every subnet, address and MAC now, so each VM's address is known before it boots. */
 async function planNetwork(spec: EnvironmentSpec, ctx: NetworkContext): Promise<PrefixState> {
   const needLease = spec.nets.filter((n) => !n.gw)
-  const leased = await ctx.leases.acquire(ctx.owner, needLease.length)
-  for (const net of spec.nets.filter((n) => n.gw && ctx.leases.inPool(subnet24(n.gw!)))) {
+  // Fixed subnets in the pool first: the leased nets are then never handed one of them.
+  for (const net of spec.nets.filter((n) => n.gw && ctx.leases.inPool(subnet24(n.gw)))) {
     await ctx.leases.acquireSpecific(ctx.owner, subnet24(net.gw!))
   }
+  const leased = await ctx.leases.acquire(ctx.owner, needLease.length)
   const nets: NetState[] = spec.nets.map((net, index) => {
     const subnet = net.gw ? subnet24(net.gw) : leased[needLease.indexOf(net)]
     return {
@@ -294,6 +310,7 @@ async function createDisk(
   overlays: Map<string, Promise<string>>,
 ): Promise<DiskState> {
   const file = path.join(paths.images, `${vm}_${disk.name}.qcow2`)
+  const qemuImg = (args: string[]) => runQemuImg(`domains.${vm}.disks (${disk.name})`, args, {code: 'INIT_FILE'})
   if (disk.type === 'file') {
     const source = path.resolve(initFileDir, disk.path!)
     if (!disk.makeACopy) return {name: disk.name, dev: disk.dev, format: disk.format, path: source}
@@ -303,11 +320,11 @@ async function createDisk(
       return {name: disk.name, dev: disk.dev, format: 'iso', path: paths.relative(copy)}
     }
     // An overlay does what a copy would (the file is never written) without copying it.
-    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', disk.format, '-b', source, file])
+    await qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', disk.format, '-b', source, file])
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
   }
   if (disk.type === 'empty') {
-    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', file, String(disk.size)])
+    await qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', file, String(disk.size)])
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
   }
   const template = stored.get(templates.find((t) => t.vm === vm && t.disk === disk.name)!.resolved.id)!
@@ -315,28 +332,34 @@ async function createDisk(
   if (first) {
     await copyFile(await first, file)
   } else {
-    const made = run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file]).then(() => file)
+    const made = qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file]).then(() => file)
     overlays.set(template.id, made)
     await made
   }
   return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path}}
 }
 
-/** Every deploy script must be readable before anything is created. */
-async function checkDeployScripts(spec: EnvironmentSpec): Promise<void> {
-  const {access} = await import('node:fs/promises')
+/** Every deploy script and `file` disk must be a readable regular file before anything is created. */
+async function checkInputFiles(spec: EnvironmentSpec): Promise<void> {
+  const {access, stat} = await import('node:fs/promises')
   const problems: string[] = []
-  for (const domain of spec.domains) {
-    for (const [i, script] of domain.deployScripts.entries()) {
-      await access(script).catch(() => problems.push(`domains.${domain.name}.deploy-scripts[${i}]: ${script} does not exist or cannot be read`))
+  const check = async (file: string, where: string, what: string) => {
+    try {
+      const info = await stat(file)
+      if (!info.isFile() && !info.isBlockDevice()) problems.push(`${where}: ${file} is not a regular file`)
+      else await access(file, (await import('node:fs')).constants.R_OK)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      problems.push(`${where}: ${what} ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`)
     }
   }
-  if (problems.length > 0) {
-    throw new LagoError('INIT_FILE', `${spec.source} is not a valid init file:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-      hint: 'Deploy script paths are relative to the init file\'s directory.',
-      detail: {file: spec.source, problems},
-    })
+  for (const domain of spec.domains) {
+    for (const [i, script] of domain.deployScripts.entries()) await check(script, `domains.${domain.name}.deploy-scripts[${i}]`, 'script')
+    for (const [i, disk] of domain.disks.entries()) {
+      if (disk.type === 'file') await check(path.resolve(path.dirname(spec.source), disk.path!), `domains.${domain.name}.disks[${i}].path`, 'disk image')
+    }
   }
+  if (problems.length > 0) throw initFileError(spec.source, problems, {hint: 'Deploy scripts and file disks are relative to the init file\'s directory.'})
 }
 
 /** Copy a VM's deploy scripts into the prefix; returns their paths relative to the state dir, in order. */

@@ -2,6 +2,9 @@ import path from 'node:path'
 
 export const STATE_DIR_NAME = '.lago'
 
+/** Files that hold passwords or keys (state.json holds ssh-password). */
+export const SECRET_FILE_MODE = 0o600
+
 /** Where each piece of a prefix lives: PREFIX/.lago/... */
 export class PrefixPaths {
   readonly root: string

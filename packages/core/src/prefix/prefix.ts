@@ -10,7 +10,7 @@ import type {Task} from '../tasks.js'
 import {pathExists, readTextIfExists, writeJsonAtomic} from '../util/fs.js'
 import {Rollback} from '../util/rollback.js'
 import type {JournalRun, ObjectKind} from './journal.js'
-import {PrefixPaths} from './paths.js'
+import {PrefixPaths, SECRET_FILE_MODE} from './paths.js'
 import type {PrefixState, VmState} from './state.js'
 
 // Guest access and host checks load on first use, so `status` and friends start fast.
@@ -330,7 +330,7 @@ export class Prefix {
   }
 
   async saveState(): Promise<void> {
-    await writeJsonAtomic(this.paths.state, this.state)
+    await writeJsonAtomic(this.paths.state, this.state, SECRET_FILE_MODE)
   }
 
   /** Tell the template store this prefix no longer uses its templates (so prune may drop them). */

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import {execCapture} from '../ssh/client.js'
-import {run} from '../util/exec.js'
+import {qemuImageInfo, qemuImg} from '../util/qemu-img.js'
 import type {Prefix} from './prefix.js'
 import type {SnapshotState, VmState} from './state.js'
 
@@ -35,7 +35,7 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
         await prefix.provider.snapshotRunningDisks(vm, name, overlays)
       } else {
         for (const disk of disks) {
-          await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', disk.format, '-b', prefix.paths.resolve(disk.path), overlays.get(disk.dev)!])
+          await qemuImg(`VM ${vm.name} disk ${disk.name}`, ['create', '-q', '-f', 'qcow2', '-F', disk.format, '-b', prefix.paths.resolve(disk.path), overlays.get(disk.dev)!])
         }
       }
       for (const overlay of overlays.values()) await prefix.journal?.done('layer', overlay)
@@ -89,10 +89,10 @@ export async function revertSnapshot(prefix: Prefix, name: string): Promise<stri
       if (!base) continue
       const current = prefix.paths.resolve(disk.path)
       const overlay = path.join(prefix.paths.images, `${vm.name}_${disk.name}.${name}-${Date.now().toString(36)}.qcow2`)
-      const baseFormat = (JSON.parse((await run('qemu-img', ['info', '--output=json', prefix.paths.resolve(base)])).stdout) as {format: string}).format
+      const baseFormat = (await qemuImageInfo(`VM ${vm.name} disk ${disk.name}`, prefix.paths.resolve(base))).format
       const removeAfter = !frozen.has(disk.path) && current.startsWith(prefix.paths.images + path.sep) ? current : undefined
       await prefix.journal?.intent('layer', overlay, removeAfter ? {removeAfter} : undefined)
-      await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', baseFormat, '-b', prefix.paths.resolve(base), overlay])
+      await qemuImg(`VM ${vm.name} disk ${disk.name}`, ['create', '-q', '-f', 'qcow2', '-F', baseFormat, '-b', prefix.paths.resolve(base), overlay])
       await prefix.journal?.done('layer', overlay)
       if (removeAfter) replaced.push(removeAfter)
       disk.path = prefix.paths.relative(overlay)

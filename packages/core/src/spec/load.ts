@@ -1,9 +1,11 @@
-import {readFile} from 'node:fs/promises'
+import {open} from 'node:fs/promises'
 import path from 'node:path'
-import {LagoError} from '../errors.js'
+import {LagoError, type LagoErrorOptions} from '../errors.js'
 import {log} from '../log.js'
 import {INIT_FILE_SCHEMA} from './schema.js'
+import {checkRawStrings, joinPath, LIMITS, textNesting, type Bounds} from './limits.js'
 import type {DiskFormat, DiskSpec, DomainSpec, EnvironmentSpec, NetSpec} from './types.js'
+import {isSafeName} from '../util/safe-path.js'
 import {parseSize} from '../util/size.js'
 import {schemaValidator, type SchemaSpec} from '../util/validators.js'
 
@@ -16,19 +18,52 @@ export async function loadInitFile(file: string, env: NodeJS.ProcessEnv = proces
   const source = path.resolve(file)
   let text: string
   try {
-    text = await readFile(source, 'utf8')
+    text = await readLimited(source, LIMITS.initFileBytes)
   } catch (error) {
+    if (error instanceof LagoError) throw error
     const code = (error as NodeJS.ErrnoException).code
     throw new LagoError(
       'INIT_FILE',
       code === 'ENOENT' ? `Init file ${source} does not exist.` : `Cannot read init file ${source}: ${code ?? error}.`,
-      {hint: 'Give the path of a YAML or JSON init file (default: ./LagoInitFile).', detail: {file: source}},
+      {hint: 'Give the path of a YAML or JSON init file (default: ./LagoInitFile).', detail: {file: source, code}},
     )
   }
   return parseInitFile(text, source, env)
 }
 
+/** The text of `file`, refused (before reading it all) when it holds more than `limit` bytes. */
+async function readLimited(file: string, limit: number): Promise<string> {
+  const handle = await open(file, 'r')
+  try {
+    const info = await handle.stat()
+    if (!info.isFile()) throw Object.assign(new Error('not a regular file'), {code: info.isDirectory() ? 'EISDIR' : 'EINVAL'})
+    const buffer = Buffer.alloc(limit + 1)
+    let length = 0
+    for (;;) {
+      const {bytesRead} = await handle.read(buffer, length, buffer.length - length, length)
+      if (bytesRead === 0) break
+      length += bytesRead
+      if (length > limit) throw tooLarge(file)
+    }
+    return buffer.subarray(0, length).toString('utf8')
+  } finally {
+    await handle.close()
+  }
+}
+
+function tooLarge(source: string): LagoError {
+  return new LagoError('INIT_FILE', `${source}: the init file is larger than ${LIMITS.initFileBytes / 1024 / 1024} MiB; init files describe VMs and nets, not data.`, {
+    detail: {file: source, limit: LIMITS.initFileBytes},
+  })
+}
+
+function tooDeep(source: string): LagoError {
+  return new LagoError('INIT_FILE', `${source}: the init file nests too deeply (at most ${LIMITS.depth} levels).`, {detail: {file: source}})
+}
+
 export async function parseInitFile(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Promise<EnvironmentSpec> {
+  if (Buffer.byteLength(text) > LIMITS.initFileBytes) throw tooLarge(source)
+  if (textNesting(text) > LIMITS.depth) throw tooDeep(source)
   const raw = await parseDocument(text, source)
   await validate(raw, source)
   const vars = {...env, LAGO_INITFILE_PATH: path.dirname(source)}
@@ -37,15 +72,24 @@ export async function parseInitFile(text: string, source: string, env: NodeJS.Pr
 
 async function parseDocument(text: string, source: string): Promise<unknown> {
   const YAML = await import('yaml')
-  const doc = YAML.parseDocument(text, {prettyErrors: true, uniqueKeys: true, merge: true})
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]
-    const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : 'unknown position'
-    throw new LagoError('INIT_FILE', `${source}: not valid YAML or JSON at ${where}: ${first.message.split('\n')[0]}`, {
-      detail: {file: source},
-    })
+  let value: unknown
+  try {
+    const doc = YAML.parseDocument(text, {prettyErrors: true, uniqueKeys: true, merge: true})
+    if (doc.errors.length > 0) {
+      const first = doc.errors[0]
+      const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : 'unknown position'
+      throw new LagoError('INIT_FILE', `${source}: not valid YAML or JSON at ${where}: ${first.message.split('\n')[0]}`, {
+        detail: {file: source},
+      })
+    }
+    value = doc.toJS({maxAliasCount: LIMITS.yamlAliases})
+  } catch (error) {
+    if (error instanceof LagoError) throw error
+    // yaml throws a ReferenceError for alias bombs; deep nesting overflows the stack.
+    if (error instanceof RangeError) throw tooDeep(source)
+    throw new LagoError('INIT_FILE', `${source}: the init file uses YAML aliases too often (at most ${LIMITS.yamlAliases} expansions).`, {detail: {file: source}})
   }
-  const value = doc.toJS({maxAliasCount: 1000})
+  if (depthOf(value, LIMITS.depth + 1) > LIMITS.depth) throw tooDeep(source)
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new LagoError('INIT_FILE', `${source}: the init file must be a mapping with "domains" and "nets".`, {
       detail: {file: source},
@@ -56,13 +100,39 @@ async function parseDocument(text: string, source: string): Promise<unknown> {
 
 export const INIT_FILE_SCHEMA_SPEC: SchemaSpec = {name: 'init-file', schema: INIT_FILE_SCHEMA, options: {verbose: true, formats: true}}
 
+/** How deep `value` nests (a scalar is 0), counting no further than `stop`. */
+function depthOf(value: unknown, stop: number): number {
+  if (value === null || typeof value !== 'object' || stop === 0) return 0
+  let deepest = 0
+  for (const child of Object.values(value)) deepest = Math.max(deepest, depthOf(child, stop - 1))
+  return deepest + 1
+}
+
 async function validate(raw: unknown, source: string): Promise<void> {
   const validator = await schemaValidator(INIT_FILE_SCHEMA_SPEC)
-  if (validator(raw)) return
-  const problems = describeSchemaErrors(validator.errors ?? [])
-  throw new LagoError('INIT_FILE', `${source} is not a valid init file:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-    detail: {file: source, problems},
+  const problems = checkRawStrings(raw)
+  if (!validator(raw)) problems.push(...describeSchemaErrors(validator.errors ?? []))
+  if (problems.length > 0) throw initFileError(source, firstPerField(problems))
+}
+
+/** One problem per field ("field: what"), the first found: a control character hides the pattern it also breaks. */
+function firstPerField(problems: string[]): string[] {
+  const seen = new Set<string>()
+  return problems.filter((problem) => {
+    const field = problem.slice(0, problem.indexOf(': '))
+    if (seen.has(field)) return false
+    seen.add(field)
+    return true
   })
+}
+
+/**
+ * The error for an init file's problems: one line ("FILE: field: what is wrong") for one
+ * problem, a list under the file name for several.
+ */
+export function initFileError(source: string, problems: string[], options: LagoErrorOptions = {}): LagoError {
+  const message = problems.length === 1 ? `${source}: ${problems[0]}` : `${source} is not a valid init file:\n${problems.map((p) => `  - ${p}`).join('\n')}`
+  return new LagoError('INIT_FILE', message, {...options, detail: {file: source, problems, ...options.detail}})
 }
 
 /** ajv errors → "domains.vm0.nics[1].net: must be ..." lines, the most specific first. */
@@ -115,11 +185,6 @@ function jsonPointerToPath(pointer: string): string {
     .reduce(joinPath, '')
 }
 
-function joinPath(base: string, part: string): string {
-  if (/^\d+$/.test(part)) return `${base}[${part}]`
-  if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(part)) return base ? `${base}.${part}` : part
-  return `${base}[${JSON.stringify(part)}]`
-}
 
 interface RawInitFile {
   domains: Record<string, RawDomain>
@@ -161,11 +226,8 @@ function normalize(raw: RawInitFile, source: string, vars: NodeJS.ProcessEnv): E
       problems.push(`domains.${domain.name}.disks[0]: the first disk is the boot disk and cannot be "empty"`)
     }
   }
-  if (problems.length > 0) {
-    throw new LagoError('INIT_FILE', `${source} is not a valid init file:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-      detail: {file: source, problems},
-    })
-  }
+  checkNets(nets, problems)
+  if (problems.length > 0) throw initFileError(source, problems)
   return {source, domains, nets}
 }
 
@@ -200,6 +262,26 @@ function subnetOf(ip: string): string {
   return ip.split('.').slice(0, 3).join('.')
 }
 
+/** DHCP ranges run forward and leave the gateway out; two nets with a fixed gw never share a /24. */
+function checkNets(nets: NetSpec[], problems: string[]): void {
+  const fixed = new Map<string, string>()
+  for (const net of nets) {
+    const where = `nets.${net.name}`
+    if (net.dhcp && net.dhcp.start > net.dhcp.end) {
+      problems.push(`${where}.dhcp: start .${net.dhcp.start} is after end .${net.dhcp.end}; give start <= end`)
+    }
+    const gwOctet = net.gw ? Number(net.gw.split('.')[3]) : 1
+    if (net.dhcp && gwOctet >= net.dhcp.start && gwOctet <= net.dhcp.end) {
+      problems.push(`${where}.dhcp: the range .${net.dhcp.start}-.${net.dhcp.end} includes the gateway .${gwOctet}; start it after the gateway`)
+    }
+    if (!net.gw) continue
+    if (gwOctet < 1 || gwOctet > 254) problems.push(`${where}.gw: "${net.gw}" ends in .${gwOctet}; a gateway ends in .1 to .254`)
+    const other = fixed.get(subnetOf(net.gw))
+    if (other) problems.push(`${where}.gw: "${net.gw}" is in the same /24 as net ${other}; each net needs its own subnet`)
+    else fixed.set(subnetOf(net.gw), net.name)
+  }
+}
+
 function normalizeNet(name: string, net: RawNet): NetSpec {
   return {
     name,
@@ -213,12 +295,17 @@ function normalizeNet(name: string, net: RawNet): NetSpec {
 
 function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, problems: string[]): DomainSpec {
   const where = `domains.${name}`
-  const memory = d.memory === undefined ? DEFAULT_MEMORY_MIB : toMiB(d.memory, `${where}.memory`, problems)
+  const memory = d.memory === undefined ? DEFAULT_MEMORY_MIB : bounded(toMiB(d.memory, `${where}.memory`, problems), LIMITS.memoryMiB, `${where}.memory`, problems)
   const groups = typeof d.groups === 'string' ? [d.groups] : ((d.groups as string[] | undefined) ?? [])
   const metadata = (d.metadata as Record<string, unknown> | undefined) ?? {}
-  const legacy = metadata['ovirt-scripts'] as string[] | undefined
+  const legacy = stringListAt(metadata, 'ovirt-scripts', `${where}.metadata`, problems)
   if (legacy) log.warn(`${where}.metadata.ovirt-scripts is deprecated: use ${where}.deploy-scripts`)
-  const scripts = (d['deploy-scripts'] as string[] | undefined) ?? (metadata['deploy-scripts'] as string[] | undefined) ?? legacy ?? []
+  const scripts = (d['deploy-scripts'] as string[] | undefined) ?? stringListAt(metadata, 'deploy-scripts', `${where}.metadata`, problems) ?? legacy ?? []
+  for (const [field, distro] of [['distro', d.distro], ['metadata.distro', metadata.distro]] as const) {
+    if (distro !== undefined && !isSafeName(distro)) {
+      problems.push(`${where}.${field}: ${JSON.stringify(distro)} is not a valid distro name (letters, digits, ".", "_", "-"; no "..")`)
+    }
+  }
   return {
     name,
     memory,
@@ -263,7 +350,7 @@ function normalizeDisk(
     name: (disk.name as string | undefined) ?? (index === 0 ? 'root' : `disk${index}`),
     dev: (disk.dev as string | undefined) ?? `vd${String.fromCharCode(97 + index)}`,
     format: (disk.format as DiskFormat | undefined) ?? defaultFormat,
-    size: disk.size === undefined ? undefined : parseSizeOrReport(disk.size, `${where}.size`, problems),
+    size: disk.size === undefined ? undefined : bounded(parseSizeOrReport(disk.size, `${where}.size`, problems), LIMITS.diskBytes, `${where}.size`, problems),
     templateName: disk.template_name as string | undefined,
     templateVersion: disk.template_version as string | undefined,
     ...(disk.template_checksum === undefined ? {} : {templateChecksum: String(disk.template_checksum)}),
@@ -277,6 +364,24 @@ function toMiB(value: unknown, where: string, problems: string[]): number {
   if (typeof value === 'number') return value
   const bytes = parseSizeOrReport(value, where, problems, 'M')
   return Math.max(1, Math.round(bytes / 1024 / 1024))
+}
+
+/** A list of non-empty strings at `metadata[key]`, or a problem naming the field. */
+function stringListAt(metadata: Record<string, unknown>, key: string, where: string, problems: string[]): string[] | undefined {
+  const value = metadata[key]
+  if (value === undefined) return undefined
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string' && item.length > 0)) return value as string[]
+  problems.push(`${where}.${key}: must be a list of script paths (strings), not ${JSON.stringify(value)?.slice(0, 40) ?? typeof value}`)
+  return []
+}
+
+/** `value` when within `bounds`, else a problem naming the field and the valid range. */
+function bounded(value: number, bounds: Bounds, where: string, problems: string[]): number {
+  if (problems.some((p) => p.startsWith(`${where}:`))) return value // already reported
+  if (!Number.isFinite(value) || value < bounds.min || value > bounds.max) {
+    problems.push(`${where}: ${bounds.describe(value)} is out of range; give ${bounds.describe(bounds.min)} to ${bounds.describe(bounds.max)}`)
+  }
+  return value
 }
 
 function parseSizeOrReport(value: unknown, where: string, problems: string[], defaultUnit = ''): number {

@@ -1,6 +1,12 @@
+import {LIMITS} from './limits.js'
+
 /** JSON Schema of the init file (draft 2020-12 subset that ajv's default build understands). */
 const name = {type: 'string', pattern: '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$'}
 const stringList = {type: 'array', items: {type: 'string', minLength: 1}}
+/** Ansible group names: they go into the INI inventory as "[group]". */
+const groupName = {type: 'string', pattern: '^[A-Za-z0-9_.-]+$'}
+/** A login name on the guest (it reaches ssh, inventories and scripts). */
+const userName = {type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$'}
 const size = {
   anyOf: [
     {type: 'integer', minimum: 1},
@@ -56,16 +62,16 @@ const domain = {
     disks: {type: 'array', minItems: 1, items: disk},
     metadata: {type: 'object'},
     artifacts: stringList,
-    groups: {anyOf: [stringList, {type: 'string'}]},
+    groups: {anyOf: [{type: 'array', items: groupName}, groupName]},
     bootstrap: {type: 'boolean'},
-    'ssh-user': {type: 'string', minLength: 1},
+    'ssh-user': userName,
     'ssh-password': {type: 'string'},
     'root-password': {type: 'string'},
     'vm-type': {type: 'string', minLength: 1},
     'vm-provider': {enum: ['local-libvirt']},
     service_provider: {enum: ['systemd', 'sysvinit', 'busybox']},
     'deploy-scripts': stringList,
-    boot_time_sec: {type: 'integer', minimum: 1},
+    boot_time_sec: {type: 'integer', minimum: 1, maximum: LIMITS.bootTimeSec},
     distro: {type: 'string'},
   },
 }

@@ -2,6 +2,10 @@ import {mkdir, readdir, stat} from 'node:fs/promises'
 import path from 'node:path'
 import type {Client, SFTPWrapper} from 'ssh2'
 import {LagoError} from '../errors.js'
+import {isWithin} from '../util/safe-path.js'
+
+/** Guest-reported modes keep their permission bits only: no setuid, setgid or sticky bit from a guest. */
+const MODE_MASK = 0o777
 
 async function sftpOf(client: Client): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp))))
@@ -58,7 +62,7 @@ export async function copyFromGuest(client: Client, remote: string, local: strin
       throw new LagoError('VM', `${remote} does not exist on the guest.`)
     })
     const localInfo = await stat(local).catch(() => undefined)
-    const target = localInfo?.isDirectory() ? path.join(local, path.posix.basename(remote)) : local
+    const target = localInfo?.isDirectory() ? path.join(local, guestName(path.posix.basename(remote), remote, local)) : local
     const counts = {files: 0, bytes: 0}
     if (remoteInfo.isDirectory()) await downloadTree(sftp, remote, target, counts)
     else await downloadFile(sftp, remote, target, remoteInfo.mode, remoteInfo.size, counts)
@@ -73,7 +77,7 @@ async function downloadTree(sftp: SFTPWrapper, remote: string, local: string, co
   const entries = await promisify<import('ssh2').FileEntryWithStats[]>((cb) => sftp.readdir(remote, cb))
   for (const entry of entries) {
     const from = path.posix.join(remote, entry.filename)
-    const to = path.join(local, entry.filename)
+    const to = path.join(local, guestName(entry.filename, remote, local))
     if (entry.attrs.isDirectory()) await downloadTree(sftp, from, to, counts)
     else if (entry.attrs.isFile()) await downloadFile(sftp, from, to, entry.attrs.mode, entry.attrs.size, counts)
   }
@@ -84,7 +88,21 @@ async function downloadFile(sftp: SFTPWrapper, remote: string, local: string, mo
     throw new LagoError('USAGE', `Cannot write ${local}: ${error.message}.`)
   })
   const {chmod} = await import('node:fs/promises')
-  await chmod(local, mode & 0o7777)
+  await chmod(local, mode & MODE_MASK)
   counts.files++
   counts.bytes += size
+}
+
+/**
+ * A file name the guest reported, checked to be one path component ("../x", "a/b", "." and
+ * NULs are refused): what the guest says never places a file outside the local target.
+ */
+function guestName(name: string, remoteDir: string, localDir: string): string {
+  const joined = path.join(localDir, name)
+  if (name === '' || name === '.' || name === '..' || /[/\0]/.test(name) || !isWithin(localDir, joined) || joined === path.resolve(localDir)) {
+    throw new LagoError('VM', `The guest reported the file name ${JSON.stringify(name)} in ${remoteDir}: not a single file name; nothing was written outside ${localDir}.`, {
+      detail: {remote: remoteDir, name},
+    })
+  }
+  return name
 }

@@ -4,6 +4,7 @@ import {rm, stat} from 'node:fs/promises'
 import {Transform, type Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {LagoError} from '../errors.js'
+import {abortReason} from '../util/abort.js'
 import type {ProgressUpdate} from '../util/progress.js'
 import {detectCompression, decompressor, peek, type Compression} from './decompress.js'
 import type {Digest, DigestAlgorithm} from './digest.js'
@@ -39,7 +40,14 @@ export interface DownloadResult {
 export async function download(location: string, target: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   const algorithm: DigestAlgorithm = options.expected?.algorithm ?? 'sha256'
   try {
-    const {body, total} = await openSource(location, options)
+    const {body, total, framed} = await openSource(location, options)
+    if (!framed && !options.expected) {
+      body.destroy()
+      throw new LagoError('TEMPLATE', `Cannot download ${location}: the server sends no length and there is no checksum, so a cut-off download could not be told from a complete one.`, {
+        hint: 'Publish a .hash file next to the image (or give template_checksum), or serve it with a Content-Length.',
+        detail: {url: location},
+      })
+    }
     const compression = detectCompression(await peek(body, 6))
     // Hashed inline: a worker thread would need a copy of every byte, which costs more than it saves on a busy host.
     const imageHash = createHash(algorithm)
@@ -55,7 +63,8 @@ export async function download(location: string, target: string, options: Downlo
       size += chunk.length
       imageHash.update(chunk)
     })
-    const out = createWriteStream(target, {mode: 0o644, highWaterMark: 8 * 1024 * 1024})
+    // Created exclusively and private to this process: the bytes hashed are the bytes on disk.
+    const out = createWriteStream(target, {flags: 'wx', mode: 0o600, flush: true, highWaterMark: 8 * 1024 * 1024})
     const stages = compression
       ? [counted, await decompressor(compression, location), hashed]
       : [tap((chunk) => (counted.hook(chunk), hashed.hook(chunk)))]
@@ -68,7 +77,8 @@ export async function download(location: string, target: string, options: Downlo
     return {digest, size, sourceSize: sourceBytes, compression}
   } catch (error) {
     await rm(target, {force: true})
-    throw error
+    // The stream only says "aborted": the signal's reason says why (a signal, a lost store lock).
+    throw options.signal?.aborted ? abortReason(options.signal) : error
   }
 }
 
@@ -99,12 +109,12 @@ function tap(hook: (chunk: Buffer) => void): Tap {
   return stream
 }
 
-async function openSource(location: string, options: DownloadOptions): Promise<{body: Readable; total?: number}> {
+async function openSource(location: string, options: DownloadOptions): Promise<{body: Readable; total?: number; framed: boolean}> {
   if (isUrl(location)) return openHttpBody(location, {signal: options.signal, retry: options.retry, onRetry: options.onRetry})
   const path = location.replace(/^file:\/\//, '')
   try {
     const info = await stat(path)
-    return {body: createReadStream(path, {highWaterMark: 1024 * 1024}), total: info.size}
+    return {body: createReadStream(path, {highWaterMark: 1024 * 1024}), total: info.size, framed: true}
   } catch (error) {
     throw new LagoError('TEMPLATE', `Template image ${path} cannot be read (${(error as NodeJS.ErrnoException).code}).`, {detail: {path}})
   }

@@ -10,6 +10,8 @@ export interface FetchTaskOptions {
   retry?: RetryPolicy
   /** The prefix that will use the template (registered before the download starts). */
   user?: TemplateUser
+  /** Store a repository template without a published hash. */
+  allowUnverified?: boolean
   /** Called with the stored template once it is there. */
   onStored?: (result: EnsureResult) => void
   /** Called before the store is touched (a prefix journals its use of the template). */
@@ -30,6 +32,7 @@ export function fetchTemplateTask(store: TemplateStore, template: ResolvedTempla
         signal: ctx.signal,
         user: options.user,
         retry: options.retry,
+        allowUnverified: options.allowUnverified,
         onWait: (partial) => {
           if (Date.now() - lastWait < 1000) return
           lastWait = Date.now()

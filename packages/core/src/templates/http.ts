@@ -27,6 +27,11 @@ export interface HttpBody {
   body: Readable
   /** Content length, when the server says. */
   total?: number
+  /**
+   * Whether the end of the body can be told from a cut connection (a length, or chunked
+   * encoding). A body delimited only by the connection closing may be short without a sign.
+   */
+  framed: boolean
 }
 
 interface Response {
@@ -34,7 +39,7 @@ interface Response {
   status: number
 }
 
-function get(url: string, headers: Record<string, string>, stallMs: number, signal?: AbortSignal): Promise<Response> {
+function getOnce(url: string, headers: Record<string, string>, stallMs: number, signal?: AbortSignal): Promise<Response> {
   return new Promise((resolve, reject) => {
     void import(url.startsWith('https:') ? 'node:https' : 'node:http').then((http) => {
       const request = http.get(url, {headers: {'user-agent': 'lago', ...headers}, signal}, (message: IncomingMessage) =>
@@ -44,6 +49,37 @@ function get(url: string, headers: Record<string, string>, stallMs: number, sign
       request.on('error', reject)
     }, reject)
   })
+}
+
+/** Redirects followed per request, at most. */
+export const MAX_REDIRECTS = 5
+const REDIRECTS = new Set([301, 302, 303, 307, 308])
+
+/**
+ * GET `url`, following up to MAX_REDIRECTS redirects, each only to https or to the origin it
+ * came from (a repository cannot send Lago to a plain-http host of its choosing, or to file:).
+ */
+async function get(url: string, headers: Record<string, string>, stallMs: number, signal?: AbortSignal): Promise<Response> {
+  let current = url
+  for (let hop = 0; ; hop++) {
+    const response = await getOnce(current, headers, stallMs, signal)
+    if (!REDIRECTS.has(response.status)) return response
+    response.message.resume()
+    const location = response.message.headers.location
+    const next = location ? new URL(location, current) : undefined
+    if (!next || hop >= MAX_REDIRECTS || !(next.protocol === 'https:' || next.origin === new URL(current).origin)) {
+      const why = !next
+        ? 'a redirect without a Location'
+        : hop >= MAX_REDIRECTS
+          ? `more than ${MAX_REDIRECTS} redirects`
+          : `a redirect to ${next.href}, which is neither https nor the same origin`
+      throw new LagoError('TEMPLATE', `Cannot download ${url}: the server answered with ${why}.`, {
+        hint: 'Redirects are followed only to https or within the same origin; point the repository at the final URL.',
+        detail: {url, location},
+      })
+    }
+    current = next.href
+  }
 }
 
 /** Statuses worth retrying: the server may recover; anything else 4xx/5xx is final. */
@@ -83,6 +119,7 @@ export async function openHttpBody(url: string, options: HttpBodyOptions = {}): 
   let failures = 0
   let total: number | undefined
   let validator: string | undefined
+  let framed = false
 
   /** Wait before the next attempt, or give up with what went wrong. */
   const failed = async (reason: string): Promise<void> => {
@@ -132,6 +169,7 @@ export async function openHttpBody(url: string, options: HttpBodyOptions = {}): 
         await skip(message, offset)
       }
       if (total === undefined) total = fullLength
+      framed ||= total !== undefined || /chunked/i.test(String(message.headers['transfer-encoding'] ?? ''))
       validator ??= nextValidator
       return message
     }
@@ -195,7 +233,7 @@ export async function openHttpBody(url: string, options: HttpBodyOptions = {}): 
     () => body.push(null),
     (error: unknown) => body.destroy(error as Error),
   )
-  return {body, total}
+  return {body, total, framed}
 }
 
 async function skip(stream: IncomingMessage, bytes: number): Promise<void> {

@@ -5,6 +5,7 @@ import path from 'node:path'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
 import {writeFileAtomic} from '../util/fs.js'
+import {joinWithin} from '../util/safe-path.js'
 import {schemaValidator, type SchemaSpec} from '../util/validators.js'
 import {parseDigest, type Digest} from './digest.js'
 import {isUrl} from './location.js'
@@ -27,6 +28,11 @@ export interface TemplateVersion {
   handle: string
   timestamp: number
 }
+
+/** Template and version names: they become part of store file names. */
+const TEMPLATE_NAME = '^[A-Za-z0-9][A-Za-z0-9._+@-]*$'
+/** A handle: a relative path of plain segments (checked further for "." and ".." segments). */
+const HANDLE = /^[A-Za-z0-9_+@-][A-Za-z0-9._+@-]*(\/[A-Za-z0-9_+@-][A-Za-z0-9._+@-]*)*$/
 
 const REPO_SCHEMA = {
   type: 'object',
@@ -60,7 +66,7 @@ const REPO_SCHEMA = {
           versions: {
             type: 'object',
             minProperties: 1,
-            propertyNames: {pattern: '^[^:/]+$'},
+            propertyNames: {pattern: TEMPLATE_NAME},
             additionalProperties: {
               type: 'object',
               required: ['source', 'handle', 'timestamp'],
@@ -69,7 +75,7 @@ const REPO_SCHEMA = {
           },
         },
       },
-      propertyNames: {pattern: '^[^:/]+$'},
+      propertyNames: {pattern: TEMPLATE_NAME},
     },
   },
 }
@@ -148,15 +154,33 @@ export async function parseTemplateRepo(text: string, where: string): Promise<Te
   const validate = await schemaValidator(TEMPLATE_REPO_SCHEMA_SPEC)
   if (!validate(raw)) {
     const {describeSchemaErrors} = await import('../spec/load.js')
-    const problems = describeSchemaErrors(validate.errors ?? []).map((p) => p.replace(/is not a valid name \(.*\)$/, 'must not contain ":" or "/"'))
-    throw new LagoError('TEMPLATE_REPO', `Template repository ${where} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+    const problems = describeSchemaErrors(validate.errors ?? []).map((p) =>
+      p.replace(/is not a valid name \(.*\)$/, 'is not a valid name (a letter or digit, then letters, digits, ".", "_", "+", "@", "-")'),
+    )
+    const text = problems.length === 1 ? `Template repository ${where}: ${problems[0]}` : `Template repository ${where} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`
+    throw new LagoError('TEMPLATE_REPO', text, {
       hint: 'The format: {"name": N, "sources": {S: {"type": "http", "args": {"baseurl": URL}} | {"type": "file", "args": {"root": DIR}}}, "templates": {T: {"versions": {V: {"source": S, "handle": FILE, "timestamp": EPOCH}}}}}',
       detail: {location: where, problems},
     })
   }
   const repo = {...(raw as Omit<TemplateRepo, 'location'>), location: where}
+  for (const [sourceName, source] of Object.entries(repo.sources)) {
+    if (source.type === 'file' && isUrl(where)) {
+      throw new LagoError('TEMPLATE_REPO', `Template repository ${where}: sources.${sourceName} is a "file" source, but the repository was loaded over the network; it may only name http(s) sources.`, {
+        detail: {location: where, field: `sources.${sourceName}`},
+      })
+    }
+  }
   for (const [templateName, template] of Object.entries(repo.templates)) {
     for (const [versionName, version] of Object.entries(template.versions)) {
+      const field = `templates.${templateName}.versions.${versionName}.handle`
+      if (!HANDLE.test(version.handle) || version.handle.split('/').some((segment) => segment === '..')) {
+        throw new LagoError(
+          'TEMPLATE_REPO',
+          `Template repository ${where}: ${field} ${JSON.stringify(version.handle)} is not a relative file name under its source (letters, digits, ".", "_", "+", "@", "-" and "/"; no scheme, no leading "/", no "..").`,
+          {detail: {location: where, field, value: version.handle}},
+        )
+      }
       if (!repo.sources[version.source]) {
         throw new LagoError(
           'TEMPLATE_REPO',
@@ -183,17 +207,30 @@ export interface ResolvedTemplate {
   metadataFile?: string
   /** An expected digest given inline (plain images). */
   checksum?: Digest
+  /** A repository file source's root: image and sidecars must resolve (symlinks too) inside it. */
+  fileRoot?: string
   /** Set when the name gave no version and the newest was picked. */
   newest?: boolean
   repo?: TemplateRepo
   entry?: TemplateVersion
 }
 
-/** Where a handle of a source lives: a URL or an absolute path. */
+/** Where a handle of a source lives: a URL or an absolute path, always under the source's root or base URL. */
 export function sourceLocation(source: TemplateSource, handle: string, baseDir = process.cwd()): string {
-  if (source.type === 'file') return path.join(expandRoot(source.args.root, baseDir), handle)
-  const base = source.args.baseurl.endsWith('/') ? source.args.baseurl : `${source.args.baseurl}/`
-  return new URL(handle, base).href
+  const root = sourceRoot(source, baseDir)
+  if (source.type === 'file') return joinWithin(root, [handle], 'The template handle', 'TEMPLATE_REPO')
+  const base = new URL(root)
+  const url = new URL(handle, base)
+  if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname) || handle.startsWith('/')) {
+    throw new LagoError('TEMPLATE_REPO', `The template handle ${JSON.stringify(handle)} points outside its source ${root}.`, {detail: {handle, source: root}})
+  }
+  return url.href
+}
+
+/** A source's root directory (file) or base URL ending in "/" (http). */
+export function sourceRoot(source: TemplateSource, baseDir = process.cwd()): string {
+  if (source.type === 'file') return expandRoot(source.args.root, baseDir)
+  return source.args.baseurl.endsWith('/') ? source.args.baseurl : `${source.args.baseurl}/`
 }
 
 /** A file source's root: `~` and `$VARS` expanded; relative to the repository file's directory. */
@@ -245,6 +282,7 @@ export function resolveTemplate(repo: TemplateRepo, spec: string, explicitVersio
     image,
     hashFile: at(`${entry.handle}.hash`),
     metadataFile: at(`${entry.handle}.metadata`),
+    ...(source.type === 'file' ? {fileRoot: sourceRoot(source, baseDir)} : {}),
     newest: version === undefined,
     repo,
     entry,

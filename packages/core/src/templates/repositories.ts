@@ -78,7 +78,7 @@ export class TemplateRepoRegistry {
       }
       await writeJsonAtomic(path.join(staging, MANIFEST), {kind, origin: source, file, updatedAt: new Date().toISOString()} satisfies Manifest)
       await rename(staging, target)
-      return this.describe(name)
+      return await this.describe(name)
     } finally {
       await rm(staging, {recursive: true, force: true})
     }

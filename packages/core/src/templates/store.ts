@@ -1,12 +1,14 @@
 import {constants} from 'node:fs'
 import {access, chmod, mkdir, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
+import {randomBytes} from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
-import {sleep} from '../util/abort.js'
-import {run} from '../util/exec.js'
-import {pathExists, writeFileAtomic} from '../util/fs.js'
+import {abortReason, sleep} from '../util/abort.js'
+import {qemuImageInfo} from '../util/qemu-img.js'
+import {fsyncDir, pathExists, writeFileAtomic} from '../util/fs.js'
+import {realpathWithin} from '../util/safe-path.js'
 import type {ProgressUpdate} from '../util/progress.js'
 import {formatDigest, parseDigest, type Digest} from './digest.js'
 import type {RetryPolicy} from './http.js'
@@ -30,6 +32,8 @@ export interface StoredTemplate {
   storedAt: string
   /** The repository's metadata for the image (distro, root password, ...). */
   metadata: Record<string, unknown>
+  /** The size recorded when it was stored and verified (entries read back from the store). */
+  recordedSize?: number
 }
 
 export interface StoreEntry extends StoredTemplate {
@@ -45,6 +49,8 @@ export interface EnsureOptions {
   onRetry?: (info: {attempt: number; offset: number; delayMs: number; reason: string}) => void
   /** Another process holds the entry (downloading it): called while we wait, with its bytes so far. */
   onWait?: (partialBytes: number | undefined) => void
+  /** Store a repository template that publishes no `.hash` (refused otherwise). */
+  allowUnverified?: boolean
 }
 
 export interface EnsureResult extends StoredTemplate {
@@ -60,7 +66,10 @@ export interface PruneResult {
   freedBytes: number
 }
 
-const SIDECARS = ['.hash', '.metadata', '.users', '.lock', '.tmp']
+const SIDECARS = ['.hash', '.metadata', '.users', '.lock', '.tmp', '.part']
+
+/** A download in progress: `<id>.<pid>.<random>.part`, one per process, created exclusively. */
+const PART = /^(.+)\.\d+\.[0-9a-f]+\.part$/
 
 /**
  * The shared template store: `DIR/<id>` (the image, read-only once stored) with `<id>.hash`
@@ -108,6 +117,7 @@ export class TemplateStore {
       source: lago?.source ?? '',
       storedAt: lago?.storedAt ?? info.mtime.toISOString(),
       metadata: published,
+      ...(typeof lago?.size === 'number' ? {recordedSize: lago.size} : {}),
     }
   }
 
@@ -142,13 +152,18 @@ export class TemplateStore {
    */
   async ensure(template: ResolvedTemplate, options: EnsureOptions = {}): Promise<EnsureResult> {
     await this.ensureWritable()
-    const release = await this.lock(template.id, options)
+    // Losing the lock (another process took the entry over) aborts this download: two writers never race.
+    const lost = new AbortController()
+    const release = await this.lock(template.id, options, (error) =>
+      lost.abort(new LagoError('TEMPLATE', `Template ${template.id}: the store lock ${this.imagePath(template.id)}.lock was lost (${error.message}); the download was abandoned and nothing was stored.`, {userError: false})),
+    )
+    const signal = options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal
     try {
       if (options.user) await this.users(template.id).add(options.user)
       const present = await this.get(template.id)
-      if (present) return {...present, downloaded: false}
+      if (present) return {...(await checkIntact(present)), downloaded: false}
       try {
-        return {...(await this.fetch(template, options)), downloaded: true}
+        return {...(await this.fetch(template, {...options, signal})), downloaded: true}
       } catch (error) {
         if (options.user) await this.users(template.id).remove(options.user)
         await this.users(template.id).dropIfEmpty()
@@ -181,6 +196,11 @@ export class TemplateStore {
           result.kept.push(entry)
           continue
         }
+        if (!options.dryRun && !(await this.removable(id))) {
+          log.warn(`template store: ${id} belongs to another user; only they (or root) can remove it`)
+          result.kept.push(entry)
+          continue
+        }
         result.removed.push(entry)
         result.freedBytes += entry.size
         if (!options.dryRun) {
@@ -193,8 +213,8 @@ export class TemplateStore {
       }
     }
     const names = await readdir(this.dir).catch(() => [] as string[])
-    for (const name of names.filter((n) => n.endsWith('.tmp') && !n.startsWith('.'))) {
-      const id = name.slice(0, -'.tmp'.length)
+    for (const name of names.filter((n) => (n.endsWith('.tmp') || PART.test(n)) && !n.startsWith('.'))) {
+      const id = PART.exec(name)?.[1] ?? name.slice(0, -'.tmp'.length)
       const release = await this.tryLock(id)
       if (!release) continue
       try {
@@ -207,21 +227,33 @@ export class TemplateStore {
     return result
   }
 
-  private lockOptions(id: string) {
+  /** Whether this process may remove the image: in the sticky store only its owner (or root) may. */
+  private async removable(id: string): Promise<boolean> {
+    const [image, dir] = await Promise.all([stat(this.imagePath(id)), stat(this.dir)])
+    const uid = process.getuid?.() ?? 0
+    return uid === 0 || (dir.mode & 0o1000) === 0 || image.uid === uid || dir.uid === uid
+  }
+
+  private lockOptions(id: string, onCompromised?: (error: Error) => void) {
     const image = this.imagePath(id)
     return {
       realpath: false,
       lockfilePath: `${image}.lock`,
       stale: 20_000,
       update: 5_000,
-      onCompromised: (error: Error) => log.warn(`template store: lock on ${id} was lost: ${error.message}`),
+      onCompromised: (error: Error) => {
+        log.warn(`template store: lock on ${id} was lost: ${error.message}`)
+        onCompromised?.(error)
+      },
     }
   }
 
-  private async tryLock(id: string): Promise<(() => Promise<void>) | undefined> {
+  private async tryLock(id: string, onCompromised?: (error: Error) => void): Promise<(() => Promise<void>) | undefined> {
     const lockfile = await import('proper-lockfile')
     try {
-      return await lockfile.lock(this.imagePath(id), this.lockOptions(id))
+      const release = await lockfile.lock(this.imagePath(id), this.lockOptions(id, onCompromised))
+      // Releasing a lock that was lost fails: there is nothing left to release.
+      return () => release().catch((error: NodeJS.ErrnoException) => log.debug(`template store: releasing ${id}: ${error.message}`))
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return undefined
       throw error
@@ -229,16 +261,23 @@ export class TemplateStore {
   }
 
   /** Lock the entry, waiting (and telling onWait how far the other download got) while another process holds it. */
-  private async lock(id: string, options: EnsureOptions): Promise<() => Promise<void>> {
+  private async lock(id: string, options: EnsureOptions, onCompromised: (error: Error) => void): Promise<() => Promise<void>> {
     let announced = false
     for (;;) {
-      const release = await this.tryLock(id)
+      const release = await this.tryLock(id, onCompromised)
       if (release) return release
       if (!announced) log.info(`template ${id}: another process is downloading it; waiting`)
       announced = true
-      options.onWait?.(await stat(`${this.imagePath(id)}.tmp`).then((s) => s.size, () => undefined))
+      options.onWait?.(await this.partialBytes(id))
       await sleep(250, options.signal)
     }
+  }
+
+  /** Bytes of the largest download of `id` in progress (another process's), if any. */
+  private async partialBytes(id: string): Promise<number | undefined> {
+    const names = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => PART.exec(n)?.[1] === id)
+    const sizes = await Promise.all(names.map((n) => stat(path.join(this.dir, n)).then((s) => s.size, () => 0)))
+    return sizes.length > 0 ? Math.max(...sizes) : undefined
   }
 
   private async ensureWritable(): Promise<void> {
@@ -253,11 +292,20 @@ export class TemplateStore {
   private async fetch(template: ResolvedTemplate, options: EnsureOptions): Promise<StoredTemplate> {
     const {download} = await import('./download.js')
     const image = this.imagePath(template.id)
-    const tmp = `${image}.tmp`
+    const tmp = `${image}.${process.pid}.${randomBytes(4).toString('hex')}.part`
     log.info(`template ${template.id}: downloading ${template.image}`)
+    await checkFileRoot(template)
     const expected = template.checksum ?? (template.hashFile ? await readHashSidecar(template.hashFile, options.signal) : undefined)
     const published = template.metadataFile ? await readMetadataSidecar(template.metadataFile, options.signal) : {}
-    if (!expected) log.warn(`template ${template.id}: ${template.image} has no published checksum; it is stored unverified`)
+    if (!expected && template.hashFile) {
+      if (!options.allowUnverified) {
+        throw new LagoError('TEMPLATE', `Template ${template.id}: the repository publishes no hash for ${template.image} (${template.hashFile} is missing), so it cannot be verified.`, {
+          hint: 'Publish a .hash file next to the image, or accept unverified templates with --allow-unverified (or allow_unverified = true in [download] of lago.conf).',
+          detail: {template: template.id, hashFile: template.hashFile},
+        })
+      }
+      log.warn(`template ${template.id}: ${template.image} has no published checksum; it is stored unverified (allowed)`)
+    }
     const result = await download(template.image, tmp, {
       expected,
       signal: options.signal,
@@ -269,7 +317,7 @@ export class TemplateStore {
       const stored: StoredTemplate = {
         id: template.id,
         path: image,
-        format: await detectFormat(tmp),
+        format: await checkImage(tmp, template),
         hash: formatDigest(result.digest),
         size: result.size,
         verified: expected !== undefined,
@@ -281,12 +329,49 @@ export class TemplateStore {
       await writeFileAtomic(`${image}.metadata`, `${JSON.stringify({...metadata, lago}, null, 2)}\n`, 0o444)
       await writeFileAtomic(`${image}.hash`, `${stored.hash}\n`, 0o444)
       await chmod(tmp, 0o444)
+      if (options.signal?.aborted) throw abortReason(options.signal)
       await rename(tmp, image)
+      await fsyncDir(this.dir)
       log.info(`template ${template.id}: stored ${result.size} bytes (${stored.hash})`)
       return stored
     } catch (error) {
       await rm(tmp, {force: true})
       throw error
+    }
+  }
+}
+
+/**
+ * A stored image is used only as it was stored: its size as recorded, writable by nobody but
+ * its owner (a group member cannot have swapped its bytes in place). A full re-hash is
+ * `lago template show --verify`'s job, not every init's.
+ */
+async function checkIntact(stored: StoredTemplate): Promise<StoredTemplate> {
+  const info = await stat(stored.path)
+  const problem =
+    (info.mode & 0o022) !== 0
+      ? `is writable by group or others (mode ${(info.mode & 0o7777).toString(8)})`
+      : stored.recordedSize !== undefined && stored.recordedSize !== info.size
+        ? `is ${info.size} bytes, but ${stored.recordedSize} were verified`
+        : undefined
+  if (problem) {
+    throw new LagoError('TEMPLATE', `Template store entry ${stored.path} ${problem}: it may have changed after it was verified, so it is not used.`, {
+      hint: `Remove it (rm ${stored.path}*) and run the command again to download it afresh.`,
+      detail: {path: stored.path},
+    })
+  }
+  return stored
+}
+
+/** A repository file source's image and sidecars must resolve inside its root (no symlink out of it). */
+async function checkFileRoot(template: ResolvedTemplate): Promise<void> {
+  if (!template.fileRoot) return
+  for (const file of [template.image, template.hashFile, template.metadataFile]) {
+    if (!file || !(await pathExists(file))) continue
+    if (!(await realpathWithin(template.fileRoot, file))) {
+      throw new LagoError('TEMPLATE_REPO', `Template ${template.id}: ${file} resolves outside its source root ${template.fileRoot} (a symbolic link?); it is not read.`, {
+        detail: {template: template.id, file, root: template.fileRoot},
+      })
     }
   }
 }
@@ -352,12 +437,36 @@ async function unwritable(dir: string, error: unknown): Promise<LagoError> {
 }
 
 export async function detectFormat(file: string): Promise<ImageFormat> {
-  const {stdout} = await run('qemu-img', ['info', '--output=json', file])
-  const format = (JSON.parse(stdout) as {format: string}).format
+  return (await imageInfo(file)).format
+}
+
+interface ImageInfo {
+  format: ImageFormat
+  backingFile?: string
+  dataFile?: string
+}
+
+async function imageInfo(file: string): Promise<ImageInfo> {
+  // Without --backing-chain qemu-img opens no backing file: a hostile image cannot make it read one.
+  const info = await qemuImageInfo(`Template image ${file}`, file, {code: 'TEMPLATE', userError: true})
+  const format = info.format
   if (format !== 'qcow2' && format !== 'raw') {
     throw new LagoError('TEMPLATE', `Template image ${file} is in format "${format}"; Lago stores qcow2 or raw images.`, {
       hint: 'Convert it first: qemu-img convert -O qcow2 IMAGE OUT.qcow2',
     })
   }
-  return format
+  return {format, backingFile: info['backing-filename'], dataFile: info['format-specific']?.data?.['data-file']}
+}
+
+/** The format of a downloaded image, refused when it would make qemu read another file of the host. */
+async function checkImage(file: string, template: ResolvedTemplate): Promise<ImageFormat> {
+  const info = await imageInfo(file)
+  const outside = info.backingFile ? `a backing file (${info.backingFile})` : info.dataFile ? `an external data file (${info.dataFile})` : undefined
+  if (outside) {
+    throw new LagoError('TEMPLATE', `Template ${template.id}: ${template.image} names ${outside}; a template must be self-contained and was not stored.`, {
+      hint: 'Flatten it first: qemu-img convert -O qcow2 IMAGE FLAT.qcow2',
+      detail: {template: template.id, image: template.image, backingFile: info.backingFile, dataFile: info.dataFile},
+    })
+  }
+  return info.format
 }

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
+import {abortReason} from './abort.js'
 
 export interface RunOptions {
   input?: string
@@ -40,7 +41,7 @@ export async function run(file: string, args: readonly string[], options: RunOpt
       (error, stdout, stderr) => {
         const failure = error as (NodeJS.ErrnoException & {code?: string | number; killed?: boolean}) | null
         if (failure?.code === 'ENOENT' || failure?.name === 'AbortError') {
-          reject(failure.name === 'AbortError' && options.signal ? options.signal.reason : failure)
+          reject(failure.name === 'AbortError' && options.signal ? abortReason(options.signal) : failure)
           return
         }
         const exitCode = failure ? (typeof failure.code === 'number' ? failure.code : -1) : 0

@@ -11,16 +11,16 @@ export function settleTogether(count: number, failure: () => Error | undefined):
   if (count === 0) release()
   return async (_index, work) => {
     let ok = false
-    let thrown: unknown
+    let thrown: {error: unknown} | undefined
     try {
       ok = await work()
     } catch (error) {
-      thrown = error
+      thrown = {error}
     } finally {
       if (--pending === 0) release()
     }
     await allDone
-    if (thrown !== undefined) throw thrown
+    if (thrown) throw thrown.error
     if (!ok) throw failure() ?? new Error('a task failed without saying why')
   }
 }

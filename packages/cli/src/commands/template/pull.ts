@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '../../base-command.js'
-import {repoFlags, storeFlags, templateSettings} from '../../template-flags.js'
+import {downloadFlags, repoFlags, storeFlags, templateSettings} from '../../template-flags.js'
 
 export default class TemplatePull extends LagoCommand {
   static summary = 'Download templates into the store ahead of time (verified, resumable), so init is fast later.'
@@ -12,6 +12,7 @@ export default class TemplatePull extends LagoCommand {
   static flags = {
     ...storeFlags,
     ...repoFlags,
+    ...downloadFlags,
     checksum: Flags.string({summary: 'Expected digest ("sha256:HEX") of a plain image URL or path (one TEMPLATE only).'}),
   }
 
@@ -21,7 +22,7 @@ export default class TemplatePull extends LagoCommand {
     const config = await this.loadConfig()
     const settings = templateSettings(flags)
     const store = core.openStore(config, settings)
-    const names = argv as string[]
+    const names = argv
     if (flags.checksum && names.length !== 1) throw new core.LagoError('USAGE', '--checksum goes with exactly one TEMPLATE.')
     let repo: Awaited<ReturnType<typeof core.requireSettingsRepo>> | undefined
     const templates: import('@lago/core').ResolvedTemplate[] = []
@@ -39,7 +40,7 @@ export default class TemplatePull extends LagoCommand {
         title: 'Pull templates',
         concurrent: true,
         subtasks: [...new Map(templates.map((t) => [t.id, t])).values()].map((template) =>
-          core.fetchTemplateTask(store, template, {retry, onStored: (result) => results.push(result)}),
+          core.fetchTemplateTask(store, template, {retry, allowUnverified: flags['allow-unverified'] || config.download.allow_unverified, onStored: (result) => results.push(result)}),
         ),
       },
     ])

@@ -45,7 +45,7 @@ export function lagoDirsOutcome(all: string[], missing: string[], readOnly: stri
     }
   }
   if (missing.length > 0) {
-    return {status: 'warn', message: `${missing.join(', ')} not created yet (Lago makes them, but only for you)`, fix: 'sudo lago setup (shared directories, mode 2775, group lago)'}
+    return {status: 'warn', message: `${missing.join(', ')} not created yet (Lago makes them, but only for you)`, fix: 'sudo lago setup (shared directories, mode 3775, group lago)'}
   }
   return {status: 'ok', message: `${all.join(', ')} writable`}
 }

@@ -45,7 +45,9 @@ export async function runKvmProbe(target: ProbeTarget, signal?: AbortSignal): Pr
   const virsh = new Virsh(target.uri)
   // qemu (another account on system libvirt) must read the image: a world-readable directory.
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lago-kvm-probe-'))
-  const name = `lago-kvm-probe-${process.pid}-${randomBytes(3).toString('hex')}`
+  // Named and tagged like a prefix's domain whose prefix is gone, so gc removes one a killed probe left.
+  const id = randomBytes(4).toString('hex')
+  const name = `lago-${id}-kvm-probe`
   const qemuLog = qemuLogFile(target.uri, name)
   const result = (works: boolean, detail?: string): ProbeResult => ({works, detail, seconds: (Date.now() - started) / 1000})
   try {
@@ -62,7 +64,7 @@ export async function runKvmProbe(target: ProbeTarget, signal?: AbortSignal): Pr
       disks: [{path: image, format: 'raw', dev: 'vda', readonly: true}],
       nics: [],
       consoleLog,
-      owner: {prefixId: 'kvm-probe', prefixPath: dir, name: 'kvm-probe'},
+      owner: {prefixId: id, prefixPath: dir, name: 'kvm-probe'},
       emulator: target.emulator || undefined,
       onReboot: 'destroy',
     })

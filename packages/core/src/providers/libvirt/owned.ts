@@ -21,8 +21,8 @@ export async function lagoObjects(uri: string): Promise<OwnedObject[]> {
     const xml = await virsh.run([candidate.kind === 'domain' ? 'dumpxml' : 'net-dumpxml', candidate.name], {reject: false})
     const tag = /<lago:owner\s[^>]*>/.exec(xml.stdout)?.[0]
     if (!tag) continue
-    const prefixPath = attribute(tag, 'prefix-path')
-    if (prefixPath) owned.push({...candidate, prefixId: attribute(tag, 'prefix-id') ?? '', prefixPath})
+    // Tags are data: gc judges a tag that does not fit its object; others match prefix paths exactly.
+    owned.push({...candidate, prefixId: attribute(tag, 'prefix-id') ?? '', prefixPath: attribute(tag, 'prefix-path') ?? ''})
   }
   return owned
 }

@@ -219,7 +219,8 @@ export class LibvirtProvider {
   async snapshotRunningDisks(vm: VmState, name: string, overlays: Map<string, string>): Promise<void> {
     const specs = this.diskDevices(vm).flatMap(({dev}) => {
       const file = overlays.get(dev)
-      return ['--diskspec', file ? `${dev},snapshot=external,file=${file}` : `${dev},snapshot=no`]
+      // virsh splits --diskspec on commas; a literal one in the path is written twice.
+      return ['--diskspec', file ? `${dev},snapshot=external,file=${file.replaceAll(',', ',,')}` : `${dev},snapshot=no`]
     })
     await this.virsh.run(['snapshot-create-as', vm.libvirtName, '--name', `${name}-${Date.now()}`, '--no-metadata', '--disk-only', '--atomic', ...specs])
   }

@@ -19,7 +19,7 @@ PREFIX/test_logs/<scenario>-<time>/, and the command exits 1.`
     const {argv, flags} = await this.parseLago(Runtest)
     const prefix = await this.openPrefix(flags)
     const [{runScenarios}, {collectArtifacts}, {LagoError}] = await Promise.all([import('../../lib/runtest/runtest.js'), import('../../lib/collect.js'), import('@lago/core')])
-    const results = await runScenarios(prefix, argv as string[], {
+    const results = await runScenarios(prefix, argv, {
       junitDir: flags.junit,
       junitFile: flags['junitxml-file'],
       stream: !this.jsonEnabled(),

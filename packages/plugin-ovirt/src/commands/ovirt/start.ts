@@ -15,7 +15,7 @@ export default class OvirtStart extends LagoCommand {
     const {argv, flags} = await this.parseLago(OvirtStart)
     const prefix = await this.openPrefix(flags)
     const {ovirtStartTasks} = await import('../../lib/lifecycle.js')
-    const {tasks, rollback} = await ovirtStartTasks(prefix, argv as string[], {force: flags.force, servicesTimeout: flags['services-timeout']})
+    const {tasks, rollback} = await ovirtStartTasks(prefix, argv, {force: flags.force, servicesTimeout: flags['services-timeout']})
     await this.withRollback(() => this.runTasks(tasks), rollback)
     return prefix.status()
   }

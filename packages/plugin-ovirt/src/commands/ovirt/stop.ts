@@ -11,7 +11,7 @@ export default class OvirtStop extends LagoCommand {
     const {argv, flags} = await this.parseLago(OvirtStop)
     const prefix = await this.openPrefix(flags)
     const {ovirtStop} = await import('../../lib/lifecycle.js')
-    await ovirtStop(prefix, argv as string[], this.abort.signal)
+    await ovirtStop(prefix, argv, this.abort.signal)
     return prefix.status()
   }
 }

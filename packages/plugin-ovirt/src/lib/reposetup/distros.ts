@@ -1,4 +1,4 @@
-import {distroOf, templateMetadata, type Prefix} from '@lago/core'
+import {LagoError, distroOf, isSafeName, templateMetadata, type Prefix} from '@lago/core'
 
 /**
  * The distro of each VM: its init-file metadata `distro`, else its first template's
@@ -7,8 +7,20 @@ import {distroOf, templateMetadata, type Prefix} from '@lago/core'
 export async function vmDistros(prefix: Prefix): Promise<Map<string, string>> {
   const distros = new Map<string, string>()
   for (const vm of prefix.state.vms) {
-    const distro = distroOf(vm, await templateMetadata(vm))
-    if (distro) distros.set(vm.name, distro)
+    const template = await templateMetadata(vm)
+    const distro = distroOf(vm, template)
+    if (!distro) continue
+    const own = vm.metadata.distro === distro
+    const where = own ? `the init file's domains.${vm.name}.metadata.distro` : `the metadata of the template of ${vm.name}, field "distro"`
+    distros.set(vm.name, checkDistro(distro, where))
   }
   return distros
+}
+
+/** A distro names a directory of the internal repository: one safe path component. */
+function checkDistro(distro: string, where: string): string {
+  if (isSafeName(distro)) return distro
+  throw new LagoError('REPO', `${where}: ${JSON.stringify(distro)} is not a valid distro name (letters, digits, ".", "_", "-"; no "..").`, {
+    detail: {distro, where},
+  })
 }

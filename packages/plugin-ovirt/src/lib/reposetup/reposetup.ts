@@ -1,7 +1,7 @@
 import {stat} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import {LagoError, log, type Prefix, type Task} from '@lago/core'
+import {LagoError, joinWithin, log, type Prefix, type Task} from '@lago/core'
 import {vmDistros} from './distros.js'
 import {writeInternalRepo, type InternalRepoResult, type PackageSource} from './internal-repo.js'
 import {buildRpms, type BuildResult} from './rpm-build.js'
@@ -109,7 +109,7 @@ export async function reposetupTasks(prefix: Prefix, options: ReposetupOptions):
           ...report.built.map((b) => ({label: `built from ${b.source}`, files: b.rpms})),
           ...(await Promise.all(synced.map(async (s) => ({label: `synced repo ${s.id}`, files: await rpmFilesOf(s.dir)})))),
         ]
-        const result = await writeInternalRepo(path.join(internalRepoRoot(prefix), distro), sources, arches, ctx.signal)
+        const result = await writeInternalRepo(joinWithin(internalRepoRoot(prefix), [distro], 'distro', 'REPO'), sources, arches, ctx.signal)
         report.internal.push({...result, distro})
         ctx.report(`${result.packages.length} packages${result.reused ? ', unchanged' : ''}`)
       },

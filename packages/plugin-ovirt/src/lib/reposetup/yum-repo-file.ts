@@ -1,5 +1,5 @@
 import {readFile} from 'node:fs/promises'
-import {LagoError} from '@lago/core'
+import {LagoError, isSafeName} from '@lago/core'
 
 export interface RepoSections {
   /** Sections whose name ends in `-<distro>` for a distro of the environment. */
@@ -25,6 +25,9 @@ export async function readRepoSections(file: string, distros: string[]): Promise
   const used: RepoSections['used'] = []
   const skipped: string[] = []
   for (const id of names) {
+    if (!isSafeName(id)) {
+      throw new LagoError('USAGE', `The yum config ${file}: section [${id}] is not a valid repository id (letters, digits, ".", "_", "-"; no ".."): it names a cache directory.`, {detail: {file, section: id}})
+    }
     const distro = [...distros].sort((a, b) => b.length - a.length).find((d) => id.endsWith(`-${d}`))
     if (distro) used.push({id, distro})
     else skipped.push(id)

@@ -122,7 +122,7 @@ function spawnScenario(command: string[], cwd: string, env: Record<string, strin
     const child = spawn(command[0], command.slice(1), {cwd, env: {...process.env, ...env}, stdio: ['ignore', options.stream ? 'inherit' : 'ignore', options.stream ? 'inherit' : 'ignore'], signal: options.signal})
     child.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') reject(new LagoError('HOST', `${command[0]} is not installed: it runs the test scenarios.`, {hint: 'Install python3 and pytest (apt-get install python3-pytest, dnf install python3-pytest).'}))
-      else reject(options.signal?.aborted ? options.signal.reason : error)
+      else reject(options.signal?.aborted ? (options.signal.reason as Error) : error)
     })
     child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? 15 : 0)))
   })

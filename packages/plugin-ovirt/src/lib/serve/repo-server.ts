@@ -5,6 +5,7 @@ import path from 'node:path'
 import {LagoError, type Prefix} from '@lago/core'
 import {OVIRT_REPO_PORT} from '../host-checks.js'
 import {internalRepoRoot} from '../reposetup/reposetup.js'
+import {servableFile} from './servable.js'
 
 export interface RepoServer {
   /** Base URL the guests use: http://<management gateway>:<port>/ */
@@ -49,10 +50,12 @@ export async function startRepoServer(prefix: Prefix, options: {port?: number; h
     })
     // The original served PREFIX/internal_repo/<repo-name, "default">/<distro>/: OST's deploy scripts ask for /default/<distro>/.
     if (req.url?.startsWith('/default/') && !existsSync(path.join(root, 'default'))) req.url = req.url.slice('/default'.length)
-    files(req, res, () => {
+    const notFound = () => {
       res.statusCode = 404
       res.end('not found\n')
-    })
+    }
+    // Regular files under the root only: no symbolic link out of it, no dotfiles.
+    void servableFile(root, req.url ?? '/').then((file) => (file ? files(req, res, notFound) : notFound()), notFound)
   })
   await listen(server, host, port)
   return {

@@ -29,7 +29,7 @@ describe('crash safety building blocks', () => {
     })
 
     it('a holder that is gone is taken over', async () => {
-      const gone = spawnSync('true').pid!
+      const gone = spawnSync('true').pid
       await writeFile(PrefixLock.file(dir), JSON.stringify({pid: gone, started: '1', host: os.hostname(), verb: 'lago start', since: 'earlier'}))
       const lock = await PrefixLock.acquire(dir, {verb: 'lago stop', wait: false})
       assert.equal(JSON.parse(await readFile(PrefixLock.file(dir), 'utf8')).verb, 'lago stop')
@@ -99,7 +99,7 @@ describe('crash safety building blocks', () => {
     await writeFile(path.join(live, 'uuid'), 'u1')
     await writeFile(path.join(leaseDir, '10.0.0.0.lease'), JSON.stringify({uuidFile: path.join(live, 'uuid'), uuid: 'u1', subnet: '10.0.0.0'}))
     await writeFile(path.join(leaseDir, '10.0.1.0.lease'), JSON.stringify({uuidFile: path.join(dir, 'gone/.lago/uuid'), uuid: 'u2', subnet: '10.0.1.0'}))
-    const gone = spawnSync('true').pid!
+    const gone = spawnSync('true').pid
     await writeFile(PrefixLock.file(live), JSON.stringify({pid: gone, started: '', host: os.hostname(), verb: 'lago start', since: 'earlier'}))
     const config = structuredClone(DEFAULT_CONFIG)
     Object.assign(config.lago, {lease_dir: leaseDir, subnet_first: '10.0.0.0', subnet_count: 4})

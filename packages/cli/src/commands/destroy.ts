@@ -19,7 +19,13 @@ export default class Destroy extends LagoCommand {
     const targets = flags['all-prefixes']
       ? await core.Workdir.find(process.cwd(), flags['prefix-path']).then(
           async (workdir) => (await workdir.prefixes()).map((name) => workdir.prefixPaths(name)),
-          async (error: unknown) => [await single().catch(() => Promise.reject(error))],
+          async (error: unknown) => {
+            try {
+              return [await single()]
+            } catch {
+              throw error instanceof Error ? error : new Error(String(error))
+            }
+          },
         )
       : [await single()]
     if (!flags.yes) {

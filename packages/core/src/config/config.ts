@@ -2,6 +2,7 @@ import {readdir, readFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
+import {controlCharacterIn} from '../util/safe-path.js'
 import {mapOriginalKeys, type IgnoredKey} from './original-keys.js'
 
 /**
@@ -95,7 +96,7 @@ export type Layer = {source: string; values: Record<string, Record<string, unkno
 
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LagoConfig> {
   const layers = await readConfigLayers(options)
-  if (options.overrides) layers.push({source: 'command-line flags', values: options.overrides as Layer['values']})
+  if (options.overrides) layers.push({source: 'command-line flags', values: options.overrides})
   return mergeLayers(layers)
 }
 
@@ -161,7 +162,7 @@ function coerce(name: string, raw: unknown, current: unknown, source: string): u
   } else {
     value = String(raw)
   }
-  if (name === 'libvirt.emulator' && value !== '' && !/^\/[^\0-\x1f]*$/.test(value as string)) {
+  if (name === 'libvirt.emulator' && value !== '' && (!String(value).startsWith('/') || controlCharacterIn(String(value)))) {
     throw new LagoError('CONFIG', `Invalid value "${String(raw)}" for ${name} in ${source}: expected an absolute path to a qemu binary, or nothing for libvirt's default.`)
   }
   const choices = CHOICES[name]

@@ -70,7 +70,7 @@ describe('KVM decision on hosts whose KVM lies (stand-in emulators)', function (
     return status.vms[0].state
   }
 
-  it('KVM that aborts on its MSRs: the probe says not usable with qemu\'s reason, domain_type=kvm fails with the fix, auto boots under TCG', async () => {
+  it("KVM that aborts on its MSRs: the probe says not usable with qemu's reason, domain_type=kvm fails with the fix, auto boots under TCG", async () => {
     const env = host('msr-abort', 'msr')
     const check = await kvmCheck(env)
     assert.equal(check.status, 'warn', JSON.stringify(check))
@@ -93,9 +93,14 @@ describe('KVM decision on hosts whose KVM lies (stand-in emulators)', function (
     const env = host('die-after', 'mid-boot')
     const started = await sandbox.lago(['start'], {cwd: prefix, env})
     assert.equal(started.exitCode, 0, String(started.all))
-    const warnings = String(started.stderr).split('\n').filter((l) => l.startsWith('warning:'))
+    const warnings = String(started.stderr)
+      .split('\n')
+      .filter((l) => l.startsWith('warning:'))
     assert.equal(warnings.length, 1, String(started.stderr))
-    assert.match(warnings[0], /^warning: KVM failed on this host \(vm0: KVM internal error\. Suberror: 1; emulation failure\); vm0 was started again under TCG .* To skip KVM set domain_type = qemu, to fail instead set domain_type = kvm/)
+    assert.match(
+      warnings[0],
+      /^warning: KVM failed on this host \(vm0: KVM internal error\. Suberror: 1; emulation failure\); vm0 was started again under TCG .* To skip KVM set domain_type = qemu, to fail instead set domain_type = kvm/,
+    )
     assert.equal(await vmState(), 'running')
     assert.equal(await domainType(), 'qemu')
     const shell = await sandbox.lago(['shell', 'vm0', '-c', 'echo alive'], {cwd: prefix, env})
@@ -117,7 +122,10 @@ describe('KVM decision on hosts whose KVM lies (stand-in emulators)', function (
     const env = host('die-after', 'forced', {LAGO__LIBVIRT__DOMAIN_TYPE: 'kvm'})
     const result = await sandbox.lago(['start'], {cwd: prefix, env})
     assert.equal(result.exitCode, 2, String(result.all))
-    assert.match(String(result.stderr), /VM vm0 died under KVM: KVM internal error\. Suberror: 1; emulation failure\.\ndomain_type is kvm, so Lago does not fall back to TCG\. Fix: set domain_type = auto/)
+    assert.match(
+      String(result.stderr),
+      /VM vm0 died under KVM: KVM internal error\. Suberror: 1; emulation failure\.\ndomain_type is kvm, so Lago does not fall back to TCG\. Fix: set domain_type = auto/,
+    )
     assert.equal(await vmState(), 'down')
   })
 

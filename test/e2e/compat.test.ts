@@ -63,16 +63,19 @@ describe('compatibility: OST 2019 run_suite.sh, unchanged apart from paths', fun
   })
 
   it("the original's lago.conf keys placed the store ([init] template_store) and the subnet lease ([lago] lease_dir)", async () => {
-    assert.ok((await readdir(sandbox.store)).some((name) => name.startsWith('lago-test:tiny:v1')), 'the template is in the configured store')
+    assert.ok(
+      (await readdir(sandbox.store)).some((name) => name.startsWith('lago-test:tiny:v1')),
+      'the template is in the configured store',
+    )
     assert.equal((await sandbox.leaseFiles()).length, 1, 'the subnet lease is in the configured lease_dir')
   })
 
-  it('the internal repository also answers at the original\'s /default/<distro>/ (OST\'s add_local_repo.sh)', async () => {
+  it("the internal repository also answers at the original's /default/<distro>/ (OST's add_local_repo.sh)", async () => {
     const access = await readFile(path.join(prefix, '.lago/logs/ovirt-repo-access.log'), 'utf8')
     assert.equal(access.match(/ GET \/default\/tiny-debian12\/repodata\/repomd\.xml 200$/gm)?.length, 2, access)
   })
 
-  it('runtest --junitxml-file wrote each scenario\'s JUnit XML where OST reads it', async () => {
+  it("runtest --junitxml-file wrote each scenario's JUnit XML where OST reads it", async () => {
     const junit = await readFile(path.join(prefix, '001_initialize_engine.py.junit.xml'), 'utf8')
     assert.match(junit, /<testcase [^>]*name="test_deploy_ran_on_every_vm"/)
     assert.doesNotMatch(junit, /<failure|<error/)

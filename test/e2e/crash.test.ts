@@ -35,7 +35,11 @@ describe('crash safety: SIGKILL at any step, two commands at once', function () 
 
   after(async () => {
     const total = Object.values(counts).reduce((a, b) => a + b, 0)
-    console.log(`      kill points: ${total} (${Object.entries(counts).map(([verb, n]) => `${verb} ${n}`).join(', ')})`)
+    console.log(
+      `      kill points: ${total} (${Object.entries(counts)
+        .map(([verb, n]) => `${verb} ${n}`)
+        .join(', ')})`,
+    )
     await sandbox.remove()
   })
 

@@ -100,8 +100,7 @@ describe('KVM decision', () => {
     await assert.rejects(
       loadConfig({env: {LAGO__LIBVIRT__EMULATOR: 'qemu-wrapper'}, systemDir: '/nonexistent', userFile: '/nonexistent'}),
       (error: unknown) =>
-        isLagoError(error) &&
-        error.message === 'Invalid value "qemu-wrapper" for libvirt.emulator in the environment: expected an absolute path to a qemu binary, or nothing for libvirt\'s default.',
+        isLagoError(error) && error.message === 'Invalid value "qemu-wrapper" for libvirt.emulator in the environment: expected an absolute path to a qemu binary, or nothing for libvirt\'s default.',
     )
   })
 })

@@ -64,7 +64,8 @@ describe('original command lines (global options before the verb, old flag spell
   })
 
   it('the launcher only loads the command list for lines that may need translating', () => {
-    for (const line of ['--workdir x destroy', '-f json status', 'export -d x', 'ansible_hosts --keys a', 'ovirt reposetup --engine-dir d', '--version']) assert.ok(mayNeedTranslation(line.split(' ')), line)
+    for (const line of ['--workdir x destroy', '-f json status', 'export -d x', 'ansible_hosts --keys a', 'ovirt reposetup --engine-dir d', '--version'])
+      assert.ok(mayNeedTranslation(line.split(' ')), line)
     for (const line of ['status --json', 'shell vm0 -c x', 'ovirt deploy', '--help', '']) assert.ok(!mayNeedTranslation(line.split(' ').filter(Boolean)), line)
   })
 
@@ -109,7 +110,13 @@ describe('the lago binary reads original command lines', () => {
     assert.equal((await execa(LAGO_BIN, ['--version'])).stdout, 'lago 0.1.0')
     const plugin = await execa(LAGO_BIN, ['--logdepth', '2', 'ovirt', 'start', '--with-vms', '--vms-timeout', '480'], {reject: false, cwd: '/'})
     assert.equal(plugin.exitCode, 2)
-    assert.deepEqual(plugin.stderr.split('\n').filter((l) => l.startsWith('Notice:')).map((l) => l.split(' is accepted')[0]), ['Notice: --logdepth', 'Notice: --with-vms', 'Notice: --vms-timeout'])
+    assert.deepEqual(
+      plugin.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('Notice:'))
+        .map((l) => l.split(' is accepted')[0]),
+      ['Notice: --logdepth', 'Notice: --with-vms', 'Notice: --vms-timeout'],
+    )
     assert.match(plugin.stderr, /Not inside a Lago prefix/)
     const bad = await execa(LAGO_BIN, ['--loglevel', 'loud', 'status'], {reject: false})
     assert.equal(bad.exitCode, 2)
@@ -123,7 +130,18 @@ describe("the original's output formats", () => {
     const tree = {Prefix: {UUID: 'abc', 'Base directory': '/p', VMs: {vm0: {status: 'running', snapshots: '', metadata: {}, NICs: {eth0: {ip: '192.168.200.2', network: 'lago'}}}}}}
     assert.equal(
       await formatValue(tree, 'default'),
-      ['[Prefix]:', '    Base directory: /p', '    UUID: abc', '    [VMs]:', '        [vm0]:', '            [NICs]:', '                [eth0]:', '                    ip: 192.168.200.2', '                    network: lago', '            status: running'].join('\n'),
+      [
+        '[Prefix]:',
+        '    Base directory: /p',
+        '    UUID: abc',
+        '    [VMs]:',
+        '        [vm0]:',
+        '            [NICs]:',
+        '                [eth0]:',
+        '                    ip: 192.168.200.2',
+        '                    network: lago',
+        '            status: running',
+      ].join('\n'),
     )
     assert.equal(await formatValue(['default', 'second'], 'default'), 'default\nsecond')
     assert.equal(await formatValue({a: {b: 1, c: [2, 3]}}, 'flat'), 'a/b: 1\na/c/0: 2\na/c/1: 3')

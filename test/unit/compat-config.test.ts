@@ -21,9 +21,16 @@ describe("the original Lago's configuration", () => {
   })
 
   it('maps the original keys onto the new ones; a new-style key in the same file wins', () => {
-    const {values, ignored} = mapOriginalKeys({lago: {libvirt_url: 'u', ssh_user: 'admin', reposync_dir: '/r', ssh_password: 'x'}, init: {template_store: '/s', template_repos: '/t'}, LIBVIRT: {uri: 'new'}})
+    const {values, ignored} = mapOriginalKeys({
+      lago: {libvirt_url: 'u', ssh_user: 'admin', reposync_dir: '/r', ssh_password: 'x'},
+      init: {template_store: '/s', template_repos: '/t'},
+      LIBVIRT: {uri: 'new'},
+    })
     assert.deepEqual(values, {libvirt: {uri: 'new'}, ssh: {user: 'admin'}, 'ovirt-reposetup': {rpm_repo: '/r'}, lago: {template_store: '/s', template_repos: '/t'}})
-    assert.deepEqual(ignored.map((i) => `${i.section}.${i.key}`), ['lago.ssh_password'])
+    assert.deepEqual(
+      ignored.map((i) => `${i.section}.${i.key}`),
+      ['lago.ssh_password'],
+    )
   })
 
   it('reads them from files, LAGO_<NAME> and LAGO__SECTION__NAME, with the same precedence', async () => {

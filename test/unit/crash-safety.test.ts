@@ -23,7 +23,10 @@ describe('crash safety building blocks', () => {
       await writeFile(PrefixLock.file(dir), JSON.stringify({pid: holder.pid, started: '', host: os.hostname(), verb: 'lago start', since: '2026-12-01T10:00:00Z'}))
       await assert.rejects(
         PrefixLock.acquire(dir, {verb: 'lago stop', wait: false}),
-        (error: unknown) => isLagoError(error) && error.code === 'LOCKED' && error.message === `Prefix ${path.dirname(dir)} is busy: \`lago start\`, pid ${holder.pid} on ${os.hostname()}, since 2026-12-01T10:00:00Z is changing it.`,
+        (error: unknown) =>
+          isLagoError(error) &&
+          error.code === 'LOCKED' &&
+          error.message === `Prefix ${path.dirname(dir)} is busy: \`lago start\`, pid ${holder.pid} on ${os.hostname()}, since 2026-12-01T10:00:00Z is changing it.`,
       )
       holder.kill()
     })

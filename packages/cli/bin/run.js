@@ -16,7 +16,8 @@ if (mayNeedTranslation(argv)) {
   }
   Object.assign(process.env, translation.env)
   for (const notice of translation.notices) process.stderr.write(`Notice: ${notice}\n`)
-  if (translation.argv.length === 1 && translation.argv[0] === '--version') process.stdout.write(`${config.bin} ${config.version}\n`) // the original's form
+  if (translation.argv.length === 1 && translation.argv[0] === '--version')
+    process.stdout.write(`${config.bin} ${config.version}\n`) // the original's form
   else await execute({args: translation.argv, loadOptions: config})
 } else {
   await execute({dir: import.meta.url})

@@ -79,7 +79,7 @@ export abstract class LagoCommand extends Command {
     const parsed = await this.parse(command as unknown as typeof LagoCommand)
     settings.warnUnreadSettings(layers, this.config.commands)
     const {log} = await import('@lago/core/prefix')
-    const level = (parsed.flags['log-level']) ?? 'warning'
+    const level = parsed.flags['log-level'] ?? 'warning'
     this.logLevel = level
     log.consoleLevel = level
     return parsed as unknown as {flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}

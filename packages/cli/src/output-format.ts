@@ -30,7 +30,8 @@ function tree(value: unknown, indent = ''): string[] {
   if (Array.isArray(value)) return value.flatMap((item) => (item !== null && typeof item === 'object' ? tree(item, indent) : [`${indent}${String(item)}`]))
   if (value === null || typeof value !== 'object') return [`${indent}${String(value)}`]
   const lines: string[] = []
-  for (const [key, item] of Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) { // code point order, as Python's sorted()
+  for (const [key, item] of Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    // code point order, as Python's sorted()
     if (item === undefined || item === null || item === '' || (typeof item === 'object' && Object.keys(item).length === 0)) continue
     if (typeof item === 'object') lines.push(`${indent}[${key}]:`, ...tree(item, `${indent}    `))
     else lines.push(`${indent}${key}: ${String(item)}`)

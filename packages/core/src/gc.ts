@@ -76,7 +76,7 @@ export async function orphanVerdict(claim: OwnerClaim, caller: {uid: number; all
 export async function findOrphans(uri: string, options: GcOptions = {}): Promise<Orphan[]> {
   const uid = process.getuid?.() ?? -1
   if (options.allUsers && uid !== 0) {
-    throw new LagoError('USAGE', '--all-users removes other users\' objects: only root may pass it.', {hint: 'Run it as root, or leave --all-users out to collect your own.'})
+    throw new LagoError('USAGE', "--all-users removes other users' objects: only root may pass it.", {hint: 'Run it as root, or leave --all-users out to collect your own.'})
   }
   const orphans: Orphan[] = []
   for (const claim of await lagoObjects(uri)) {
@@ -95,4 +95,3 @@ export async function removeOrphans(uri: string, orphans: Orphan[]): Promise<voi
   // Persistent leftovers (defined by hand) are undefined too.
   for (const orphan of orphans) await virsh.run([orphan.kind === 'domain' ? 'undefine' : 'net-undefine', orphan.name], {reject: false})
 }
-

@@ -16,7 +16,7 @@ export default class List extends LagoCommand {
     const format = flags['out-format']
     if (!this.jsonEnabled()) {
       if (format === 'table') for (const name of prefixes) this.log(`${name === current ? '*' : ' '} ${name}`)
-      else this.log((await formatValue(prefixes, format)))
+      else this.log(await formatValue(prefixes, format))
     }
     return {workdir: workdir.dir, current, prefixes}
   }

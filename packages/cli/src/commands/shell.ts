@@ -24,7 +24,8 @@ script on the VM; otherwise a leading -c is dropped and the words, joined with s
     const prefix = await this.openPrefix(flags)
     const core = await import('@lago/core')
     const {statSync, readFileSync} = await import('node:fs')
-    const action = flags.command === undefined ? shellAction(words, (file) => statSync(file, {throwIfNoEntry: false})?.isFile() ?? false) : {kind: 'command' as const, command: [flags.command, ...words].join(' ')}
+    const action =
+      flags.command === undefined ? shellAction(words, (file) => statSync(file, {throwIfNoEntry: false})?.isFile() ?? false) : {kind: 'command' as const, command: [flags.command, ...words].join(' ')}
     const output = {stdout: process.stdout, stderr: process.stderr}
     const code = await prefix.withGuest(args.vm, this.abort.signal, (client) => {
       if (action.kind === 'command') return core.execOn(client, action.command, {...output, stdin: process.stdin.isTTY ? '' : process.stdin})

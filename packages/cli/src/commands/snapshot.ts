@@ -18,7 +18,7 @@ export default class Snapshot extends LagoCommand {
       const format = flags['out-format']
       if (this.jsonEnabled()) return {snapshots}
       if (format === 'table') for (const [name, s] of Object.entries(snapshots)) this.log(`${name}\t${s.createdAt}`)
-      else this.log((await formatValue(originalSnapshots(prefix, snapshots), format)))
+      else this.log(await formatValue(originalSnapshots(prefix, snapshots), format))
       return {snapshots}
     }
     if (!args.name) throw new core.LagoError('USAGE', 'No snapshot name given.', {hint: 'Run "lago snapshot NAME", or "lago snapshot --list".'})

@@ -16,7 +16,7 @@ export default class Status extends LagoCommand {
     if (format === 'table') this.log((await import('../status-table.js')).renderStatus(status))
     else {
       const tree = await (await import('@lago/core')).originalStatus(prefix, status)
-      this.log((await formatValue(format === 'flat' ? tree.Prefix : tree, format)))
+      this.log(await formatValue(format === 'flat' ? tree.Prefix : tree, format))
     }
     return status
   }

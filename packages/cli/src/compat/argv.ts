@@ -77,7 +77,7 @@ function translateVerbOptions(id: string, args: string[], notices: string[]): st
   const specs = VERB_OPTIONS[id] ?? VERB_OPTIONS[id.replace(/_/g, '-')]
   if (!specs) return args
   const out: string[] = []
-  for (let index = 0; index < args.length; ) {
+  for (let index = 0; index < args.length;) {
     if (args[index] === '--') {
       out.push(...args.slice(index))
       break

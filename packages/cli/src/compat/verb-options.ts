@@ -22,7 +22,7 @@ export const VERB_OPTIONS: Record<string, VerbOption[]> = {
   init: [{long: ['skip-build'], arity: 0, notice: 'this Lago has no build step (virt-customize); nothing to skip'}],
   'ovirt:reposetup': [
     {long: ['engine-dir', 'vdsm-dir', 'ioprocess-dir', 'vdsm-jsonrpc-java-dir'], arity: 1, to: 'build'},
-    {long: ['engine-with-gwt'], arity: 0, notice: 'builds use the source tree\'s own spec file and its defaults'},
+    {long: ['engine-with-gwt'], arity: 0, notice: "builds use the source tree's own spec file and its defaults"},
     {long: ['repoman-config'], arity: 1, notice: 'the internal repository is merged without repoman (custom sources, then builds, then synced repositories)'},
     {long: ['repo-name'], arity: 1, notice: 'the internal repository is PREFIX/internal_repo/<distro>/, served at http://<gateway>:8585/<distro>/'},
   ],

@@ -23,8 +23,6 @@ export async function originalStatus(prefix: Prefix, status: PrefixStatus): Prom
       vcpu: vm.vcpu,
     }
   }
-  const nets = Object.fromEntries(
-    status.nets.map((n) => [n.name, {gateway: n.gateway, management: n.management, status: n.active ? 'up' : 'down', subnet: n.subnet, type: n.type}]),
-  )
+  const nets = Object.fromEntries(status.nets.map((n) => [n.name, {gateway: n.gateway, management: n.management, status: n.active ? 'up' : 'down', subnet: n.subnet, type: n.type}]))
   return {Prefix: {'Base directory': status.prefix, UUID: status.uuid, Networks: nets, VMs: vms}}
 }

@@ -112,11 +112,7 @@ export async function readConfigLayers(options: LoadConfigOptions = {}): Promise
   const userFile = options.userFile ?? path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'lago', 'lago.conf')
   const system = systemDir
     ? await systemLayers(systemDir)
-    : [
-        ...(await fileLayer('/etc/lago/lago.conf')),
-        ...(await systemLayers('/etc/lago.d')),
-        ...(await xdgLayers((env.XDG_CONFIG_DIRS ?? '/etc/xdg').split(':').filter(Boolean))),
-      ]
+    : [...(await fileLayer('/etc/lago/lago.conf')), ...(await systemLayers('/etc/lago.d')), ...(await xdgLayers((env.XDG_CONFIG_DIRS ?? '/etc/xdg').split(':').filter(Boolean)))]
   const user = options.userFile ? [] : await fileLayer(path.join(home, '.lago'))
   const layers = [...system, ...user, ...(await fileLayer(userFile)), envLayer(env)]
   return layers.map((layer) => {
@@ -167,10 +163,7 @@ function coerce(name: string, raw: unknown, current: unknown, source: string): u
   }
   const choices = CHOICES[name]
   if (choices && !choices.includes(value as string)) {
-    throw new LagoError(
-      'CONFIG',
-      `Invalid value "${String(raw)}" for ${name} in ${source}: expected one of ${choices.join(', ')}.`,
-    )
+    throw new LagoError('CONFIG', `Invalid value "${String(raw)}" for ${name} in ${source}: expected one of ${choices.join(', ')}.`)
   }
   return value
 }

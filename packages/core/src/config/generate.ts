@@ -12,10 +12,10 @@ export const CONFIG_HELP: Record<string, string> = {
   'lago.polkit_rules_dir': 'Where "lago setup" installs the polkit rule.',
   'lago.store_min_free': 'Free space "lago doctor" wants under the template store.',
   'lago.prefix_min_free': 'Free space "lago doctor" wants under a prefix.',
-  'libvirt.uri': 'libvirt connection (the original\'s [lago] libvirt_url).',
+  'libvirt.uri': "libvirt connection (the original's [lago] libvirt_url).",
   'libvirt.domain_type': 'auto (KVM when a KVM guest really runs here, else TCG), kvm or qemu.',
   'libvirt.qemu_user': 'The account qemu runs as; empty = read /etc/libvirt/qemu.conf.',
-  'ssh.user': 'User Lago logs in as (the original\'s [lago] ssh_user).',
+  'ssh.user': "User Lago logs in as (the original's [lago] ssh_user).",
   'ssh.boot_timeout': 'Seconds from start until SSH must answer.',
   'download.retries': 'Template download attempts in a row without progress before giving up.',
   'download.backoff_ms': 'First wait before a retry, in milliseconds (doubles, at most 30 s).',
@@ -38,7 +38,10 @@ export interface VerbSection {
  * (or all verb options with `verbose`) commented out.
  */
 export function renderConfigFile(config: LagoConfig, verbs: VerbSection[], options: {verbose?: boolean; date?: Date} = {}): string {
-  const lines = [`# Lago configuration file, generated: ${(options.date ?? new Date()).toISOString()}`, '# Precedence: /etc/lago/lago.conf < /etc/lago.d/*.conf < /etc/xdg/lago/lago.conf < ~/.config/lago/lago.conf < LAGO__SECTION__KEY < flags.']
+  const lines = [
+    `# Lago configuration file, generated: ${(options.date ?? new Date()).toISOString()}`,
+    '# Precedence: /etc/lago/lago.conf < /etc/lago.d/*.conf < /etc/xdg/lago/lago.conf < ~/.config/lago/lago.conf < LAGO__SECTION__KEY < flags.',
+  ]
   for (const [section, values] of Object.entries(config) as [string, Record<string, unknown>][]) {
     lines.push('', `[${section}]`)
     for (const [key, value] of Object.entries(values)) {

@@ -51,7 +51,10 @@ export async function recoverInterrupted(paths: PrefixPaths, config: LagoConfig)
     case 'revert': {
       const done = await settleLayers(paths, config, run, undo)
       await undo.end('rolled-back')
-      return {line: `${done.finished ? 'finished' : 'rolled back'} the interrupted ${who}${done.stopped.length > 0 ? `; stopped ${done.stopped.join(', ')} (it was running on a layer that is gone)` : ''}`, prefixRemoved: false}
+      return {
+        line: `${done.finished ? 'finished' : 'rolled back'} the interrupted ${who}${done.stopped.length > 0 ? `; stopped ${done.stopped.join(', ')} (it was running on a layer that is gone)` : ''}`,
+        prefixRemoved: false,
+      }
     }
     default: {
       const removed = await removeLibvirtObjects(config, run.objects, undo)

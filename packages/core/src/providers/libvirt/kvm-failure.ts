@@ -27,7 +27,10 @@ const LINE_PREFIX = /^(?:\d{4}-\d\d-\d\d[T ][\d:.]+(?:Z|[+-]\d{4})?:?\s*)?(?:[\w
 export function kvmFailureIn(text: string): string | undefined {
   const found: string[] = []
   for (const raw of text.split(/\r?\n|(?<=\.) (?=qemu-system)/)) {
-    const line = raw.replace(/^.*?(?=KVM internal error|failed to set MSR|kvm_buf_set_msrs)/i, '').replace(LINE_PREFIX, '').trim()
+    const line = raw
+      .replace(/^.*?(?=KVM internal error|failed to set MSR|kvm_buf_set_msrs)/i, '')
+      .replace(LINE_PREFIX, '')
+      .trim()
     if (!line || !KVM_FAILURE_PATTERNS.some((pattern) => pattern.test(line))) continue
     const short = line.length > 160 ? `${line.slice(0, 157)}...` : line
     if (!found.includes(short)) found.push(short)

@@ -12,10 +12,7 @@ export interface OwnedObject {
 export async function lagoObjects(uri: string): Promise<OwnedObject[]> {
   const virsh = new Virsh(uri)
   const [domains, nets] = await Promise.all([virsh.run(['list', '--all', '--name']), virsh.run(['net-list', '--all', '--name'])])
-  const candidates = [
-    ...names(domains.stdout).map((name) => ({kind: 'domain' as const, name})),
-    ...names(nets.stdout).map((name) => ({kind: 'network' as const, name})),
-  ]
+  const candidates = [...names(domains.stdout).map((name) => ({kind: 'domain' as const, name})), ...names(nets.stdout).map((name) => ({kind: 'network' as const, name}))]
   const owned: OwnedObject[] = []
   for (const candidate of candidates) {
     const xml = await virsh.run([candidate.kind === 'domain' ? 'dumpxml' : 'net-dumpxml', candidate.name], {reject: false})
@@ -47,5 +44,10 @@ function attribute(tag: string, name: string): string | undefined {
 }
 
 function unescapeXml(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 }

@@ -19,11 +19,17 @@ const env = benchEnv(work)
 const must = mustRunner(env)
 const lago = (...args) => must(process.execPath, [cli, ...args], {cwd: prefix})
 
-const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')]).trim().split('\n').pop()
+const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')])
+  .trim()
+  .split('\n')
+  .pop()
 const repoDir = path.join(work, 'repo')
 must('mkdir', ['-p', repoDir])
 symlinkSync(image, path.join(repoDir, 'tiny.qcow2'))
-writeFileSync(path.join(work, 'repo.json'), JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}))
+writeFileSync(
+  path.join(work, 'repo.json'),
+  JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}),
+)
 // The template's root has ~920 MiB free: enough for the tree, no data disk needed.
 writeFileSync(
   path.join(work, 'LagoInitFile'),
@@ -39,7 +45,11 @@ function timed(fn) {
 function byHand(ip, key, out) {
   must('mkdir', ['-p', out])
   return new Promise((resolve, reject) => {
-    const ssh = spawn('ssh', ['-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', `root@${ip}`, 'tar -c -h -f - -C / data'], {stdio: ['ignore', 'pipe', 'inherit']})
+    const ssh = spawn(
+      'ssh',
+      ['-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', `root@${ip}`, 'tar -c -h -f - -C / data'],
+      {stdio: ['ignore', 'pipe', 'inherit']},
+    )
     const tar = spawn('tar', ['-x', '-f', '-', '-C', out, '--no-same-owner'], {stdio: ['pipe', 'ignore', 'inherit']})
     ssh.stdout.pipe(tar.stdin)
     let pending = 2
@@ -51,7 +61,6 @@ function byHand(ip, key, out) {
     tar.on('exit', done('tar'))
   })
 }
-
 
 try {
   must(process.execPath, [cli, 'init', prefix, path.join(work, 'LagoInitFile'), '--template-repo-path', path.join(work, 'repo.json')])

@@ -19,7 +19,10 @@ const lago = (args, cwd) => must(path.join(root, 'bin/lago'), args, {cwd})
 const repo = path.join(work, 'upstream')
 mkdirSync(repo)
 const subpackages = Array.from({length: count}, (_, i) => `%package p${i}\nSummary: p${i}\n%description p${i}\np${i}\n%files p${i}\n/usr/share/bench/p${i}\n`).join('\n')
-writeFileSync(path.join(work, 'bench.spec'), `%define _binary_payload w1.gzdio\nName: bench\nVersion: 1\nRelease: 1\nSummary: b\nLicense: GPL\nBuildArch: noarch\n%description\nb\n%install\nmkdir -p %{buildroot}/usr/share/bench\nfor i in $(seq 0 ${count - 1}); do head -c 65536 /dev/urandom > %{buildroot}/usr/share/bench/p$i; done\n${subpackages}`)
+writeFileSync(
+  path.join(work, 'bench.spec'),
+  `%define _binary_payload w1.gzdio\nName: bench\nVersion: 1\nRelease: 1\nSummary: b\nLicense: GPL\nBuildArch: noarch\n%description\nb\n%install\nmkdir -p %{buildroot}/usr/share/bench\nfor i in $(seq 0 ${count - 1}); do head -c 65536 /dev/urandom > %{buildroot}/usr/share/bench/p$i; done\n${subpackages}`,
+)
 must('rpmbuild', ['-bb', '--quiet', '--define', `_topdir ${path.join(work, 'build')}`, '--define', `_rpmdir ${repo}`, path.join(work, 'bench.spec')])
 must('createrepo_c', ['-q', repo])
 const server = spawn('python3', ['-m', 'http.server', '18599', '--bind', '127.0.0.1', '--directory', repo], {stdio: 'ignore'})
@@ -29,7 +32,10 @@ try {
   const image = path.join(work, 'tiny.qcow2')
   must('qemu-img', ['create', '-q', '-f', 'qcow2', image, '16M'])
   writeFileSync(`${image}.metadata`, JSON.stringify({distro: 'bench'}))
-  writeFileSync(path.join(work, 'repo.json'), JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: work}}}, templates: {t: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}))
+  writeFileSync(
+    path.join(work, 'repo.json'),
+    JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: work}}}, templates: {t: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}),
+  )
   writeFileSync(path.join(work, 'LagoInitFile'), 'domains:\n  vm0:\n    memory: 128\n    nics: [{net: n}]\n    disks: [{type: template, template_name: t}]\nnets:\n  n: {}\n')
   writeFileSync(path.join(work, 'bench.repo'), '[upstream-bench]\nbaseurl=http://127.0.0.1:18599/\ngpgcheck=0\n')
   const timed = (label, args, cwd) => {

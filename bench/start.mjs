@@ -18,11 +18,17 @@ const env = benchEnv(work)
 const must = mustRunner(env)
 const virsh = (...args) => must('virsh', ['-q', '-c', 'qemu:///system', ...args])
 
-const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')]).trim().split('\n').pop()
+const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')])
+  .trim()
+  .split('\n')
+  .pop()
 const repoDir = path.join(work, 'repo')
 must('mkdir', ['-p', repoDir])
 symlinkSync(image, path.join(repoDir, 'tiny.qcow2'))
-writeFileSync(path.join(work, 'repo.json'), JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}))
+writeFileSync(
+  path.join(work, 'repo.json'),
+  JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}),
+)
 
 function portOpen(host) {
   return new Promise((resolve) => {
@@ -34,19 +40,28 @@ function portOpen(host) {
   })
 }
 async function waitPorts(ips) {
-  await Promise.all(ips.map(async (ip) => {
-    while (!(await portOpen(ip))) await new Promise((r) => setTimeout(r, 100))
-  }))
+  await Promise.all(
+    ips.map(async (ip) => {
+      while (!(await portOpen(ip))) await new Promise((r) => setTimeout(r, 100))
+    }),
+  )
 }
 
 async function byHand(prefix, state) {
   const xmlDir = path.join(prefix, '.lago/libvirt')
   const t0 = process.hrtime.bigint()
   for (const f of readdirSync(xmlDir).filter((f) => f.startsWith('net-'))) virsh('net-create', path.join(xmlDir, f))
-  await Promise.all(readdirSync(xmlDir).filter((f) => f.startsWith('vm-')).map((f) => new Promise((resolve, reject) => {
-    const p = spawn('virsh', ['-q', '-c', 'qemu:///system', 'create', path.join(xmlDir, f)], {stdio: 'ignore'})
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`virsh create ${f} failed`))))
-  })))
+  await Promise.all(
+    readdirSync(xmlDir)
+      .filter((f) => f.startsWith('vm-'))
+      .map(
+        (f) =>
+          new Promise((resolve, reject) => {
+            const p = spawn('virsh', ['-q', '-c', 'qemu:///system', 'create', path.join(xmlDir, f)], {stdio: 'ignore'})
+            p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`virsh create ${f} failed`))))
+          }),
+      ),
+  )
   await waitPorts(state.vms.map((vm) => vm.nics[0].ip))
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
   must(process.execPath, [cli, 'stop'], {cwd: prefix})
@@ -76,7 +91,9 @@ for (const count of counts) {
     lago.push(withLago(prefix))
   }
   results[count] = {lagoSeconds: median(lago), byHandSeconds: median(hand), ratio: median(lago) / median(hand)}
-  console.log(`${String(count).padStart(2)} VM(s): lago start ${median(lago).toFixed(1)} s, by hand ${median(hand).toFixed(1)} s, ratio ${(median(lago) / median(hand)).toFixed(2)}×  (lago ${lago.map((s) => s.toFixed(1)).join('/')}, hand ${hand.map((s) => s.toFixed(1)).join('/')})`)
+  console.log(
+    `${String(count).padStart(2)} VM(s): lago start ${median(lago).toFixed(1)} s, by hand ${median(hand).toFixed(1)} s, ratio ${(median(lago) / median(hand)).toFixed(2)}×  (lago ${lago.map((s) => s.toFixed(1)).join('/')}, hand ${hand.map((s) => s.toFixed(1)).join('/')})`,
+  )
   must(process.execPath, [cli, 'destroy', '--yes'], {cwd: prefix})
 }
 if (process.argv.includes('--json')) console.log(JSON.stringify(results))

@@ -23,7 +23,10 @@ function must(file, args, options = {}) {
 // A prefix to run status in: one VM on a tiny empty template, never started.
 const image = path.join(work, 'tiny.qcow2')
 must('qemu-img', ['create', '-q', '-f', 'qcow2', image, '16M'])
-writeFileSync(path.join(work, 'repo.json'), JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: work}}}, templates: {t: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}))
+writeFileSync(
+  path.join(work, 'repo.json'),
+  JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: work}}}, templates: {t: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}),
+)
 writeFileSync(path.join(work, 'LagoInitFile'), 'domains:\n  vm0:\n    memory: 128\n    nics: [{net: n}]\n    disks: [{type: template, template_name: t}]\nnets:\n  n: {}\n')
 const prefix = path.join(work, 'env')
 const isolation = {LAGO_TEMPLATE_STORE: path.join(work, 'store'), LAGO_LEASE_DIR: path.join(work, 'subnets')}

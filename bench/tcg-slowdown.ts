@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {ONE_VM_INIT_FILE, Sandbox} from '../test/lib/harness.js'
 
-const LOOP = "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"
+const LOOP = 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'
 const ROUNDS = 5
 
 function seconds(timeOutput: string): number {
@@ -21,7 +21,12 @@ function seconds(timeOutput: string): number {
 }
 
 const debs = '/var/cache/lago-test/images/debs'
-const deb = process.argv[2] ?? path.join(debs, (await readdir(debs)).find((n) => n.startsWith('busybox-static_'))!)
+const deb =
+  process.argv[2] ??
+  path.join(
+    debs,
+    (await readdir(debs)).find((n) => n.startsWith('busybox-static_'))!,
+  )
 const unpacked = await mkdtemp(path.join(os.tmpdir(), 'lago-bb-'))
 await execa('dpkg-deb', ['-x', deb, unpacked])
 const busybox = path.join(unpacked, 'bin/busybox')

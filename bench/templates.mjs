@@ -26,7 +26,6 @@ function timed(file, args, options = {}) {
   return Number(process.hrtime.bigint() - start) / 1e9
 }
 
-
 // The image: incompressible bytes, written in 8 MiB blocks; its sha256 is published beside it.
 const www = path.join(work, 'www')
 mkdirSync(www)
@@ -140,7 +139,9 @@ await download(process.argv[2], process.argv[3], {expected: {algorithm: 'sha256'
     },
     warmInit10Vms: {medianSeconds: Number(median(inits).toFixed(2)), runs: inits.map((t) => Number(t.toFixed(2))), goal: 1},
   }
-  console.log(`download ${mib} MiB${process.env.BENCH_RATE_MIBPS ? ` (server paced to ${process.env.BENCH_RATE_MIBPS} MiB/s)` : ` (loopback, unpaced)`}: curl ${curlRate.toFixed(0)} MiB/s, lago template pull (sha256 verified, stored) ${lagoRate.toFixed(0)} MiB/s: ${(lagoRate / curlRate).toFixed(2)}× curl (goal >= 0.9)`)
+  console.log(
+    `download ${mib} MiB${process.env.BENCH_RATE_MIBPS ? ` (server paced to ${process.env.BENCH_RATE_MIBPS} MiB/s)` : ` (loopback, unpaced)`}: curl ${curlRate.toFixed(0)} MiB/s, lago template pull (sha256 verified, stored) ${lagoRate.toFixed(0)} MiB/s: ${(lagoRate / curlRate).toFixed(2)}× curl (goal >= 0.9)`,
+  )
   console.log(`  the download engine alone (no CLI start-up, no store): ${engineRate.toFixed(0)} MiB/s: ${(engineRate / curlRate).toFixed(2)}× curl`)
   console.log(`warm-store lago init, 10 VMs: median ${median(inits).toFixed(2)} s over ${inits.length} runs (goal <= 1 s)`)
   if (process.argv.includes('--json')) console.log(JSON.stringify(report))

@@ -45,7 +45,10 @@ export function splitBundles(tree: string, workspaces: Workspace[]): Map<string,
       const pjson = readPackageJson(dir)
       owned.push({name: pjson.name, version: pjson.version, dir, installPath: installPath(tree, dir, workspaceDirs)})
     }
-    bundles.set(workspace.name, owned.sort((a, b) => a.installPath.localeCompare(b.installPath)))
+    bundles.set(
+      workspace.name,
+      owned.sort((a, b) => a.installPath.localeCompare(b.installPath)),
+    )
   }
   return bundles
 }
@@ -57,7 +60,12 @@ function reachableFrom(tree: string, start: string): Set<string> {
   while (queue.length > 0) {
     const dir = queue.shift()!
     const pjson = readPackageJson(dir)
-    const optional = new Set([...Object.keys(pjson.optionalDependencies ?? {}), ...Object.entries(pjson.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([n]) => n)])
+    const optional = new Set([
+      ...Object.keys(pjson.optionalDependencies ?? {}),
+      ...Object.entries(pjson.peerDependenciesMeta ?? {})
+        .filter(([, m]) => m.optional)
+        .map(([n]) => n),
+    ])
     const wanted = new Set([...Object.keys(pjson.dependencies ?? {}), ...Object.keys(pjson.optionalDependencies ?? {}), ...Object.keys(pjson.peerDependencies ?? {})])
     for (const name of wanted) {
       const found = resolvePackage(tree, dir, name)
@@ -108,6 +116,11 @@ export function bundledProvides(packages: InstalledPackage[]): string[] {
  */
 export function bundleFileEntries(packages: InstalledPackage[], modulesMacro: string): string[] {
   const topLevel = packages.map((p) => p.installPath).filter((p) => !p.slice('node_modules/'.length).includes('/node_modules/'))
-  const scopes = new Set(topLevel.map((p) => p.split('/')).filter((parts) => parts[1].startsWith('@')).map((parts) => `%dir ${modulesMacro}/${parts[1]}`))
+  const scopes = new Set(
+    topLevel
+      .map((p) => p.split('/'))
+      .filter((parts) => parts[1].startsWith('@'))
+      .map((parts) => `%dir ${modulesMacro}/${parts[1]}`),
+  )
   return [...[...scopes].sort(), ...topLevel.map((p) => `${modulesMacro}/${p.slice('node_modules/'.length)}`)]
 }

@@ -8,7 +8,7 @@ export async function main(run: (argv: string[]) => Promise<string>, name: strin
     if (output) process.stdout.write(output.endsWith('\n') ? output : `${output}\n`)
   } catch (error) {
     const known = error instanceof ScriptError || (error instanceof Error && error.name === 'TypeError' && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
-    process.stderr.write(`${name}: ${known ? (error).message : error instanceof Error ? error.stack : String(error)}\n`)
+    process.stderr.write(`${name}: ${known ? error.message : error instanceof Error ? error.stack : String(error)}\n`)
     process.exitCode = known ? 2 : 1
   }
 }

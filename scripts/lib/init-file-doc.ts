@@ -33,31 +33,32 @@ interface Schema {
 
 /** What each field does, by its path in the schema (`*` for a name you choose). */
 const FIELD_NOTES: Record<string, string> = {
-  domains: 'The VMs, by name. The name is the VM\'s hostname and what commands take (`lago shell NAME`).',
+  domains: "The VMs, by name. The name is the VM's hostname and what commands take (`lago shell NAME`).",
   nets: 'The networks, by name. Exactly one is the management net (a single net is it by default).',
   prototypes: 'Accepted for compatibility with original init files; not used.',
   'domains.*.memory': 'Memory: a number of MiB, or a size with a unit (`4G`, `512MiB`); 16 MiB to 4 TiB. Default 1024 MiB.',
   'domains.*.vcpu': 'Virtual CPUs. Default 2.',
-  'domains.*.cpu_model': 'A libvirt CPU model (`Skylake-Client`); default: host-passthrough under KVM, qemu\'s default under TCG.',
+  'domains.*.cpu_model': "A libvirt CPU model (`Skylake-Client`); default: host-passthrough under KVM, qemu's default under TCG.",
   'domains.*.nics': 'Network interfaces, in guest order (eth0 first). One must be on the management net.',
   'domains.*.disks': 'Disks, in order; the first one boots.',
-  'domains.*.metadata': 'Free-form data kept in the prefix\'s spec for plugins and scripts. A `deploy-scripts` list here counts as the field below, as in the original.',
+  'domains.*.metadata': "Free-form data kept in the prefix's spec for plugins and scripts. A `deploy-scripts` list here counts as the field below, as in the original.",
   'domains.*.artifacts': 'Guest paths `lago collect` copies out.',
-  'domains.*.groups': 'Groups (a name or a list; letters, digits, `.`, `_`, `-`) for inventories such as Ansible\'s.',
+  'domains.*.groups': "Groups (a name or a list; letters, digits, `.`, `_`, `-`) for inventories such as Ansible's.",
   'domains.*.bootstrap': 'Write a cloud-init NoCloud seed (hostname, the prefix SSH key, static addresses). Default true; false for images that are already set up.',
   'domains.*.ssh-user': 'The user Lago logs in as. Default root.',
   'domains.*.ssh-password': 'A password SSH may use besides the prefix key (for images that do not take the key).',
-  'domains.*.root-password': 'The original\'s name for `ssh-password`, used when that is not given.',
+  'domains.*.root-password': "The original's name for `ssh-password`, used when that is not given.",
   'domains.*.vm-type': 'The VM type: `default`; plugins may give types of their own a meaning. Default `default`.',
   'domains.*.vm-provider': 'The provider: only `local-libvirt` (the default).',
   'domains.*.service_provider': 'Accepted for compatibility with original init files; Lago asks the guest itself.',
-  'domains.*.deploy-scripts': 'Scripts `lago deploy` runs on the VM, in order. `$LAGO_INITFILE_PATH` is the init file\'s directory.',
-  'domains.*.boot_time_sec': 'How long `lago start` waits for this VM\'s SSH (default: the `ssh.boot_timeout` setting).',
-  'domains.*.distro': 'The distribution (`el8`, `fc30`, ...; letters, digits, `.`, `_`, `-`, no `..`: it names a directory); default: the template\'s metadata. `lago ovirt reposetup` syncs only the yum sections named `*-DISTRO` of the VMs\' distros.',
+  'domains.*.deploy-scripts': "Scripts `lago deploy` runs on the VM, in order. `$LAGO_INITFILE_PATH` is the init file's directory.",
+  'domains.*.boot_time_sec': "How long `lago start` waits for this VM's SSH (default: the `ssh.boot_timeout` setting).",
+  'domains.*.distro':
+    "The distribution (`el8`, `fc30`, ...; letters, digits, `.`, `_`, `-`, no `..`: it names a directory); default: the template's metadata. `lago ovirt reposetup` syncs only the yum sections named `*-DISTRO` of the VMs' distros.",
   'domains.*.nics[].net': 'The net this NIC is on (a name under `nets`).',
-  'domains.*.nics[].ip': 'A static address inside the net\'s subnet: its last octet is kept when the subnet is leased. Default: the lowest free address from .2.',
+  'domains.*.nics[].ip': "A static address inside the net's subnet: its last octet is kept when the subnet is leased. Default: the lowest free address from .2.",
   'domains.*.disks[].type': '`template`: a thin overlay on a template from the store; `file`: an existing image used in place; `empty`: a new blank disk.',
-  'domains.*.disks[].name': 'The disk\'s name in the prefix. Default `root` for the first disk, `diskN` after.',
+  'domains.*.disks[].name': "The disk's name in the prefix. Default `root` for the first disk, `diskN` after.",
   'domains.*.disks[].dev': 'Guest device: `vdX` (virtio) or `sdX` (on virtio-scsi). Default vda, vdb, ... by position.',
   'domains.*.disks[].format': 'Image format. Default qcow2 (iso for a `file` ending in .iso).',
   'domains.*.disks[].size': 'Size of an `empty` disk: bytes, or with a unit (`20G`); 1 MiB to 64 TiB.',
@@ -66,7 +67,8 @@ const FIELD_NOTES: Record<string, string> = {
   'domains.*.disks[].template_checksum': 'Checksum of a plain image URL or file (`sha256:HEX`, sha1 or sha512); checked after download.',
   'domains.*.disks[].template_type': 'Accepted for compatibility with original init files; the image format is detected.',
   'domains.*.disks[].path': 'The image of a `file` disk. `$VAR`s expand (`$LAGO_INITFILE_PATH/tools.iso`).',
-  'domains.*.disks[].make_a_copy': 'For a `file` disk: copy the image into the prefix (as the original did) instead of using it in place, so the environment never changes the file (what `lago export` writes). Default false.',
+  'domains.*.disks[].make_a_copy':
+    'For a `file` disk: copy the image into the prefix (as the original did) instead of using it in place, so the environment never changes the file (what `lago export` writes). Default false.',
   'domains.*.disks[].metadata': 'Free-form data kept with the disk.',
   'domains.*.disks[].comment': 'A note for people; ignored.',
   'nets.*.type': '`nat`: reaches outside through the host; `bridge`: an isolated network. Default nat.',
@@ -94,7 +96,12 @@ export function renderInitFileDoc(schema: Schema): string {
       else if (field.properties) walk(`\`${fieldPath}\``, fieldPath, field, `The fields of \`${fieldPath}\`.`)
     }
   }
-  walk('Top level', '', schema, 'An init file is YAML or JSON (`LagoInitFile` by default). `$VAR` and `${VAR}` expand from the environment in paths and scripts, plus `LAGO_INITFILE_PATH` (the init file\'s directory). Every error names the file, the field and what would be valid. Limits: at most 1 MiB, 32 levels of nesting and 100 YAML alias expansions; no control characters in any string (tabs and line breaks only in `comment` and free `metadata` values).')
+  walk(
+    'Top level',
+    '',
+    schema,
+    "An init file is YAML or JSON (`LagoInitFile` by default). `$VAR` and `${VAR}` expand from the environment in paths and scripts, plus `LAGO_INITFILE_PATH` (the init file's directory). Every error names the file, the field and what would be valid. Limits: at most 1 MiB, 32 levels of nesting and 100 YAML alias expansions; no control characters in any string (tabs and line breaks only in `comment` and free `metadata` values).",
+  )
   return `# Init file reference
 
 <!-- Generated by \`npm run docs:init-file\` from packages/core/schema/init-file.schema.json (${schema.title}). Do not edit: change the schema or FIELD_NOTES in scripts/lib/init-file-doc.ts. -->
@@ -117,7 +124,10 @@ function typeOf(schema: Schema): string {
       if (schema.pattern) return `string matching \`${schema.pattern.replaceAll('|', '\\|')}\``
       return schema.minLength ? 'non-empty string' : 'string'
     case 'array':
-      return `list of ${typeOf(schema.items ?? {})}${schema.items?.properties ? ' objects' : ''}${schema.minItems ? ` (at least ${schema.minItems})` : ''}`.replace('list of object objects', 'list of objects')
+      return `list of ${typeOf(schema.items ?? {})}${schema.items?.properties ? ' objects' : ''}${schema.minItems ? ` (at least ${schema.minItems})` : ''}`.replace(
+        'list of object objects',
+        'list of objects',
+      )
     case 'object':
       if (typeof schema.additionalProperties === 'object') return `map of NAME → object${schema.minProperties ? ` (at least ${schema.minProperties})` : ''}`
       return 'object'

@@ -63,7 +63,11 @@ export async function promote(options: PromoteOptions): Promise<PromoteResult> {
 /** The release mail of docs/release.md (the original template), changes since the previous release filled in. */
 export function announcement(version: Version, changes: string, now: Date): string {
   const day = `${String(now.getUTCDate()).padStart(2, '0')}-${String(now.getUTCMonth() + 1).padStart(2, '0')}-${now.getUTCFullYear()}`
-  const indented = changes.trimEnd().split('\n').map((line) => (line ? `    ${line}` : '')).join('\n')
+  const indented = changes
+    .trimEnd()
+    .split('\n')
+    .map((line) => (line ? `    ${line}` : ''))
+    .join('\n')
   return `Subject: [${day}] New lago release - ${formatVersion(version)}
 
 Hi everyone! There's a new lago release with version ${formatVersion(version)} ready for you to

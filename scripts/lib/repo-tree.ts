@@ -62,7 +62,10 @@ async function pointLatest(seriesDir: string, target: string): Promise<void> {
 export async function dists(buildOrSnapshot: string): Promise<string[]> {
   const rpmDir = path.join(buildOrSnapshot, 'rpm')
   const entries = await readdir(rpmDir, {withFileTypes: true}).catch(() => [])
-  const found = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
+  const found = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
   if (found.length === 0) throw new ReleaseError(`${rpmDir} holds no DIST directory with RPMs`)
   return found
 }

@@ -48,7 +48,12 @@ export async function buildRpms(options: RpmBuildOptions): Promise<RpmBuildResul
     const {upstream, fields} = await prepareSources(work, sources, version)
     const spec = path.join(work, 'lago.spec')
     await writeFile(spec, fillTemplate(await readFile(SPEC_TEMPLATE, 'utf8'), {...fields, VERSION: version, RELEASE: String(RPM_RELEASE), CHANGELOG: changelog.replaceAll('%', '%%')}))
-    await rpmbuild(spec, [...define('_topdir', path.join(work, 'rpmbuild')), ...define('_sourcedir', sources), ...define('dist', `.${options.dist}`), ...(options.payload ? define('_binary_payload', options.payload) : [])])
+    await rpmbuild(spec, [
+      ...define('_topdir', path.join(work, 'rpmbuild')),
+      ...define('_sourcedir', sources),
+      ...define('dist', `.${options.dist}`),
+      ...(options.payload ? define('_binary_payload', options.payload) : []),
+    ])
     return await collect(work, options, version, upstream, changelog)
   } finally {
     await rm(work, {recursive: true, force: true})
@@ -61,7 +66,10 @@ async function prepareSources(work: string, sources: string, version: string): P
   const tree = path.join(work, 'tree')
   const staged = await stagePackages(REPO, tree, version)
   const upstream = await Promise.all(PACKAGES.map((p) => packStaged(staged.get(p.name)!, sources)))
-  const bundles = splitBundles(tree, PACKAGES.map((p) => ({name: p.name, dir: staged.get(p.name)!})))
+  const bundles = splitBundles(
+    tree,
+    PACKAGES.map((p) => ({name: p.name, dir: staged.get(p.name)!})),
+  )
   const fields: Record<string, string> = {}
   for (const p of PACKAGES) {
     const owned = bundles.get(p.name)!

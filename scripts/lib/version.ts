@@ -56,7 +56,10 @@ export function versionHistory(commits: Commit[], base: Version): VersionedCommi
 }
 
 function nextVersion(previous: Version, commit: Commit): Version {
-  const tagged = commit.tags.map((tag) => parseVersion(tag)!).sort(compareVersions).pop()
+  const tagged = commit.tags
+    .map((tag) => parseVersion(tag)!)
+    .sort(compareVersions)
+    .pop()
   if (tagged) return {...tagged, patch: 0}
   const bump = semVerBump(`${commit.subject}\n${commit.body}`)
   if (bump === 'api-breaking') return {major: previous.major + 1, minor: 0, patch: 0}

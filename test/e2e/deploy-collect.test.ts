@@ -127,7 +127,18 @@ describe('deploy, collect, inventory and export on a two-VM environment', functi
     const result = await lago(['deploy', '--vm', 'vm0', '--json'])
     assert.equal(result.exitCode, 0, String(result.all))
     const out = JSON.parse(String(result.stdout))
-    assert.deepEqual(out.vms.map((v: any) => [v.vm, v.scripts.map((s: any) => [s.script, s.exitCode])]), [['vm0', [['slow-write.sh', 0], ['make-tree.sh', 0]]]])
+    assert.deepEqual(
+      out.vms.map((v: any) => [v.vm, v.scripts.map((s: any) => [s.script, s.exitCode])]),
+      [
+        [
+          'vm0',
+          [
+            ['slow-write.sh', 0],
+            ['make-tree.sh', 0],
+          ],
+        ],
+      ],
+    )
   })
 
   it('collect copies each artifact into OUTPUT/<vm>/<path with / as _>, reports the missing one, and rotates an existing output', async () => {
@@ -154,14 +165,25 @@ describe('deploy, collect, inventory and export on a two-VM environment', functi
     assert.equal((await readFile(path.join(output, 'vm0/_var_log_lago-test/tree/big.bin'))).length, 300000)
     const big = await sh('vm0', 'sha256sum /var/log/lago-test/tree/big.bin')
     const {createHash} = await import('node:crypto')
-    assert.equal(createHash('sha256').update(await readFile(path.join(output, 'vm0/_var_log_lago-test/tree/big.bin'))).digest('hex'), big.out.split(' ')[0])
+    assert.equal(
+      createHash('sha256')
+        .update(await readFile(path.join(output, 'vm0/_var_log_lago-test/tree/big.bin')))
+        .digest('hex'),
+      big.out.split(' ')[0],
+    )
 
     const second = await lago(['collect', '--output', output, '--json'])
     assert.equal(second.exitCode, 0, String(second.all))
     const result = JSON.parse(String(second.stdout))
     assert.match(result.rotatedTo, /test_logs\.\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d$/)
     assert.deepEqual((await tree(result.rotatedTo)).length, 13, 'the first collect was moved aside whole')
-    assert.deepEqual(result.vms.map((v: any) => [v.vm, v.missing]), [['vm0', ['/no/such/path']], ['vm1', []]])
+    assert.deepEqual(
+      result.vms.map((v: any) => [v.vm, v.missing]),
+      [
+        ['vm0', ['/no/such/path']],
+        ['vm1', []],
+      ],
+    )
   })
 
   it('collect --strict fails on the missing path but still collects the rest', async () => {
@@ -221,7 +243,10 @@ describe('deploy, collect, inventory and export on a two-VM environment', functi
     if (!(await which('guestfish'))) return
     const withGuestfs = await lago(['collect', '--output', output, '--vm', 'vm1', '--json'])
     assert.equal(withGuestfs.exitCode, 0, String(withGuestfs.all))
-    assert.deepEqual(JSON.parse(String(withGuestfs.stdout)).vms.map((v: any) => [v.vm, v.method]), [['vm1', 'libguestfs']])
+    assert.deepEqual(
+      JSON.parse(String(withGuestfs.stdout)).vms.map((v: any) => [v.vm, v.method]),
+      [['vm1', 'libguestfs']],
+    )
     assert.deepEqual(await tree(path.join(output, 'vm1')), ['_var_log_lago-test_tree_sub/', '_var_log_lago-test_tree_sub/b.log'])
     assert.equal(await readFile(path.join(output, 'vm1/_var_log_lago-test_tree_sub/b.log'), 'utf8'), 'vm1\n')
   })

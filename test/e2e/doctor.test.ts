@@ -43,7 +43,12 @@ describe('lago doctor', function () {
     assert.match(doctorLine(out, 'libvirt').line, /^✔ libvirt: reachable at qemu:\/\/\/system$/)
     assert.equal(doctorLine(out, 'tools').line, '✔ tools: qemu-img, virsh')
     const kvm = doctorLine(out, 'KVM')
-    if (await access('/dev/kvm').then(() => false, () => true)) {
+    if (
+      await access('/dev/kvm').then(
+        () => false,
+        () => true,
+      )
+    ) {
       // This host: no /dev/kvm (a VM without nested virtualization).
       assert.equal(kvm.line, '! KVM: not usable (/dev/kvm is missing): TCG will be used, about 15× slower')
       assert.ok(kvm.fix, 'a fix line under the KVM warning')
@@ -125,7 +130,10 @@ describe('lago doctor', function () {
     assert.equal(doctor.exitCode, 2, String(doctor.all))
     const found = doctorLine(String(doctor.stdout), 'libvirt')
     assert.match(found.line, /^✘ libvirt: cannot reach libvirt at qemu:\/\/\/system\?socket=\/nonexistent\/libvirt-sock: .*No such file or directory$/)
-    const systemd = await access('/run/systemd/system').then(() => true, () => false)
+    const systemd = await access('/run/systemd/system').then(
+      () => true,
+      () => false,
+    )
     assert.equal(found.fix, systemd ? 'Fix: sudo systemctl enable --now libvirtd' : 'Fix: sudo sh -c "virtlogd -d && libvirtd -d" (systemd is not running here, so start the daemons by hand)')
 
     const prefix = path.join(sandbox.dir, 'unreachable')
@@ -151,7 +159,12 @@ describe('lago doctor', function () {
       assert.equal(doctor.exitCode, 2, String(doctor.all))
       const found = doctorLine(String(doctor.stdout), 'free space')
       assert.match(found.line, new RegExp(`^✘ free space: 1\\d\\.\\d MiB free under the template store ${small}/store \\(needs 10\\.0 GiB\\)$`))
-      assert.match(found.fix!, new RegExp(`^Fix: free [\\d.]+ GiB on the filesystem of ${small}/store \\("du -xsh ${small}/store/\\* \\| sort -h" shows what uses it\\), or move it to a bigger one \\(template_store under \\[lago\\]`))
+      assert.match(
+        found.fix!,
+        new RegExp(
+          `^Fix: free [\\d.]+ GiB on the filesystem of ${small}/store \\("du -xsh ${small}/store/\\* \\| sort -h" shows what uses it\\), or move it to a bigger one \\(template_store under \\[lago\\]`,
+        ),
+      )
       // The oVirt plugin wants 36 GB there too, as a warning only.
       assert.match(doctorLine(String(doctor.stdout), 'oVirt free space').line, /^! oVirt free space: .* \(needs 33\.5 GiB\)$/)
     } finally {
@@ -210,7 +223,12 @@ describe('lago setup', function () {
   it('without systemd and with libvirtd down, says how to start it by hand', async () => {
     const result = await sandbox.lago(['setup', '--dry-run'], {env: {...env, LAGO__LIBVIRT__URI: BAD_URI}})
     assert.equal(result.exitCode, 0, String(result.all))
-    if (await access('/run/systemd/system').then(() => true, () => false)) {
+    if (
+      await access('/run/systemd/system').then(
+        () => true,
+        () => false,
+      )
+    ) {
       assert.match(String(result.stdout), /→ libvirtd enabled and running \(systemd\): would run\n    systemctl enable --now libvirtd\n/)
     } else {
       assert.match(String(result.stdout), /! libvirtd is not running, and systemd is not here to start it: start it by hand:\n    virtlogd -d\n    libvirtd -d\n/)
@@ -230,7 +248,10 @@ describe('lago setup', function () {
     }
     const rule = path.join(env.LAGO_POLKIT_RULES_DIR, '50-lago.rules')
     const text = await readFile(rule, 'utf8')
-    assert.match(text, /polkit\.addRule\(function \(action, subject\) \{\n {2}if \(action\.id == "org\.libvirt\.unix\.manage" && subject\.isInGroup\("lagoe2e\d+"\)\) \{\n {4}return polkit\.Result\.YES;\n {2}\}\n\}\);\n$/)
+    assert.match(
+      text,
+      /polkit\.addRule\(function \(action, subject\) \{\n {2}if \(action\.id == "org\.libvirt\.unix\.manage" && subject\.isInGroup\("lagoe2e\d+"\)\) \{\n {4}return polkit\.Result\.YES;\n {2}\}\n\}\);\n$/,
+    )
     assert.ok(text.includes(`subject.isInGroup("${group}")`))
     assert.equal(((await stat(rule)).mode & 0o777).toString(8), '644')
     assert.ok((await execa('id', ['-nG', user])).stdout.split(/\s+/).includes(group))
@@ -241,7 +262,10 @@ describe('lago setup', function () {
     assert.equal(again.exitCode, 0, String(again.all))
     const report = JSON.parse(String(again.stdout))
     assert.deepEqual(report.applied, [])
-    assert.ok(report.steps.every((s: {state: string}) => s.state === 'done'), JSON.stringify(report.steps))
+    assert.ok(
+      report.steps.every((s: {state: string}) => s.state === 'done'),
+      JSON.stringify(report.steps),
+    )
     const text = await sandbox.lago(['setup', '--user', user], {env})
     assert.match(String(text.stdout), /\nNothing to do: this host is set up for Lago\.$/)
 

@@ -72,7 +72,14 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     assert.equal(start.exitCode, 0, String(start.all))
     const result = await lago(['status', '--json'])
     status = JSON.parse(String(result.stdout))
-    assert.deepEqual(status.vms.map((v: any) => [v.name, v.state]), [['vm0', 'running'], ['vm1', 'running'], ['vm2', 'running']])
+    assert.deepEqual(
+      status.vms.map((v: any) => [v.name, v.state]),
+      [
+        ['vm0', 'running'],
+        ['vm1', 'running'],
+        ['vm2', 'running'],
+      ],
+    )
   })
 
   it('status --json has networks (subnet, gateway, type) and VMs (addresses per net, memory, disks with template and version)', async () => {
@@ -92,8 +99,21 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     assert.equal(vm1.vcpu, 1)
     const isolatedNic = vm1.nics.find((n: any) => n.net === 'isolated')
     assert.equal(isolatedNic.ip, nets.isolated.subnet.replace('.0/24', '.50'), 'the static address keeps its last octet in the leased subnet')
-    assert.equal(isolatedNic.mac, '54:52:' + isolatedNic.ip.split('.').map((o: string) => Number(o).toString(16).padStart(2, '0')).join(':'))
-    assert.deepEqual(vm1.disks.map((d: any) => [d.dev, d.template, d.templateVersion]), [['vda', 'lago-test:tiny', 'v1'], ['vdb', undefined, undefined]])
+    assert.equal(
+      isolatedNic.mac,
+      '54:52:' +
+        isolatedNic.ip
+          .split('.')
+          .map((o: string) => Number(o).toString(16).padStart(2, '0'))
+          .join(':'),
+    )
+    assert.deepEqual(
+      vm1.disks.map((d: any) => [d.dev, d.template, d.templateVersion]),
+      [
+        ['vda', 'lago-test:tiny', 'v1'],
+        ['vdb', undefined, undefined],
+      ],
+    )
     const yaml = await lago(['status', '--out-format', 'yaml'])
     assert.match(String(yaml.stdout), /^vms:\n  - name: vm0\n/m)
     const flat = await lago(['status', '-f', 'flat'])
@@ -169,7 +189,10 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     const check = await sh('vm0', 'cat /root/before; test -e /root/after && echo after-still-there || echo after-gone')
     assert.equal(check.out, 'one\nafter-gone')
     const after = JSON.parse(String((await lago(['status', '--json'])).stdout))
-    assert.deepEqual(after.vms.map((v: any) => v.state), ['running', 'running', 'running'])
+    assert.deepEqual(
+      after.vms.map((v: any) => v.state),
+      ['running', 'running', 'running'],
+    )
     assert.deepEqual(after.vms[0].snapshots, ['clean'])
     const unknown = await lago(['revert', 'dirty'])
     assert.equal(unknown.exitCode, 2)
@@ -177,7 +200,7 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
   })
 
   it('console attaches to the serial console', async () => {
-    const child = execa('script', ['-qec', sandbox.lagoCommandLine(["console", "vm2"]), '/dev/null'], {cwd: prefix, reject: false, all: true, env: sandbox.env()})
+    const child = execa('script', ['-qec', sandbox.lagoCommandLine(['console', 'vm2']), '/dev/null'], {cwd: prefix, reject: false, all: true, env: sandbox.env()})
     let seen = ''
     child.all.on('data', (chunk: Buffer) => (seen += chunk.toString()))
     const deadline = Date.now() + 20_000
@@ -195,7 +218,10 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     assert.ok((await boots()) > before, 'a new boot was recorded (boot.log persists)')
     const down = await lago(['shutdown', 'vm2', '--json'])
     assert.equal(down.exitCode, 0, String(down.all))
-    assert.deepEqual(JSON.parse(String(down.stdout)).vms.map((v: any) => [v.vm, v.forced]), [['vm2', false]])
+    assert.deepEqual(
+      JSON.parse(String(down.stdout)).vms.map((v: any) => [v.vm, v.forced]),
+      [['vm2', false]],
+    )
     const states = JSON.parse(String((await lago(['status', '--json'])).stdout)).vms.map((v: any) => v.state)
     assert.deepEqual(states, ['running', 'running', 'down'])
   })
@@ -206,8 +232,14 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     const stop = await lago(['stop', 'vm1'])
     assert.equal(stop.exitCode, 0, String(stop.all))
     const states = JSON.parse(String((await lago(['status', '--json'])).stdout))
-    assert.deepEqual(states.vms.map((v: any) => v.state), ['running', 'down', 'running'])
-    assert.ok(states.nets.every((n: any) => n.active), 'nets still used by running VMs stay up')
+    assert.deepEqual(
+      states.vms.map((v: any) => v.state),
+      ['running', 'down', 'running'],
+    )
+    assert.ok(
+      states.nets.every((n: any) => n.active),
+      'nets still used by running VMs stay up',
+    )
   })
 
   it('a snapshot taken with a VM stopped reverts it to stopped, with its disk as it was', async () => {
@@ -218,7 +250,10 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     const revert = await lago(['revert', 'partial'])
     assert.equal(revert.exitCode, 0, String(revert.all))
     const states = JSON.parse(String((await lago(['status', '--json'])).stdout))
-    assert.deepEqual(states.vms.map((v: any) => v.state), ['running', 'down', 'running'])
+    assert.deepEqual(
+      states.vms.map((v: any) => v.state),
+      ['running', 'down', 'running'],
+    )
     assert.equal((await sh('vm0', 'test -e /root/late && echo present || echo absent')).out, 'absent')
     assert.equal((await lago(['start', 'vm1'])).exitCode, 0, 'the stopped VM boots from its reverted disk')
   })
@@ -228,7 +263,13 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     const dry = await sandbox.lago(['gc', '--dry-run', '--json'])
     assert.equal(dry.exitCode, 0, String(dry.all))
     const orphans = JSON.parse(String(dry.stdout)).orphans.filter((o: any) => o.name.includes(id))
-    assert.deepEqual(orphans.map((o: any) => `${o.kind} ${o.name}`).sort(), [`domain lago-${id}-vm0`, `domain lago-${id}-vm1`, `domain lago-${id}-vm2`, `network lago-${id}-isolated`, `network lago-${id}-mgmt`])
+    assert.deepEqual(orphans.map((o: any) => `${o.kind} ${o.name}`).sort(), [
+      `domain lago-${id}-vm0`,
+      `domain lago-${id}-vm1`,
+      `domain lago-${id}-vm2`,
+      `network lago-${id}-isolated`,
+      `network lago-${id}-mgmt`,
+    ])
     const gc = await sandbox.lago(['gc'])
     assert.equal(gc.exitCode, 0, String(gc.all))
     assert.deepEqual(await libvirtObjectsOf(id), [])

@@ -40,11 +40,17 @@ describe('bad input is refused cleanly', function () {
   })
 
   it('an unknown template lists what the repository offers', async () => {
-    await initFails(ONE_VM_INIT_FILE.replace('template_name: tiny', 'template_name: fedora'), /domains\.vm0\.disks\[0\] \(root\): Template "fedora" is not in repository "lago-test" .*\nTemplates it offers: tiny\./)
+    await initFails(
+      ONE_VM_INIT_FILE.replace('template_name: tiny', 'template_name: fedora'),
+      /domains\.vm0\.disks\[0\] \(root\): Template "fedora" is not in repository "lago-test" .*\nTemplates it offers: tiny\./,
+    )
   })
 
   it('an unknown template version lists the versions', async () => {
-    await initFails(ONE_VM_INIT_FILE.replace('template_name: tiny', 'template_name: tiny:v9'), /domains\.vm0\.disks\[0\] \(root\): Template "tiny" has no version "v9" .*\nVersions it offers \(newest first\): v1\./)
+    await initFails(
+      ONE_VM_INIT_FILE.replace('template_name: tiny', 'template_name: tiny:v9'),
+      /domains\.vm0\.disks\[0\] \(root\): Template "tiny" has no version "v9" .*\nVersions it offers \(newest first\): v1\./,
+    )
   })
 
   it('a prefix that already exists is left untouched', async () => {
@@ -119,7 +125,11 @@ describe('bad input is refused cleanly', function () {
       assert.equal(forced.exitCode, 2, String(forced.all))
       assert.match(String(forced.stderr), /Error: KVM: domain_type is kvm but this host cannot run KVM guests: .*\nFix: LAGO__LIBVIRT__DOMAIN_TYPE=auto .* to fall back to TCG/)
       const status = JSON.parse(String((await sandbox.lago(['status', '--json'], {cwd: prefix})).stdout))
-      assert.deepEqual(status.vms.map((v: {state: string}) => v.state), ['down'], 'nothing was started')
+      assert.deepEqual(
+        status.vms.map((v: {state: string}) => v.state),
+        ['down'],
+        'nothing was started',
+      )
       assert.equal(status.nets[0].active, false, 'nothing was started')
     })
 

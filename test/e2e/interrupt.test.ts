@@ -48,11 +48,14 @@ describe('interrupted init and start roll back', function () {
   it('SIGINT during init (template download) exits 130 and leaves no prefix, lease or partial file', async () => {
     const port = (server.address() as AddressInfo).port
     const repo = path.join(sandbox.dir, 'http-repo.json')
-    await writeFile(repo, JSON.stringify({
-      name: 'slow',
-      sources: {web: {type: 'http', args: {baseurl: `http://127.0.0.1:${port}/`}}},
-      templates: {tiny: {versions: {v1: {source: 'web', handle: 'tiny.qcow2', timestamp: 1}}}},
-    }))
+    await writeFile(
+      repo,
+      JSON.stringify({
+        name: 'slow',
+        sources: {web: {type: 'http', args: {baseurl: `http://127.0.0.1:${port}/`}}},
+        templates: {tiny: {versions: {v1: {source: 'web', handle: 'tiny.qcow2', timestamp: 1}}}},
+      }),
+    )
     const initFile = await sandbox.writeInitFile('LagoInitFile', ONE_VM_INIT_FILE)
     const prefix = path.join(sandbox.dir, 'env')
     const child = sandbox.lago(['init', prefix, initFile, '--template-repo-path', repo, '--allow-unverified'])

@@ -56,7 +56,10 @@ describe('lago ovirt reposetup (loopback yum repository, no VM)', function () {
     const run = await reposetup(['--reposync-yum-config', yumFile, '--build', localSpec, '--json'])
     assert.equal(run.exitCode, 0, String(run.all))
     const report = JSON.parse(String(run.stdout))
-    assert.deepEqual(report.synced.map((s: any) => [s.id, s.reused, s.downloaded.length, s.packages]), [['upstream-tiny-debian12', true, 0, 2]])
+    assert.deepEqual(
+      report.synced.map((s: any) => [s.id, s.reused, s.downloaded.length, s.packages]),
+      [['upstream-tiny-debian12', true, 0, 2]],
+    )
     assert.equal(rpmGets(), before, 'no package downloaded again')
     const text = await reposetup(['--reposync-yum-config', yumFile, '--build', localSpec])
     assert.match(String(text.stdout), /upstream-tiny-debian12: reused the cache \(2 packages, nothing new\)/)
@@ -74,7 +77,7 @@ describe('lago ovirt reposetup (loopback yum repository, no VM)', function () {
     assert.equal(run.exitCode, 0, String(run.all))
     assert.match(String(run.stdout), /reused the cache/)
     assert.equal(rpmGets(), before)
-    assert.deepEqual(rpms, ['lago-hello-1.0-1.noarch.rpm', 'lago-tools-2.0-1.noarch.rpm'], 'without --build, upstream\'s package')
+    assert.deepEqual(rpms, ['lago-hello-1.0-1.noarch.rpm', 'lago-tools-2.0-1.noarch.rpm'], "without --build, upstream's package")
   })
 
   it('--custom-source alone is valid: no yum file needed', async () => {

@@ -49,10 +49,16 @@ describe('examples/basic-suite end to end (lago ovirt: reposetup, start, deploy,
     assert.match(out, /Skipped yum sections \(not named "-<distro>" for tiny-debian12\): ovirt-master-el9/)
     assert.match(out, /lago-upstream-tiny-debian12: downloaded 2 of 2 packages/)
     assert.match(out, /Wait for the oVirt services/)
-    assert.deepEqual(status.vms.map((vm: any) => [vm.name, vm.state]), [['engine', 'running'], ['host0', 'running']])
+    assert.deepEqual(
+      status.vms.map((vm: any) => [vm.name, vm.state]),
+      [
+        ['engine', 'running'],
+        ['host0', 'running'],
+      ],
+    )
   })
 
-  it('the locally built lago-hello took precedence over upstream\'s newer release', async () => {
+  it("the locally built lago-hello took precedence over upstream's newer release", async () => {
     assert.match(String(suiteRun.all), /lago-hello: built from .*build\/lago-hello\.spec takes precedence over synced repo lago-upstream-tiny-debian12/)
     const rpms = (await readdir(path.join(prefix, 'internal_repo/tiny-debian12'))).filter((n) => n.endsWith('.rpm')).sort()
     assert.deepEqual(rpms, ['lago-hello-1.0-0.local.noarch.rpm', 'lago-tools-2.0-1.noarch.rpm'])
@@ -151,7 +157,10 @@ describe('examples/basic-suite end to end (lago ovirt: reposetup, start, deploy,
     const stop = await lago(['ovirt', 'stop'])
     assert.equal(stop.exitCode, 0, String(stop.all))
     const stopped = JSON.parse(String((await lago(['status', '--json'])).stdout))
-    assert.ok(stopped.vms.every((vm: any) => vm.state !== 'running'), JSON.stringify(stopped.vms.map((vm: any) => vm.state)))
+    assert.ok(
+      stopped.vms.every((vm: any) => vm.state !== 'running'),
+      JSON.stringify(stopped.vms.map((vm: any) => vm.state)),
+    )
     const start = await lago(['ovirt', 'start'])
     assert.equal(start.exitCode, 0, String(start.all))
     assert.match(String(start.all), /engine: syslogd/)

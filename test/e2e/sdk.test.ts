@@ -46,7 +46,10 @@ describe('the SDK (public exports of @lago/core)', function () {
 
   it('lists VMs with their state and address', async () => {
     const status = await prefix.status()
-    assert.deepEqual(status.vms.map((vm) => [vm.name, vm.state]), [['app', 'running']])
+    assert.deepEqual(
+      status.vms.map((vm) => [vm.name, vm.state]),
+      [['app', 'running']],
+    )
     assert.match(status.vms[0].ip!, /^192\.168\.\d+\.\d+$/)
   })
 
@@ -66,10 +69,16 @@ describe('the SDK (public exports of @lago/core)', function () {
 
   it('deploys with extra environment and collects the artifacts, plus a default path a plugin would add', async () => {
     const [result] = await deploy(prefix, {env: {APP_MODE: 'test'}})
-    assert.deepEqual(result.scripts.map((s) => [s.script, s.exitCode]), [['setup.sh', 0]])
+    assert.deepEqual(
+      result.scripts.map((s) => [s.script, s.exitCode]),
+      [['setup.sh', 0]],
+    )
     const output = path.join(sandbox.dir, 'logs')
     const collected = await collect(prefix, {output, extraArtifacts: () => ['/var/log/messages']})
-    assert.deepEqual(collected.vms[0].collected.map((c) => c.path), ['/var/log/app', '/var/log/messages'])
+    assert.deepEqual(
+      collected.vms[0].collected.map((c) => c.path),
+      ['/var/log/app', '/var/log/messages'],
+    )
     assert.deepEqual((await readdir(path.join(output, 'app'))).sort(), ['_var_log_app', '_var_log_messages'])
     assert.equal(await readFile(path.join(output, 'app/_var_log_app/setup.log'), 'utf8'), 'configured app for test\n')
   })

@@ -84,7 +84,10 @@ describe('templates over HTTP: store, downloads, repositories', function () {
     assert.equal(metadata.lago.verified, true)
     assert.equal(metadata.lago.source, `${server.url}/images/tiny-v1.qcow2`)
     assert.equal((await readdir(`${stored}.users`)).length, 1, 'the prefix is recorded as a user')
-    assert.deepEqual((await readdir(store('a'))).filter((n) => n.endsWith('.tmp') || n.endsWith('.part')), [])
+    assert.deepEqual(
+      (await readdir(store('a'))).filter((n) => n.endsWith('.tmp') || n.endsWith('.part')),
+      [],
+    )
 
     const prefix = path.join(sandbox.dir, 'boot')
     const start = await sandbox.lago(['start'], {cwd: prefix})
@@ -135,7 +138,11 @@ describe('templates over HTTP: store, downloads, repositories', function () {
     assert.equal(result.exitCode, 2, String(result.all))
     assert.match(String(result.stderr), new RegExp(`${server.url}/images/tiny-v1\\.qcow2 failed verification: expected sha256 ${sha256}, got [0-9a-f]{64}\\.\\nThe download was discarded`))
     const left = await readdir(store('c'))
-    assert.deepEqual(left.filter((n) => n.startsWith('web:tiny:v1') && !n.endsWith('.lock')), [], `store holds ${left.join(', ')}`)
+    assert.deepEqual(
+      left.filter((n) => n.startsWith('web:tiny:v1') && !n.endsWith('.lock')),
+      [],
+      `store holds ${left.join(', ')}`,
+    )
     await assert.rejects(stat(path.join(sandbox.dir, 'corrupt')), /ENOENT/)
   })
 
@@ -183,7 +190,10 @@ describe('templates over HTTP: store, downloads, repositories', function () {
     assert.equal(dry.exitCode, 0, String(dry.all))
     const plan = JSON.parse(String(dry.stdout))
     assert.deepEqual(plan.removed.map((r: {id: string}) => r.id).sort(), ['web:tiny:v1', 'web:tiny:v3'])
-    assert.deepEqual(plan.kept.map((r: {id: string}) => r.id), ['web:tiny:v2'])
+    assert.deepEqual(
+      plan.kept.map((r: {id: string}) => r.id),
+      ['web:tiny:v2'],
+    )
     assert.ok((await readdir(store('a'))).includes('web:tiny:v1'), 'dry run removes nothing')
     const text = await sandbox.lago(['template', 'prune', '--template-store', store('a')])
     assert.equal(text.exitCode, 0, String(text.all))
@@ -192,13 +202,17 @@ describe('templates over HTTP: store, downloads, repositories', function () {
     const left = (await readdir(store('a'))).filter((n) => n.startsWith('web:'))
     assert.deepEqual(left.sort(), ['web:tiny:v2', 'web:tiny:v2.hash', 'web:tiny:v2.metadata', 'web:tiny:v2.users'])
     const list = JSON.parse(String((await sandbox.lago(['template', 'list', '--template-store', store('a'), '--json'])).stdout))
-    assert.deepEqual(list.templates.map((t: {id: string; users: string[]}) => [t.id, t.users.length]), [['web:tiny:v2', 1]])
+    assert.deepEqual(
+      list.templates.map((t: {id: string; users: string[]}) => [t.id, t.users.length]),
+      [['web:tiny:v2', 1]],
+    )
   })
 
   it('template-repo add clones a local git repository; init --template-repo-name uses it; update brings new versions', async () => {
     const origin = path.join(sandbox.dir, 'repo-origin')
     await mkdir(origin)
-    const git = (...args: string[]) => execFileSync('git', ['-C', origin, ...args], {env: {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x'}})
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', origin, ...args], {env: {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x'}})
     git('init', '-q')
     const publish = async (extra: Record<string, unknown>) => {
       const repo = {
@@ -222,7 +236,10 @@ describe('templates over HTTP: store, downloads, repositories', function () {
     const update = await sandbox.lago(['template-repo', 'update', '--template-repos', repos])
     assert.equal(update.exitCode, 0, String(update.all))
     const list = await sandbox.lago(['template', 'list', '--template-repo-name', 'mine', '--template-repos', repos, '--template-store', store('a'), '--json'])
-    assert.deepEqual(JSON.parse(String(list.stdout)).templates.map((t: {version: string}) => t.version), ['v9', 'v2'])
+    assert.deepEqual(
+      JSON.parse(String(list.stdout)).templates.map((t: {version: string}) => t.version),
+      ['v9', 'v2'],
+    )
     const again = await sandbox.lago(['template-repo', 'add', origin, '--name', 'mine', '--template-repos', repos])
     assert.equal(again.exitCode, 2)
     assert.match(String(again.stderr), /A template repository named "mine" is already registered/)

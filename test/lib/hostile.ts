@@ -43,7 +43,11 @@ export class HostileWorld {
       for (const name of (await readdir(dir)).sort()) {
         const file = path.join(dir, name)
         const info = await stat(file)
-        const content = info.isFile() ? createHash('sha256').update(await readFile(file)).digest('hex') : 'dir'
+        const content = info.isFile()
+          ? createHash('sha256')
+              .update(await readFile(file))
+              .digest('hex')
+          : 'dir'
         lines.push(`${path.relative(this.sentinel, file)} ${(info.mode & 0o7777).toString(8)} ${content}`)
         if (info.isDirectory()) await walk(file)
       }

@@ -134,7 +134,12 @@ Enjoy!
     assert.match(result.mail, /Here are the changes:\n {4}\* .* - 1\.0\.5\n {4}- 55555555: fix five\n\n {4}\* .* - 1\.0\.4\n {4}- 44444444: fix 100% of four\n\nEnjoy!\n$/)
     assert.deepEqual(result.pruned, [])
     assert.deepEqual(await repodataPackages(path.join(other, 'stable/1.0/rpm/el9')), [
-      'lago-1.0.3-1.el9', 'lago-1.0.5-1.el9', 'lago-ovirt-1.0.3-1.el9', 'lago-ovirt-1.0.5-1.el9', 'nodejs-lago-1.0.3-1.el9', 'nodejs-lago-1.0.5-1.el9',
+      'lago-1.0.3-1.el9',
+      'lago-1.0.5-1.el9',
+      'lago-ovirt-1.0.3-1.el9',
+      'lago-ovirt-1.0.5-1.el9',
+      'nodejs-lago-1.0.3-1.el9',
+      'nodejs-lago-1.0.5-1.el9',
     ])
     await assert.rejects(promote({tree: other, snapshot: 'snapshot-lago_1.0_pipeline_8'}), /stable\/1\.0 already has 1\.0\.5; snapshot-lago_1\.0_pipeline_8 holds 1\.0\.5: promote a newer snapshot/)
     await assert.rejects(publishSnapshot(other, path.join(tmp, 'build-2'), 8), /snapshot-lago_1\.0_pipeline_8 exists already/)

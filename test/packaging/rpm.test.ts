@@ -53,9 +53,35 @@ describe('RPMs (npm run rpm)', () => {
       for (const file of expected) assert.ok(files.get(name)!.includes(file), `${name} lacks ${file}`)
     }
     const modules = '/usr/lib/lago/node_modules'
-    has('nodejs-lago', [`${modules}/@lago/core/package.json`, `${modules}/@lago/core/lib/index.js`, `${modules}/@lago/core/schema/init-file.schema.json`, `${modules}/ajv/package.json`, `${modules}/ssh2/package.json`, '/etc/polkit-1/rules.d/50-lago.rules', '/etc/lago.d', '/var/lib/lago/store', '/var/lib/lago/repos', '/var/lib/lago/subnets'])
-    has('lago', ['/usr/bin/lago', '/usr/bin/lagocli', '/usr/lib/lago/bin/lago', '/usr/lib/lago/plugins.d', `${modules}/@lago/cli/bin/run.js`, `${modules}/@lago/cli/oclif.manifest.json`, `${modules}/@oclif/core/package.json`, `${modules}/@oclif/plugin-plugins/package.json`, `${modules}/listr2/package.json`])
-    has('lago-ovirt', ['/usr/lib/lago/plugins.d/lago-ovirt', `${modules}/@lago/plugin-ovirt/package.json`, `${modules}/@lago/plugin-ovirt/lib/index.js`, `${modules}/@lago/plugin-ovirt/oclif.manifest.json`])
+    has('nodejs-lago', [
+      `${modules}/@lago/core/package.json`,
+      `${modules}/@lago/core/lib/index.js`,
+      `${modules}/@lago/core/schema/init-file.schema.json`,
+      `${modules}/ajv/package.json`,
+      `${modules}/ssh2/package.json`,
+      '/etc/polkit-1/rules.d/50-lago.rules',
+      '/etc/lago.d',
+      '/var/lib/lago/store',
+      '/var/lib/lago/repos',
+      '/var/lib/lago/subnets',
+    ])
+    has('lago', [
+      '/usr/bin/lago',
+      '/usr/bin/lagocli',
+      '/usr/lib/lago/bin/lago',
+      '/usr/lib/lago/plugins.d',
+      `${modules}/@lago/cli/bin/run.js`,
+      `${modules}/@lago/cli/oclif.manifest.json`,
+      `${modules}/@oclif/core/package.json`,
+      `${modules}/@oclif/plugin-plugins/package.json`,
+      `${modules}/listr2/package.json`,
+    ])
+    has('lago-ovirt', [
+      '/usr/lib/lago/plugins.d/lago-ovirt',
+      `${modules}/@lago/plugin-ovirt/package.json`,
+      `${modules}/@lago/plugin-ovirt/lib/index.js`,
+      `${modules}/@lago/plugin-ovirt/oclif.manifest.json`,
+    ])
     assert.ok(!files.get('lago-ovirt')!.some((f) => f.includes('@oclif/core') || f.includes('@lago/core')), 'the plugin must use the CLI copy of oclif and core')
     const regular = async (name: string) => (await rpmQuery(['--qf', '[%{FILEMODES:perms} %{FILENAMES}\n]', rpm(name)])).filter((l) => !l.startsWith('d')).map((l) => l.split(' ')[1])
     const seen = new Map<string, string>()
@@ -65,13 +91,26 @@ describe('RPMs (npm run rpm)', () => {
         seen.set(file, name)
       }
     }
-    assert.deepEqual([...seen.keys()].filter((f) => f.endsWith('.node')), [], 'no native add-ons in noarch RPMs')
+    assert.deepEqual(
+      [...seen.keys()].filter((f) => f.endsWith('.node')),
+      [],
+      'no native add-ons in noarch RPMs',
+    )
   })
 
   it('requires: system nodejs; the CLI libvirt, qemu and ssh (seeds are written in-process: no ISO tool); the plugin dnf-plugins-core and createrepo_c', async () => {
     const release = `${version}-1.el9`
     assert.deepEqual(await requiresOf(rpm('nodejs-lago')), ['config(nodejs-lago) = ' + release, 'nodejs', 'nodejs(engine) >= 20.19', 'shadow-utils'])
-    assert.deepEqual(await requiresOf(rpm('lago')), ['libvirt-client', 'libvirt-daemon-kvm', 'nodejs', 'nodejs(engine) >= 20.19', `nodejs-lago = ${release}`, 'openssh-clients', 'qemu-img', 'qemu-kvm'])
+    assert.deepEqual(await requiresOf(rpm('lago')), [
+      'libvirt-client',
+      'libvirt-daemon-kvm',
+      'nodejs',
+      'nodejs(engine) >= 20.19',
+      `nodejs-lago = ${release}`,
+      'openssh-clients',
+      'qemu-img',
+      'qemu-kvm',
+    ])
     assert.deepEqual(await requiresOf(rpm('lago-ovirt')), ['createrepo_c', 'dnf-plugins-core', `lago = ${release}`])
     const scripts = (await execa('rpm', ['-qp', '--scripts', rpm('nodejs-lago')])).stdout
     assert.match(scripts, /preinstall scriptlet[\s\S]*getent group lago >\/dev\/null \|\| groupadd --system lago/)

@@ -58,7 +58,10 @@ describe('placing collected artifacts', () => {
     await writeFile(path.join(staging, 'var/log/messages'), 'm\n')
     await writeFile(path.join(staging, 'var/log/app/x.log'), 'x\n')
     const placed = await placeArtifacts(staging, path.join(dir, 'vm0'), ['/var/log', '/var/log/app'])
-    assert.deepEqual(placed.map((p) => path.relative(dir, p.target)), ['vm0/_var_log', 'vm0/_var_log_app'])
+    assert.deepEqual(
+      placed.map((p) => path.relative(dir, p.target)),
+      ['vm0/_var_log', 'vm0/_var_log_app'],
+    )
     assert.deepEqual((await readdir(path.join(dir, 'vm0'))).sort(), ['_var_log', '_var_log_app'])
     assert.equal(await readFile(path.join(dir, 'vm0/_var_log/app/x.log'), 'utf8'), 'x\n')
     assert.equal(await readFile(path.join(dir, 'vm0/_var_log_app/x.log'), 'utf8'), 'x\n')
@@ -83,7 +86,10 @@ describe('settleTogether', () => {
       }),
     ])
     assert.deepEqual(finished, ['fast-fail', 'slow-ok'])
-    assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'fulfilled', 'rejected'])
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['rejected', 'fulfilled', 'rejected'],
+    )
     assert.equal((outcomes[0] as PromiseRejectedResult).reason, shared)
     assert.equal((outcomes[2] as PromiseRejectedResult).reason.message, 'own error')
   })

@@ -75,7 +75,10 @@ describe('template downloads (loopback HTTP)', () => {
       assert.match(error.message, new RegExp(`Cannot download ${server.url}/image\\.raw: .*at byte 0 of ${body.length}; gave up after 4 attempts`))
       return true
     })
-    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('out-') && n === path.basename(out)), [])
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.startsWith('out-') && n === path.basename(out)),
+      [],
+    )
   })
 
   it('rejects a corrupt body with the URL, the expected and the actual hash, and removes it', async () => {

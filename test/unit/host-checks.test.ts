@@ -2,18 +2,7 @@ import assert from 'node:assert/strict'
 import {chmod, mkdir, mkdtemp, rm} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import {
-  DEFAULT_CONFIG,
-  formatCheckLine,
-  isLagoError,
-  planSetup,
-  preflight,
-  registerHostCheck,
-  runHostChecks,
-  unregisterHostCheck,
-  type HostCheck,
-  type LagoConfig,
-} from '@lago/core'
+import {DEFAULT_CONFIG, formatCheckLine, isLagoError, planSetup, preflight, registerHostCheck, runHostChecks, unregisterHostCheck, type HostCheck, type LagoConfig} from '@lago/core'
 import {cpuVirtOutcome} from '../../packages/core/src/host/checks/cpu-virt.js'
 import {diskSpaceOutcome} from '../../packages/core/src/host/checks/disk-space.js'
 import {groupsOutcome} from '../../packages/core/src/host/checks/groups.js'
@@ -125,7 +114,14 @@ describe('host checks: running, the plugin hook, preflight', () => {
     registerHostCheck({id: 'unit-crash', title: 'crash', run: async () => Promise.reject(new Error('boom'))})
     try {
       const report = await runHostChecks({config: config(), only: ['selinux', 'unit-plugin', 'unit-crash']})
-      assert.deepEqual(report.checks.map((c) => [c.id, c.status]), [['selinux', 'ok'], ['unit-plugin', 'fail'], ['unit-crash', 'warn']])
+      assert.deepEqual(
+        report.checks.map((c) => [c.id, c.status]),
+        [
+          ['selinux', 'ok'],
+          ['unit-plugin', 'fail'],
+          ['unit-crash', 'warn'],
+        ],
+      )
       assert.equal(report.checks[2].message, 'could not check: boom')
       assert.equal(report.ok, false)
     } finally {
@@ -168,15 +164,31 @@ describe('host checks: running, the plugin hook, preflight', () => {
     const root = path.join(dir, 'root')
     const steps = await planSetup({
       config: config(
-        {group: `nosuchgroup${process.pid}`, template_store: path.join(root, 'store'), template_repos: path.join(root, 'repos'), lease_dir: path.join(root, 'subnets'), polkit_rules_dir: path.join(root, 'polkit')},
+        {
+          group: `nosuchgroup${process.pid}`,
+          template_store: path.join(root, 'store'),
+          template_repos: path.join(root, 'repos'),
+          lease_dir: path.join(root, 'subnets'),
+          polkit_rules_dir: path.join(root, 'polkit'),
+        },
         {uri: 'qemu:///system?socket=/nonexistent/sock'},
       ),
     })
     assert.deepEqual(
       steps.map((s) => [s.id.replace(root, 'ROOT'), s.state]),
-      [['group', 'todo'], ['dir:ROOT/store', 'todo'], ['dir:ROOT/repos', 'todo'], ['dir:ROOT/subnets', 'todo'], ['polkit', 'todo'], ['libvirtd', steps[5].state]],
+      [
+        ['group', 'todo'],
+        ['dir:ROOT/store', 'todo'],
+        ['dir:ROOT/repos', 'todo'],
+        ['dir:ROOT/subnets', 'todo'],
+        ['polkit', 'todo'],
+        ['libvirtd', steps[5].state],
+      ],
     )
     assert.ok(['manual', 'todo'].includes(steps[5].state))
-    await assert.rejects(import('node:fs/promises').then((fs) => fs.stat(root)), /ENOENT/)
+    await assert.rejects(
+      import('node:fs/promises').then((fs) => fs.stat(root)),
+      /ENOENT/,
+    )
   })
 })

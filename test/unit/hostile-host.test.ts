@@ -28,7 +28,10 @@ function fakeGuest(tree: GuestTree) {
     readdir: (p: string, cb: (e: Error | undefined, list?: unknown) => void) => {
       const entry = tree[p]
       if (!entry || !('dir' in entry)) return cb(new Error('not a directory'))
-      cb(undefined, entry.dir.map((filename) => ({filename, longname: filename, attrs: stats(tree[path.posix.join(p, filename)] ?? {content: 'x', mode: 0o644})})))
+      cb(
+        undefined,
+        entry.dir.map((filename) => ({filename, longname: filename, attrs: stats(tree[path.posix.join(p, filename)] ?? {content: 'x', mode: 0o644})})),
+      )
     },
     fastGet: (remote: string, local: string, cb: (e?: Error) => void) => {
       const entry = tree[remote]
@@ -79,7 +82,11 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
         const out = path.join(world.dir, 'copies', String(names.indexOf(name)))
         await mkdir(out, {recursive: true})
         const guest = fakeGuest({'/data': {dir: ['ok.log', name]}, '/data/ok.log': {content: 'fine\n', mode: 0o644}})
-        await assertRefusal(() => copyFromGuest(guest, '/data', out), 2, new RegExp(`The guest reported the file name ${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} in /data: not a single file name`))
+        await assertRefusal(
+          () => copyFromGuest(guest, '/data', out),
+          2,
+          new RegExp(`The guest reported the file name ${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} in /data: not a single file name`),
+        )
         assert.deepEqual(await readdir(path.join(world.dir, 'copies')).then((n) => n.includes('sentinel')), false)
       })
     }
@@ -172,7 +179,11 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
 
   describe('prefix and repository data reaching paths, inventories and scripts', () => {
     const fakePrefix = (vm: Record<string, unknown>) =>
-      ({paths: new PrefixPaths(path.join(world.dir, 'p')), state: {vms: [{name: 'vm0', sshUser: 'root', groups: [], metadata: {}, disks: [], nics: [], ...vm}], nets: []}, managementIp: () => '10.0.0.2'}) as unknown as Prefix
+      ({
+        paths: new PrefixPaths(path.join(world.dir, 'p')),
+        state: {vms: [{name: 'vm0', sshUser: 'root', groups: [], metadata: {}, disks: [], nics: [], ...vm}], nets: []},
+        managementIp: () => '10.0.0.2',
+      }) as unknown as Prefix
 
     it('a group that would break the INI inventory', async () => {
       await assertRefusal(async () => ansibleInventory(fakePrefix({groups: ['web]\n[all:vars']})), 2, /"web\]\\n\[all:vars" is not a valid inventory name/)
@@ -198,7 +209,11 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
     })
     it('a qemu-img failure names the disk', async () => {
       const target = path.join(world.dir, 'no-such-dir', 'x.qcow2')
-      await assertRefusal(() => qemuImg('domains.vm0.disks (data)', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', path.join(world.dir, 'missing.img'), target], {code: 'INIT_FILE'}), 2, /^domains\.vm0\.disks \(data\): qemu-img create failed: /)
+      await assertRefusal(
+        () => qemuImg('domains.vm0.disks (data)', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', path.join(world.dir, 'missing.img'), target], {code: 'INIT_FILE'}),
+        2,
+        /^domains\.vm0\.disks \(data\): qemu-img create failed: /,
+      )
     })
   })
 
@@ -244,7 +259,10 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
         server.closeAllConnections()
         server.close()
       }
-      assert.deepEqual((await readdir(dir)).filter((n) => !n.startsWith('.')), [])
+      assert.deepEqual(
+        (await readdir(dir)).filter((n) => !n.startsWith('.')),
+        [],
+      )
     })
   })
 
@@ -273,7 +291,10 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
       assert.match(String(result.stderr), /^Error: Interrupted by SIGINT/m)
       assert.doesNotMatch(String(result.stderr), /^\s+at /m)
       assert.deepEqual(await readdir(dir), ['LagoInitFile'], 'no prefix')
-      assert.deepEqual((await readdir(world.store).catch(() => [] as string[])).filter((n) => !n.startsWith('.')), [])
+      assert.deepEqual(
+        (await readdir(world.store).catch(() => [] as string[])).filter((n) => !n.startsWith('.')),
+        [],
+      )
       assert.equal(await readFile(initFile, 'utf8').then((t) => t.length > 0), true)
     })
   })

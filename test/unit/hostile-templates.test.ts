@@ -82,7 +82,11 @@ describe('hostile template repositories, images and HTTP servers: refused, nothi
   }
 
   const CASES: RepoCase[] = [
-    {name: 'a handle climbing out of a file root', repo: (d) => fileRepo(d, '../../sentinel/secret'), message: /templates\.t\.versions\.v1\.handle "\.\.\/\.\.\/sentinel\/secret" is not a relative file name/},
+    {
+      name: 'a handle climbing out of a file root',
+      repo: (d) => fileRepo(d, '../../sentinel/secret'),
+      message: /templates\.t\.versions\.v1\.handle "\.\.\/\.\.\/sentinel\/secret" is not a relative file name/,
+    },
     {name: 'an absolute handle (/etc/hostname)', repo: (d) => fileRepo(d, '/etc/hostname'), message: /templates\.t\.versions\.v1\.handle "\/etc\/hostname" is not a relative file name/},
     {name: 'a file:// handle', repo: (d) => fileRepo(d, 'file:///etc/shadow'), message: /handle "file:\/\/\/etc\/shadow" is not a relative file name/},
     {name: 'a handle with .. in the middle', repo: (d) => fileRepo(d, 'a/../../x'), message: /handle "a\/\.\.\/\.\.\/x" is not a relative file name/},
@@ -156,7 +160,7 @@ describe('hostile template repositories, images and HTTP servers: refused, nothi
     },
     {
       name: 'a redirect to another origin over plain http',
-      repo: async () => httpRepo('redirect-other', 'img.qcow2', {'img.qcow2': (req, res) => res.writeHead(302, {location: `http://localhost:${(req.socket.localPort)}/x`}).end()}),
+      repo: async () => httpRepo('redirect-other', 'img.qcow2', {'img.qcow2': (req, res) => res.writeHead(302, {location: `http://localhost:${req.socket.localPort}/x`}).end()}),
       message: /img\.qcow2: the server answered with a redirect to http:\/\/localhost:\d+\/x, which is neither https nor the same origin/,
     },
     {

@@ -29,7 +29,7 @@ describe('subnet leases', () => {
     for (const subnet of all) assert.match(subnet, /^10\.213\.\d+\.0$/)
   })
 
-  it('releases only the owner\'s leases and reclaims those of vanished prefixes', async () => {
+  it("releases only the owner's leases and reclaims those of vanished prefixes", async () => {
     const leases = new SubnetLeases(path.join(dir, 'subnets'), '10.213.0.0', 4)
     const [a] = await leases.acquire(owners[0], 1)
     const [b] = await leases.acquire(owners[1], 1)

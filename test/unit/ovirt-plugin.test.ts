@@ -34,11 +34,14 @@ describe('oVirt plugin (unit)', () => {
     }
   })
 
-  it('uses only the yum sections named -<distro> for the environment\'s distros, and names the skipped ones', async () => {
+  it("uses only the yum sections named -<distro> for the environment's distros, and names the skipped ones", async () => {
     const file = path.join(dir, 'r.repo')
     await writeFile(file, '[main]\ngpgcheck=0\n[ovirt-master-el8]\nbaseurl=http://a/\n[ovirt-master-el9]\nbaseurl=http://b/\n[epel]\nbaseurl=http://c/\n[glusterfs-fc30]\nbaseurl=http://d/\n')
     const sections = await readRepoSections(file, ['el8', 'fc30'])
-    assert.deepEqual(sections.used, [{id: 'ovirt-master-el8', distro: 'el8'}, {id: 'glusterfs-fc30', distro: 'fc30'}])
+    assert.deepEqual(sections.used, [
+      {id: 'ovirt-master-el8', distro: 'el8'},
+      {id: 'glusterfs-fc30', distro: 'fc30'},
+    ])
     assert.deepEqual(sections.skipped, ['ovirt-master-el9', 'epel'])
   })
 
@@ -50,15 +53,31 @@ describe('oVirt plugin (unit)', () => {
 
   it('reads JUnit XML from pytest and from mocha-junit-reporter', async () => {
     const pytest = path.join(dir, 'py.xml')
-    await writeFile(pytest, '<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="2" failures="1"><testcase classname="t" name="test_ok" time="0.1"/><testcase classname="t" name="test_bad" time="0.2"><failure message="assert 1 == 2">trace</failure></testcase><testcase classname="t" name="test_skip"><skipped/></testcase></testsuite></testsuites>')
-    assert.deepEqual((await readJunit(pytest)).map((t) => [t.name, t.status, t.message]), [['test_ok', 'passed', undefined], ['test_bad', 'failed', 'assert 1 == 2'], ['test_skip', 'skipped', undefined]])
+    await writeFile(
+      pytest,
+      '<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="2" failures="1"><testcase classname="t" name="test_ok" time="0.1"/><testcase classname="t" name="test_bad" time="0.2"><failure message="assert 1 == 2">trace</failure></testcase><testcase classname="t" name="test_skip"><skipped/></testcase></testsuite></testsuites>',
+    )
+    assert.deepEqual(
+      (await readJunit(pytest)).map((t) => [t.name, t.status, t.message]),
+      [
+        ['test_ok', 'passed', undefined],
+        ['test_bad', 'failed', 'assert 1 == 2'],
+        ['test_skip', 'skipped', undefined],
+      ],
+    )
     const mocha = path.join(dir, 'mocha.xml')
-    await writeFile(mocha, '<testsuites name="Mocha Tests"><testsuite name="Root Suite" tests="0"></testsuite><testsuite name="s" tests="1"><testcase name="s works" classname="works" time="0.01"></testcase></testsuite></testsuites>')
-    assert.deepEqual((await readJunit(mocha)).map((t) => [t.name, t.status]), [['s works', 'passed']])
+    await writeFile(
+      mocha,
+      '<testsuites name="Mocha Tests"><testsuite name="Root Suite" tests="0"></testsuite><testsuite name="s" tests="1"><testcase name="s works" classname="works" time="0.01"></testcase></testsuite></testsuites>',
+    )
+    assert.deepEqual(
+      (await readJunit(mocha)).map((t) => [t.name, t.status]),
+      [['s works', 'passed']],
+    )
     assert.deepEqual(await readJunit(path.join(dir, 'missing.xml')), [])
   })
 
-  it('VM types come from the core registry: ovirt-engine and ovirt-host defaults, the init file\'s artifacts first', () => {
+  it("VM types come from the core registry: ovirt-engine and ovirt-host defaults, the init file's artifacts first", () => {
     registerOvirtVmTypes()
     registerOvirtVmTypes()
     assert.equal(registeredVmTypes().filter((t) => t.name === 'ovirt-engine').length, 1)
@@ -71,7 +90,7 @@ describe('oVirt plugin (unit)', () => {
     assert.deepEqual(findVmType('my-db')?.artifacts, ['/var/log/db'])
   })
 
-  it('points each guest at its distro\'s directory of the served repository', () => {
+  it("points each guest at its distro's directory of the served repository", () => {
     const text = guestRepoFile('http://192.168.200.1:8585/', 'el8')
     assert.match(text, /^\[lago-internal-el8\]$/m)
     assert.match(text, /^baseurl=http:\/\/192\.168\.200\.1:8585\/el8\/$/m)

@@ -16,7 +16,9 @@ describe('the template store', () => {
     const images = path.join(dir, 'images')
     await mkdir(images)
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(images, 'a.qcow2'), '16M'])
-    sha = createHash('sha256').update(await readFile(path.join(images, 'a.qcow2'))).digest('hex')
+    sha = createHash('sha256')
+      .update(await readFile(path.join(images, 'a.qcow2')))
+      .digest('hex')
     await writeFile(path.join(images, 'a.qcow2.hash'), `${sha}  a.qcow2\n`)
     await writeFile(path.join(images, 'a.qcow2.metadata'), JSON.stringify({distro: 'x'}))
     repoFile = path.join(dir, 'repo.json')
@@ -67,14 +69,23 @@ describe('the template store', () => {
     await rm(path.join(dir, 'gone'), {recursive: true})
     await writeFile(path.join(store.dir, 'r:t:v9.tmp'), 'partial')
     const dry = await store.prune({dryRun: true})
-    assert.deepEqual(dry.removed.map((e) => e.id), ['r:t:v2'])
+    assert.deepEqual(
+      dry.removed.map((e) => e.id),
+      ['r:t:v2'],
+    )
     assert.deepEqual(dry.partials, ['r:t:v9.tmp'])
     assert.ok((await readdir(store.dir)).includes('r:t:v2'))
     const result = await store.prune()
-    assert.deepEqual(result.kept.map((e) => [e.id, e.users.map((u) => u.uuidFile)]), [['r:t:v1', [alive.uuidFile]]])
+    assert.deepEqual(
+      result.kept.map((e) => [e.id, e.users.map((u) => u.uuidFile)]),
+      [['r:t:v1', [alive.uuidFile]]],
+    )
     assert.deepEqual((await readdir(store.dir)).filter((n) => !n.startsWith('.')).sort(), ['r:t:v1', 'r:t:v1.hash', 'r:t:v1.metadata', 'r:t:v1.users'])
     await store.release('r:t:v1', alive)
-    assert.deepEqual((await store.prune()).removed.map((e) => e.id), ['r:t:v1'])
+    assert.deepEqual(
+      (await store.prune()).removed.map((e) => e.id),
+      ['r:t:v1'],
+    )
   })
 
   it('an unwritable store says which permission is missing and for whom', async function () {
@@ -91,7 +102,10 @@ describe('the template store', () => {
     } catch (error) {
       output = String((error as {stdout?: string}).stdout)
     }
-    assert.match(output, new RegExp(`Cannot write to the template store .*locked-store/store: write permission on .*locked-store \\(owner uid 0, group gid 0, mode 0755\\) is missing for user \\S+ \\(uid 65534\\)\\.`))
+    assert.match(
+      output,
+      new RegExp(`Cannot write to the template store .*locked-store/store: write permission on .*locked-store \\(owner uid 0, group gid 0, mode 0755\\) is missing for user \\S+ \\(uid 65534\\)\\.`),
+    )
     assert.match(output, /needs write and search permission \(w and x\)/)
   })
 
@@ -102,7 +116,10 @@ describe('the template store', () => {
     const local = await resolveImageTemplate('./images/a.qcow2', {baseDir: dir, where: 'w', checksum: `sha256:${sha}`})
     assert.match(local.id, /^file:a\.qcow2:[0-9a-f]{12}$/)
     assert.deepEqual(local.checksum, {algorithm: 'sha256', hex: sha})
-    await assert.rejects(resolveImageTemplate('./missing.qcow2', {baseDir: dir, where: 'domains.vm0.disks[0]'}), /domains\.vm0\.disks\[0\]\.template_name: image .*missing\.qcow2 cannot be read \(ENOENT\)/)
+    await assert.rejects(
+      resolveImageTemplate('./missing.qcow2', {baseDir: dir, where: 'domains.vm0.disks[0]'}),
+      /domains\.vm0\.disks\[0\]\.template_name: image .*missing\.qcow2 cannot be read \(ENOENT\)/,
+    )
     await assert.rejects(resolveImageTemplate('https://e/x', {baseDir: dir, where: 'd', checksum: 'md5:abc'}), /d\.template_checksum holds no sha1, sha256 or sha512 digest/)
   })
 

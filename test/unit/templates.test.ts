@@ -9,11 +9,14 @@ describe('template repositories', () => {
   before(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lago-repo-'))
     file = path.join(dir, 'repo.json')
-    await writeFile(file, JSON.stringify({
-      name: 'r',
-      sources: {s: {type: 'file', args: {root: dir}}},
-      templates: {el: {versions: {v1: {source: 's', handle: 'a', timestamp: 10}, v2: {source: 's', handle: 'b', timestamp: 20}}}},
-    }))
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'r',
+        sources: {s: {type: 'file', args: {root: dir}}},
+        templates: {el: {versions: {v1: {source: 's', handle: 'a', timestamp: 10}, v2: {source: 's', handle: 'b', timestamp: 20}}}},
+      }),
+    )
   })
 
   it('resolves name (newest), name:version and repo:name:version', async () => {
@@ -33,6 +36,9 @@ describe('template repositories', () => {
 
   it('names the other repository in repo:name:version', async () => {
     const repo = await loadTemplateRepo(file)
-    assert.throws(() => resolveTemplate(repo, 'other:el:v1'), (error: unknown) => isLagoError(error) && /names repository "other"/.test(error.message))
+    assert.throws(
+      () => resolveTemplate(repo, 'other:el:v1'),
+      (error: unknown) => isLagoError(error) && /names repository "other"/.test(error.message),
+    )
   })
 })

@@ -62,7 +62,7 @@ export abstract class LagoCommand extends Command {
   protected async parseLago<T extends typeof Command>(command: T): Promise<{flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}> {
     const parsed = await this.parse(command as unknown as typeof LagoCommand)
     const {log} = await import('@lago/core/prefix')
-    const level = (parsed.flags['log-level']) ?? 'warning'
+    const level = parsed.flags['log-level'] ?? 'warning'
     this.logLevel = level
     log.consoleLevel = level
     return parsed as unknown as {flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}

@@ -12,14 +12,17 @@ export async function runWithListr(tasks: Task[], options: RenderOptions = {}): 
   const renderer = options.quiet ? 'silent' : process.stderr.isTTY ? 'default' : 'simple'
   // A terminal redraws in place: a bar, refreshed often. A log gets a line every few seconds.
   const progress = renderer === 'default' ? {everyMs: 100, bar: true} : {everyMs: Number(process.env.LAGO_PROGRESS_INTERVAL_MS ?? 5000), bar: false}
-  const list = new Listr(tasks.map((t) => toListr(t, {signal: options.signal, progress})), {
-    renderer,
-    fallbackRenderer: 'simple',
-    exitOnError: true,
-    registerSignalListeners: false,
-    rendererOptions: {collapseSubtasks: false, timer: PRESET_TIMER},
-    fallbackRendererOptions: {timer: PRESET_TIMER},
-  })
+  const list = new Listr(
+    tasks.map((t) => toListr(t, {signal: options.signal, progress})),
+    {
+      renderer,
+      fallbackRenderer: 'simple',
+      exitOnError: true,
+      registerSignalListeners: false,
+      rendererOptions: {collapseSubtasks: false, timer: PRESET_TIMER},
+      fallbackRendererOptions: {timer: PRESET_TIMER},
+    },
+  )
   await list.run()
 }
 
@@ -39,7 +42,10 @@ function toListr(task: Task, options: ToListrOptions): ListrTask {
         await task.run({signal: options.signal, report, progress: progressReporter(report, options.progress)})
       }
       if (task.subtasks) {
-        return listrTask.newListr(task.subtasks.map((t) => toListr(t, options)), {concurrent: task.concurrent ?? false, exitOnError: true})
+        return listrTask.newListr(
+          task.subtasks.map((t) => toListr(t, options)),
+          {concurrent: task.concurrent ?? false, exitOnError: true},
+        )
       }
       return undefined
     },

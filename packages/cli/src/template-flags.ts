@@ -21,12 +21,7 @@ export const repoFlags = {
   ...reposDirFlags,
 }
 
-export function templateSettings(flags: {
-  'template-store'?: string
-  'template-repo-path'?: string
-  'template-repo-name'?: string
-  'template-repos'?: string
-}): TemplateSettings {
+export function templateSettings(flags: {'template-store'?: string; 'template-repo-path'?: string; 'template-repo-name'?: string; 'template-repos'?: string}): TemplateSettings {
   return {
     templateStore: flags['template-store'],
     templateRepoPath: flags['template-repo-path'],

@@ -75,7 +75,7 @@ export async function orphanVerdict(claim: OwnerClaim, caller: {uid: number; all
 export async function findOrphans(uri: string, options: GcOptions = {}): Promise<Orphan[]> {
   const uid = process.getuid?.() ?? -1
   if (options.allUsers && uid !== 0) {
-    throw new LagoError('USAGE', '--all-users removes other users\' objects: only root may pass it.', {hint: 'Run it as root, or leave --all-users out to collect your own.'})
+    throw new LagoError('USAGE', "--all-users removes other users' objects: only root may pass it.", {hint: 'Run it as root, or leave --all-users out to collect your own.'})
   }
   const virsh = new Virsh(uri)
   const [domains, nets] = await Promise.all([virsh.run(['list', '--all', '--name']), virsh.run(['net-list', '--all', '--name'])])
@@ -113,5 +113,10 @@ function names(text: string): string[] {
 }
 
 function unescapeXml(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 }

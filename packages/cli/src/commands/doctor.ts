@@ -38,7 +38,5 @@ function summary(statuses: string[]): string {
   const fails = statuses.filter((s) => s === 'fail').length
   const warns = statuses.filter((s) => s === 'warn').length
   const warnings = `${warns} warning${warns === 1 ? '' : 's'} (!)`
-  return fails > 0
-    ? `${fails} problem${fails === 1 ? '' : 's'} (✘) block${fails === 1 ? 's' : ''} running environments; ${warnings}`
-    : `Nothing blocks running environments; ${warnings}`
+  return fails > 0 ? `${fails} problem${fails === 1 ? '' : 's'} (✘) block${fails === 1 ? 's' : ''} running environments; ${warnings}` : `Nothing blocks running environments; ${warnings}`
 }

@@ -51,8 +51,18 @@ export function buildIso9660(volumeId: string, files: IsoFile[], now = new Date(
   writePathTable(at(pathTables.jolietL), jolietRoot.sector, 'LE')
   writePathTable(at(pathTables.jolietM), jolietRoot.sector, 'BE')
 
-  writeDirectory(at(primaryRoot.sector), primaryRoot, sorted.map((_, i) => ({id: Buffer.from(`${primaryNames[i]};1`, 'ascii'), extent: extents[i]})), now)
-  writeDirectory(at(jolietRoot.sector), jolietRoot, sorted.map((file, i) => ({id: ucs2(file.name), extent: extents[i]})), now)
+  writeDirectory(
+    at(primaryRoot.sector),
+    primaryRoot,
+    sorted.map((_, i) => ({id: Buffer.from(`${primaryNames[i]};1`, 'ascii'), extent: extents[i]})),
+    now,
+  )
+  writeDirectory(
+    at(jolietRoot.sector),
+    jolietRoot,
+    sorted.map((file, i) => ({id: ucs2(file.name), extent: extents[i]})),
+    now,
+  )
   sorted.forEach((file, i) => file.data.copy(image, extents[i].sector * SECTOR))
   return image
 }
@@ -87,7 +97,16 @@ function writeVolumeDescriptor(sector: Buffer, d: Descriptor): void {
   sector.writeUInt32LE(d.pathTableL, 140)
   sector.writeUInt32BE(d.pathTableM, 148)
   directoryRecord(Buffer.from([0]), d.root, true, d.now).copy(sector, 156)
-  for (const [offset, length] of [[190, 128], [318, 128], [446, 128], [574, 128], [702, 37], [739, 37], [776, 37]]) text(offset, length, '')
+  for (const [offset, length] of [
+    [190, 128],
+    [318, 128],
+    [446, 128],
+    [574, 128],
+    [702, 37],
+    [739, 37],
+    [776, 37],
+  ])
+    text(offset, length, '')
   const stamp = longDate(d.now)
   stamp.copy(sector, 813)
   stamp.copy(sector, 830)
@@ -168,8 +187,7 @@ function bothEndian32(buffer: Buffer, offset: number, value: number): void {
 /** "YYYYMMDDHHMMSScc" + GMT offset, in UTC. */
 function longDate(date: Date): Buffer {
   const pad = (n: number, width = 2) => String(n).padStart(width, '0')
-  const digits =
-    pad(date.getUTCFullYear(), 4) + pad(date.getUTCMonth() + 1) + pad(date.getUTCDate()) + pad(date.getUTCHours()) + pad(date.getUTCMinutes()) + pad(date.getUTCSeconds()) + '00'
+  const digits = pad(date.getUTCFullYear(), 4) + pad(date.getUTCMonth() + 1) + pad(date.getUTCDate()) + pad(date.getUTCHours()) + pad(date.getUTCMinutes()) + pad(date.getUTCSeconds()) + '00'
   return Buffer.concat([Buffer.from(digits, 'ascii'), Buffer.from([0])])
 }
 

@@ -155,14 +155,9 @@ function collectError(result: CollectResult, strict: boolean): LagoError | undef
   const failed = result.vms.filter((r) => r.error)
   const missing = strict ? result.vms.filter((r) => r.missing.length > 0) : []
   if (failed.length === 0 && missing.length === 0) return undefined
-  const lines = [
-    ...failed.map((r) => `  ${r.vm}: ${r.error}`),
-    ...missing.map((r) => `  ${r.vm}: missing ${r.missing.join(', ')}`),
-  ]
+  const lines = [...failed.map((r) => `  ${r.vm}: ${r.error}`), ...missing.map((r) => `  ${r.vm}: missing ${r.missing.join(', ')}`)]
   return new LagoError('COLLECT', `Collect into ${result.output} failed:\n${lines.join('\n')}`, {
     hint: missing.length > 0 && failed.length === 0 ? 'Without --strict, missing paths are reported and skipped.' : undefined,
     detail: {result},
   })
 }
-
-

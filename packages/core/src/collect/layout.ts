@@ -11,7 +11,10 @@ export function artifactName(guestPath: string): string {
 /** Artifacts are absolute guest paths; normalized without a trailing "/". */
 export function checkArtifactPath(vm: string, artifact: string): string {
   const bad = controlCharacterIn(artifact)
-  if (bad) throw new LagoError('USAGE', `Artifact ${JSON.stringify(artifact)} of VM ${vm} contains the control character "${bad}".`, {hint: 'Artifacts are plain paths on the guest such as /var/log/messages.'})
+  if (bad)
+    throw new LagoError('USAGE', `Artifact ${JSON.stringify(artifact)} of VM ${vm} contains the control character "${bad}".`, {
+      hint: 'Artifacts are plain paths on the guest such as /var/log/messages.',
+    })
   if (!artifact.startsWith('/')) {
     throw new LagoError('USAGE', `Artifact "${artifact}" of VM ${vm} is not an absolute path.`, {hint: 'Artifacts are paths on the guest such as /var/log/messages.'})
   }

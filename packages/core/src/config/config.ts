@@ -89,8 +89,7 @@ type Layer = {source: string; values: Record<string, Record<string, unknown>>}
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LagoConfig> {
   const env = options.env ?? process.env
   const systemDir = options.systemDir ?? env.LAGO_SYSTEM_CONFIG_DIR ?? '/etc/lago.d'
-  const userFile =
-    options.userFile ?? path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'lago', 'lago.conf')
+  const userFile = options.userFile ?? path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'lago', 'lago.conf')
   const layers: Layer[] = [...(await systemLayers(systemDir)), ...(await fileLayer(userFile)), envLayer(env)]
   if (options.overrides) layers.push({source: 'command-line flags', values: options.overrides})
   return mergeLayers(layers)
@@ -128,10 +127,7 @@ function coerce(name: string, raw: unknown, current: unknown, source: string): u
   }
   const choices = CHOICES[name]
   if (choices && !choices.includes(value as string)) {
-    throw new LagoError(
-      'CONFIG',
-      `Invalid value "${String(raw)}" for ${name} in ${source}: expected one of ${choices.join(', ')}.`,
-    )
+    throw new LagoError('CONFIG', `Invalid value "${String(raw)}" for ${name} in ${source}: expected one of ${choices.join(', ')}.`)
   }
   return value
 }

@@ -135,11 +135,7 @@ interface ScriptContext {
 
 async function runScript(client: import('ssh2').Client, file: string, ctx: ScriptContext): Promise<{exitCode: number; seconds: number; tail: string}> {
   const remote = path.posix.join(GUEST_DEPLOY_DIR, path.basename(file))
-  const upload = await execCapture(
-    client,
-    `mkdir -p ${shellQuote(GUEST_DEPLOY_DIR)} && cat > ${shellQuote(remote)} && chmod 0755 ${shellQuote(remote)}`,
-    await readFile(file, 'utf8'),
-  )
+  const upload = await execCapture(client, `mkdir -p ${shellQuote(GUEST_DEPLOY_DIR)} && cat > ${shellQuote(remote)} && chmod 0755 ${shellQuote(remote)}`, await readFile(file, 'utf8'))
   if (upload.exitCode !== 0) throw new LagoError('VM', `Cannot upload ${path.basename(file)} to ${ctx.vm.name}: ${upload.stderr.trim()}`)
   ctx.log.write(`### ${scriptName(file)} (${remote})\n`)
   const tail = new OutputTail(TAIL_LINES)
@@ -183,7 +179,12 @@ function deployError(prefix: Prefix, results: VmDeployResult[]): LagoError | und
   const lines = failed.map((r) => {
     if (r.error) return `  ${r.vm}: could not run its scripts: ${r.error}`
     const f = r.failed!
-    const tail = f.tail ? `\n    last lines of output:\n${f.tail.split('\n').map((l) => `      ${l}`).join('\n')}` : '\n    (no output)'
+    const tail = f.tail
+      ? `\n    last lines of output:\n${f.tail
+          .split('\n')
+          .map((l) => `      ${l}`)
+          .join('\n')}`
+      : '\n    (no output)'
     return `  ${r.vm}: script ${f.script} failed with exit status ${f.exitCode}${tail}`
   })
   const succeeded = results.filter((r) => !r.failed && !r.error).map((r) => r.vm)

@@ -221,7 +221,7 @@ function exportedInitFile(prefix: Prefix, vms: VmState[], disks: ExportedDisk[],
       return [vm.name, domain]
     }),
   )
-  if (!nets.some((n) => n.management)) log.warn('export: the management net is not among the exported VMs\' nets')
+  if (!nets.some((n) => n.management)) log.warn("export: the management net is not among the exported VMs' nets")
   return {domains, nets: Object.fromEntries(nets.map((n) => [n.name, exportedNet(n)]))}
 }
 

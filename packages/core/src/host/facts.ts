@@ -14,9 +14,7 @@ export async function distroFamily(osRelease = '/etc/os-release'): Promise<Distr
 }
 
 export function familyOf(osRelease: string): DistroFamily {
-  const ids = [/^ID=(.*)$/m, /^ID_LIKE=(.*)$/m]
-    .flatMap((re) => (re.exec(osRelease)?.[1] ?? '').replace(/"/g, '').split(/\s+/))
-    .filter(Boolean)
+  const ids = [/^ID=(.*)$/m, /^ID_LIKE=(.*)$/m].flatMap((re) => (re.exec(osRelease)?.[1] ?? '').replace(/"/g, '').split(/\s+/)).filter(Boolean)
   if (ids.some((id) => ['debian', 'ubuntu'].includes(id))) return 'debian'
   if (ids.some((id) => ['fedora', 'rhel', 'centos'].includes(id))) return 'fedora'
   return 'unknown'

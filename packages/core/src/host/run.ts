@@ -46,9 +46,7 @@ export async function runHostChecks(options: HostCheckOptions): Promise<HostRepo
     bootstrap: options.bootstrap ?? true,
     signal: options.signal,
   }
-  const checks = allHostChecks().filter(
-    (c) => (purpose === 'doctor' || c.preflight?.includes(purpose)) && (!options.only || options.only.includes(c.id)),
-  )
+  const checks = allHostChecks().filter((c) => (purpose === 'doctor' || c.preflight?.includes(purpose)) && (!options.only || options.only.includes(c.id)))
   const results = await Promise.all(
     checks.map(async (check): Promise<CheckResult> => {
       try {

@@ -27,6 +27,6 @@ export function macForIp(ip: string): string {
 
 export function cidrOverlaps(a: {base: number; bits: number}, b: {base: number; bits: number}): boolean {
   const bits = Math.min(a.bits, b.bits)
-  const mask = bits === 0 ? 0 : (2 ** 32 - 2 ** (32 - bits))
+  const mask = bits === 0 ? 0 : 2 ** 32 - 2 ** (32 - bits)
   return (a.base & mask) >>> 0 === (b.base & mask) >>> 0
 }

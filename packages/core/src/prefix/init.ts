@@ -162,17 +162,21 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       run: async () => {
         if (options.skipBootstrap) return
         const publicKey = (await import('node:fs/promises')).readFile(`${paths.privateKey}.pub`, 'utf8')
-        await mapLimit(state!.vms.filter((v) => v.bootstrap), 4, async (vm) => {
-          const iso = path.join(paths.seeds, `${vm.name}-cidata.iso`)
-          const mgmt = state!.nets.find((n) => n.management)
-          await writeNoCloudSeed(iso, {
-            instanceId: `${uuid}-${vm.name}`,
-            hostname: vm.name,
-            fqdn: mgmt?.dnsDomainName ? `${vm.name}.${mgmt.dnsDomainName}` : undefined,
-            authorizedKeys: [(await publicKey).trim()],
-          })
-          vm.seed = paths.relative(iso)
-        })
+        await mapLimit(
+          state!.vms.filter((v) => v.bootstrap),
+          4,
+          async (vm) => {
+            const iso = path.join(paths.seeds, `${vm.name}-cidata.iso`)
+            const mgmt = state!.nets.find((n) => n.management)
+            await writeNoCloudSeed(iso, {
+              instanceId: `${uuid}-${vm.name}`,
+              hostname: vm.name,
+              fqdn: mgmt?.dnsDomainName ? `${vm.name}.${mgmt.dnsDomainName}` : undefined,
+              authorizedKeys: [(await publicKey).trim()],
+            })
+            vm.seed = paths.relative(iso)
+          },
+        )
       },
     },
     {
@@ -323,7 +327,7 @@ async function checkInputFiles(spec: EnvironmentSpec): Promise<void> {
       if (disk.type === 'file') await check(path.resolve(path.dirname(spec.source), disk.path!), `domains.${domain.name}.disks[${i}].path`, 'disk image')
     }
   }
-  if (problems.length > 0) throw initFileError(spec.source, problems, {hint: 'Deploy scripts and file disks are relative to the init file\'s directory.'})
+  if (problems.length > 0) throw initFileError(spec.source, problems, {hint: "Deploy scripts and file disks are relative to the init file's directory."})
 }
 
 /** Copy a VM's deploy scripts into the prefix; returns their paths relative to the state dir, in order. */

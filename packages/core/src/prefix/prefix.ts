@@ -277,9 +277,7 @@ export class Prefix {
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
     await Promise.all(vms.map((vm) => provider.stopVm(vm)))
     const runtime = await provider.runtime()
-    const stillUsed = new Set(
-      this.state.vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running').flatMap((vm) => vm.nics.map((n) => n.net)),
-    )
+    const stillUsed = new Set(this.state.vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running').flatMap((vm) => vm.nics.map((n) => n.net)))
     for (const net of this.state.nets.filter((n) => !stillUsed.has(n.name))) await provider.stopNet(net)
   }
 
@@ -363,7 +361,7 @@ function checkMemory(vms: VmState[], availableMiB: number): void {
   const needed = vms.reduce((sum, vm) => sum + vm.memory, 0)
   if (vms.length > 0 && needed > availableMiB) {
     throw new LagoError('HOST', `Not enough free memory: the VMs to start need ${needed} MiB, the host has ${availableMiB} MiB available.`, {
-      hint: 'Stop other environments, lower the VMs\' memory in the init file, or pass --force to start anyway.',
+      hint: "Stop other environments, lower the VMs' memory in the init file, or pass --force to start anyway.",
       detail: {neededMiB: needed, availableMiB},
     })
   }

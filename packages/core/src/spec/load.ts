@@ -22,11 +22,10 @@ export async function loadInitFile(file: string, env: NodeJS.ProcessEnv = proces
   } catch (error) {
     if (error instanceof LagoError) throw error
     const code = (error as NodeJS.ErrnoException).code
-    throw new LagoError(
-      'INIT_FILE',
-      code === 'ENOENT' ? `Init file ${source} does not exist.` : `Cannot read init file ${source}: ${code ?? error}.`,
-      {hint: 'Give the path of a YAML or JSON init file (default: ./LagoInitFile).', detail: {file: source, code}},
-    )
+    throw new LagoError('INIT_FILE', code === 'ENOENT' ? `Init file ${source} does not exist.` : `Cannot read init file ${source}: ${code ?? error}.`, {
+      hint: 'Give the path of a YAML or JSON init file (default: ./LagoInitFile).',
+      detail: {file: source, code},
+    })
   }
   return parseInitFile(text, source, env)
 }
@@ -185,7 +184,6 @@ function jsonPointerToPath(pointer: string): string {
     .reduce(joinPath, '')
 }
 
-
 interface RawInitFile {
   domains: Record<string, RawDomain>
   nets: Record<string, RawNet>
@@ -199,9 +197,7 @@ function normalize(raw: RawInitFile, source: string, vars: NodeJS.ProcessEnv): E
   const managementNets = nets.filter((n) => n.management)
   if (managementNets.length === 0 && nets.length === 1) nets[0].management = true
   else if (managementNets.length !== 1) {
-    problems.push(
-      `nets: exactly one net must have "management: true" (found ${managementNets.length === 0 ? 'none' : managementNets.map((n) => n.name).join(', ')})`,
-    )
+    problems.push(`nets: exactly one net must have "management: true" (found ${managementNets.length === 0 ? 'none' : managementNets.map((n) => n.name).join(', ')})`)
   }
   const netNames = new Set(nets.map((n) => n.name))
   const domains = Object.entries(raw.domains).map(([name, d]) => normalizeDomain(name, d, vars, problems))
@@ -301,7 +297,10 @@ function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, pr
   const legacy = stringListAt(metadata, 'ovirt-scripts', `${where}.metadata`, problems)
   if (legacy) log.warn(`${where}.metadata.ovirt-scripts is deprecated: use ${where}.deploy-scripts`)
   const scripts = (d['deploy-scripts'] as string[] | undefined) ?? stringListAt(metadata, 'deploy-scripts', `${where}.metadata`, problems) ?? legacy ?? []
-  for (const [field, distro] of [['distro', d.distro], ['metadata.distro', metadata.distro]] as const) {
+  for (const [field, distro] of [
+    ['distro', d.distro],
+    ['metadata.distro', metadata.distro],
+  ] as const) {
     if (distro !== undefined && !isSafeName(distro)) {
       problems.push(`${where}.${field}: ${JSON.stringify(distro)} is not a valid distro name (letters, digits, ".", "_", "-"; no "..")`)
     }
@@ -327,13 +326,7 @@ function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, pr
   }
 }
 
-function normalizeDisk(
-  disk: Record<string, unknown>,
-  index: number,
-  where: string,
-  vars: NodeJS.ProcessEnv,
-  problems: string[],
-): DiskSpec {
+function normalizeDisk(disk: Record<string, unknown>, index: number, where: string, vars: NodeJS.ProcessEnv, problems: string[]): DiskSpec {
   const type = disk.type as DiskSpec['type']
   const path = disk.path === undefined ? undefined : expandVars(String(disk.path), vars, `${where}.path`, problems)
   const defaultFormat: DiskFormat = type === 'empty' ? 'qcow2' : path?.endsWith('.iso') ? 'iso' : 'qcow2'

@@ -16,14 +16,7 @@ async function newClient(): Promise<Client> {
   return new ssh2.default.Client()
 }
 
-const CIPHERS: import('ssh2').CipherAlgorithm[] = [
-  'chacha20-poly1305@openssh.com',
-  'aes128-gcm@openssh.com',
-  'aes256-gcm@openssh.com',
-  'aes128-ctr',
-  'aes192-ctr',
-  'aes256-ctr',
-]
+const CIPHERS: import('ssh2').CipherAlgorithm[] = ['chacha20-poly1305@openssh.com', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr']
 
 /** One SSH connection; host keys are not checked (guests are throwaway and made by us). */
 export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promise<Client> {
@@ -125,9 +118,7 @@ export interface ExecOptions {
 /** Run a command on the guest; resolves with its exit code (255 when killed by a signal). */
 export async function execOn(client: Client, command: string, options: ExecOptions = {}): Promise<number> {
   return whileConnected(client, async () => {
-    const channel = await new Promise<WatchedChannel>((resolve, reject) =>
-      client.exec(command, (error, stream) => (error ? reject(error) : resolve(watchExit(stream)))),
-    )
+    const channel = await new Promise<WatchedChannel>((resolve, reject) => client.exec(command, (error, stream) => (error ? reject(error) : resolve(watchExit(stream)))))
     return pumpChannel(channel, options)
   })
 }
@@ -142,10 +133,12 @@ export function whileConnected<T>(client: Client, work: () => Promise<T>): Promi
     const onError = (error: Error) => reject(new LagoError('SSH', `The SSH connection to the VM failed: ${error.message}.`))
     client.once('close', onClose)
     client.once('error', onError)
-    work().then(resolve, reject).finally(() => {
-      client.off('close', onClose)
-      client.off('error', onError)
-    })
+    work()
+      .then(resolve, reject)
+      .finally(() => {
+        client.off('close', onClose)
+        client.off('error', onError)
+      })
   })
 }
 
@@ -170,9 +163,7 @@ export interface ShellOptions {
 export async function interactiveShell(client: Client, options: ShellOptions): Promise<number> {
   const {stdin, stdout} = options
   const window = {rows: stdout.rows ?? 24, cols: stdout.columns ?? 80, height: 0, width: 0, term: process.env.TERM ?? 'xterm-256color'}
-  const channel = await whileConnected(client, () =>
-    new Promise<WatchedChannel>((resolve, reject) => client.shell(window, (error, stream) => (error ? reject(error) : resolve(watchExit(stream))))),
-  )
+  const channel = await whileConnected(client, () => new Promise<WatchedChannel>((resolve, reject) => client.shell(window, (error, stream) => (error ? reject(error) : resolve(watchExit(stream))))))
   const onResize = () => channel.setWindow(stdout.rows ?? 24, stdout.columns ?? 80, 0, 0)
   stdout.on('resize', onResize)
   const wasRaw = stdin.isTTY ? stdin.isRaw : false

@@ -42,9 +42,7 @@ export async function decompressor(kind: Compression, origin: string): Promise<D
   child.stdout.pipe(output, {end: false})
   const fail = (message: string) =>
     output.destroy(new LagoError('TEMPLATE', `Cannot decompress ${origin} (xz): ${message}.`, {hint: 'The download was discarded; the image on the server may be damaged.'}))
-  child.on('error', (error: NodeJS.ErrnoException) =>
-    fail(error.code === 'ENOENT' ? 'the xz program is not installed (apt-get install xz-utils / dnf install xz)' : error.message),
-  )
+  child.on('error', (error: NodeJS.ErrnoException) => fail(error.code === 'ENOENT' ? 'the xz program is not installed (apt-get install xz-utils / dnf install xz)' : error.message))
   child.on('close', (code) => (code === 0 ? output.end() : fail(stderr.trim().replace(/^xz: \(stdin\): /, '') || `exit ${code}`)))
   child.stdin.on('error', () => undefined) // EPIPE when xz gave up: its exit status tells why
   const duplex = Duplex.from({writable: child.stdin, readable: output})

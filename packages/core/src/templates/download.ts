@@ -65,9 +65,7 @@ export async function download(location: string, target: string, options: Downlo
     })
     // Created exclusively and private to this process: the bytes hashed are the bytes on disk.
     const out = createWriteStream(target, {flags: 'wx', mode: 0o600, flush: true, highWaterMark: 8 * 1024 * 1024})
-    const stages = compression
-      ? [counted, await decompressor(compression, location), hashed]
-      : [tap((chunk) => (counted.hook(chunk), hashed.hook(chunk)))]
+    const stages = compression ? [counted, await decompressor(compression, location), hashed] : [tap((chunk) => (counted.hook(chunk), hashed.hook(chunk)))]
     await pipeline([body, ...stages, out], {signal: options.signal})
     const digest = {algorithm, hex: imageHash.digest('hex')}
     if (total !== undefined && sourceBytes !== total) {
@@ -84,14 +82,10 @@ export async function download(location: string, target: string, options: Downlo
 
 function verify(location: string, expected: Digest, image: Digest, sourceHex?: string): void {
   if (expected.hex === image.hex || expected.hex === sourceHex) return
-  throw new LagoError(
-    'TEMPLATE',
-    `${location} failed verification: expected ${expected.algorithm} ${expected.hex}, got ${image.hex}${sourceHex ? ` (compressed: ${sourceHex})` : ''}.`,
-    {
-      hint: 'The download was discarded and nothing was stored. Run the command again; if it fails the same way, the image or its checksum on the server is wrong.',
-      detail: {url: location, algorithm: expected.algorithm, expected: expected.hex, actual: image.hex, ...(sourceHex ? {actualCompressed: sourceHex} : {})},
-    },
-  )
+  throw new LagoError('TEMPLATE', `${location} failed verification: expected ${expected.algorithm} ${expected.hex}, got ${image.hex}${sourceHex ? ` (compressed: ${sourceHex})` : ''}.`, {
+    hint: 'The download was discarded and nothing was stored. Run the command again; if it fails the same way, the image or its checksum on the server is wrong.',
+    detail: {url: location, algorithm: expected.algorithm, expected: expected.hex, actual: image.hex, ...(sourceHex ? {actualCompressed: sourceHex} : {})},
+  })
 }
 
 type Tap = Transform & {hook: (chunk: Buffer) => void}

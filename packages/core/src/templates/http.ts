@@ -42,9 +42,7 @@ interface Response {
 function getOnce(url: string, headers: Record<string, string>, stallMs: number, signal?: AbortSignal): Promise<Response> {
   return new Promise((resolve, reject) => {
     void import(url.startsWith('https:') ? 'node:https' : 'node:http').then((http) => {
-      const request = http.get(url, {headers: {'user-agent': 'lago', ...headers}, signal}, (message: IncomingMessage) =>
-        resolve({message, status: message.statusCode ?? 0}),
-      )
+      const request = http.get(url, {headers: {'user-agent': 'lago', ...headers}, signal}, (message: IncomingMessage) => resolve({message, status: message.statusCode ?? 0}))
       request.setTimeout(stallMs, () => request.destroy(Object.assign(new Error(`no data for ${stallMs / 1000} s`), {code: 'ETIMEDOUT'})))
       request.on('error', reject)
     }, reject)
@@ -68,11 +66,7 @@ async function get(url: string, headers: Record<string, string>, stallMs: number
     const location = response.message.headers.location
     const next = location ? new URL(location, current) : undefined
     if (!next || hop >= MAX_REDIRECTS || !(next.protocol === 'https:' || next.origin === new URL(current).origin)) {
-      const why = !next
-        ? 'a redirect without a Location'
-        : hop >= MAX_REDIRECTS
-          ? `more than ${MAX_REDIRECTS} redirects`
-          : `a redirect to ${next.href}, which is neither https nor the same origin`
+      const why = !next ? 'a redirect without a Location' : hop >= MAX_REDIRECTS ? `more than ${MAX_REDIRECTS} redirects` : `a redirect to ${next.href}, which is neither https nor the same origin`
       throw new LagoError('TEMPLATE', `Cannot download ${url}: the server answered with ${why}.`, {
         hint: 'Redirects are followed only to https or within the same origin; point the repository at the final URL.',
         detail: {url, location},

@@ -166,9 +166,13 @@ export async function parseTemplateRepo(text: string, where: string): Promise<Te
   const repo = {...(raw as Omit<TemplateRepo, 'location'>), location: where}
   for (const [sourceName, source] of Object.entries(repo.sources)) {
     if (source.type === 'file' && isUrl(where)) {
-      throw new LagoError('TEMPLATE_REPO', `Template repository ${where}: sources.${sourceName} is a "file" source, but the repository was loaded over the network; it may only name http(s) sources.`, {
-        detail: {location: where, field: `sources.${sourceName}`},
-      })
+      throw new LagoError(
+        'TEMPLATE_REPO',
+        `Template repository ${where}: sources.${sourceName} is a "file" source, but the repository was loaded over the network; it may only name http(s) sources.`,
+        {
+          detail: {location: where, field: `sources.${sourceName}`},
+        },
+      )
     }
   }
   for (const [templateName, template] of Object.entries(repo.templates)) {
@@ -316,8 +320,15 @@ export async function resolveImageTemplate(reference: string, options: {checksum
     })
     identity = `${image}\0${info.size}\0${info.mtimeMs}`
   }
-  const base = path.basename(new URL(image, 'file:///').pathname).replace(/\.(xz|gz)$/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'image'
-  const version = createHash('sha256').update(`${identity}\0${checksum?.hex ?? ''}`).digest('hex').slice(0, 12)
+  const base =
+    path
+      .basename(new URL(image, 'file:///').pathname)
+      .replace(/\.(xz|gz)$/, '')
+      .replace(/[^A-Za-z0-9._-]/g, '_') || 'image'
+  const version = createHash('sha256')
+    .update(`${identity}\0${checksum?.hex ?? ''}`)
+    .digest('hex')
+    .slice(0, 12)
   const kind = isUrl(reference) ? 'url' : 'file'
   return {id: `${kind}:${base}:${version}`, repoName: kind, template: base, version, image, checksum}
 }

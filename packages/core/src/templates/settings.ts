@@ -49,7 +49,7 @@ export async function requireSettingsRepo(config: LagoConfig, settings: Template
   const registered = await openRegistry(config, settings).list()
   throw new LagoError('TEMPLATE_REPO', `${why}, but no template repository was given.`, {
     hint:
-      'Pass --template-repo-path REPO.json (a file or URL in Lago\'s repository format)' +
+      "Pass --template-repo-path REPO.json (a file or URL in Lago's repository format)" +
       (registered.length > 0 ? ` or --template-repo-name NAME (registered: ${registered.map((r) => r.name).join(', ')}).` : ', or register one with "lago template-repo add".'),
   })
 }

@@ -155,7 +155,11 @@ export class TemplateStore {
     // Losing the lock (another process took the entry over) aborts this download: two writers never race.
     const lost = new AbortController()
     const release = await this.lock(template.id, options, (error) =>
-      lost.abort(new LagoError('TEMPLATE', `Template ${template.id}: the store lock ${this.imagePath(template.id)}.lock was lost (${error.message}); the download was abandoned and nothing was stored.`, {userError: false})),
+      lost.abort(
+        new LagoError('TEMPLATE', `Template ${template.id}: the store lock ${this.imagePath(template.id)}.lock was lost (${error.message}); the download was abandoned and nothing was stored.`, {
+          userError: false,
+        }),
+      ),
     )
     const signal = options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal
     try {
@@ -276,7 +280,14 @@ export class TemplateStore {
   /** Bytes of the largest download of `id` in progress (another process's), if any. */
   private async partialBytes(id: string): Promise<number | undefined> {
     const names = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => PART.exec(n)?.[1] === id)
-    const sizes = await Promise.all(names.map((n) => stat(path.join(this.dir, n)).then((s) => s.size, () => 0)))
+    const sizes = await Promise.all(
+      names.map((n) =>
+        stat(path.join(this.dir, n)).then(
+          (s) => s.size,
+          () => 0,
+        ),
+      ),
+    )
     return sizes.length > 0 ? Math.max(...sizes) : undefined
   }
 
@@ -420,7 +431,12 @@ async function unwritable(dir: string, error: unknown): Promise<LagoError> {
   for (const part of parts) {
     const next = path.join(blocking, part)
     if (!(await pathExists(next))) break
-    if (!(await access(next, constants.X_OK).then(() => true, () => false))) {
+    if (
+      !(await access(next, constants.X_OK).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       ;[blocking, missing] = [next, 'search (x)']
       break
     }

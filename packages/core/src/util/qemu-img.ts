@@ -17,12 +17,7 @@ export async function qemuImg(subject: string, args: string[], options: QemuImgO
     return (await run('qemu-img', args, {signal: options.signal})).stdout
   } catch (error) {
     if (options.signal?.aborted) throw error
-    const why =
-      error instanceof CommandFailedError
-        ? error.output.trim().split('\n').pop()
-        : (error as NodeJS.ErrnoException).code === 'ENOENT'
-          ? 'qemu-img is not installed'
-          : String(error)
+    const why = error instanceof CommandFailedError ? error.output.trim().split('\n').pop() : (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'qemu-img is not installed' : String(error)
     throw new LagoError(options.code ?? 'VM', `${subject}: qemu-img ${args[0]} failed: ${why}`, {
       userError: options.userError ?? options.code === 'INIT_FILE',
       detail: {subject, args},

@@ -41,9 +41,7 @@ export const ovirtDiskSpaceCheck = diskSpaceCheck({
   id: 'ovirt-disk-space',
   title: 'oVirt free space',
   severity: 'warn',
-  needs: (ctx) => [
-    {label: 'template store', path: path.resolve(ctx.config.lago.template_store), need: OVIRT_STORE_NEED, setting: 'template_store under [lago], or LAGO_TEMPLATE_STORE'},
-  ],
+  needs: (ctx) => [{label: 'template store', path: path.resolve(ctx.config.lago.template_store), need: OVIRT_STORE_NEED, setting: 'template_store under [lago], or LAGO_TEMPLATE_STORE'}],
 })
 
 /** Called from the plugin's oclif init hook; SDK users may call it themselves. Registering twice is harmless. */

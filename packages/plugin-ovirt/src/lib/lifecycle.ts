@@ -29,5 +29,8 @@ export async function ovirtStop(prefix: Prefix, names: string[], signal?: AbortS
       await prefix.withGuest(vm.name, signal, (client) => execCapture(client, `if command -v systemctl >/dev/null 2>&1; then systemctl stop ${shellCommand(services)}; fi`))
     }),
   )
-  return prefix.shutdown(vms.map((vm) => vm.name), {signal})
+  return prefix.shutdown(
+    vms.map((vm) => vm.name),
+    {signal},
+  )
 }

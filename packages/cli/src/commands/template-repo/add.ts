@@ -18,7 +18,8 @@ export default class TemplateRepoAdd extends LagoCommand {
     const core = await import('@lago/core')
     const registry = core.openRegistry(await this.loadConfig(), templateSettings(flags))
     const repo = await registry.add(args.source, {name: flags.name, signal: this.abort.signal})
-    if (!this.jsonEnabled()) this.log(`Added template repository ${repo.name} (${repo.kind} ${repo.origin}): ${repo.templates?.length ?? 0} templates. Use it with: lago init --template-repo-name ${repo.name}`)
+    if (!this.jsonEnabled())
+      this.log(`Added template repository ${repo.name} (${repo.kind} ${repo.origin}): ${repo.templates?.length ?? 0} templates. Use it with: lago init --template-repo-name ${repo.name}`)
     return repo
   }
 }

@@ -14,7 +14,13 @@ export default class TemplateRepoList extends LagoCommand {
     if (!this.jsonEnabled()) {
       const {table} = await import('../../status-table.js')
       if (repos.length === 0) this.log(`No template repositories are registered in ${registry.dir} (add one with "lago template-repo add").`)
-      else this.log(table(['NAME', 'KIND', 'ORIGIN', 'TEMPLATES'], repos.map((r) => [r.name, r.kind, r.origin, r.error ? `error: ${r.error.split('\n')[0]}` : (r.templates ?? []).join(' ')])).join('\n'))
+      else
+        this.log(
+          table(
+            ['NAME', 'KIND', 'ORIGIN', 'TEMPLATES'],
+            repos.map((r) => [r.name, r.kind, r.origin, r.error ? `error: ${r.error.split('\n')[0]}` : (r.templates ?? []).join(' ')]),
+          ).join('\n'),
+        )
     }
     return {dir: registry.dir, repositories: repos}
   }

@@ -28,7 +28,12 @@ export default class TemplateList extends LagoCommand {
       )
       if (!this.jsonEnabled()) {
         this.log(`Repository ${repo.name} (${repo.location})${repo.cached ? `, copy from ${repo.cached.at}` : ''}`)
-        this.log(table(['TEMPLATE', 'VERSION', 'PUBLISHED', 'STORED'], templates.map((t) => [t.template, t.version, new Date(t.timestamp * 1000).toISOString().slice(0, 10), t.stored ? 'yes' : ''])).join('\n'))
+        this.log(
+          table(
+            ['TEMPLATE', 'VERSION', 'PUBLISHED', 'STORED'],
+            templates.map((t) => [t.template, t.version, new Date(t.timestamp * 1000).toISOString().slice(0, 10), t.stored ? 'yes' : '']),
+          ).join('\n'),
+        )
       }
       return {repository: {name: repo.name, location: repo.location}, store: store.dir, templates}
     }

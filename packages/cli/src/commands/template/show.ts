@@ -4,8 +4,7 @@ import {repoFlags, storeFlags, templateSettings} from '../../template-flags.js'
 
 export default class TemplateShow extends LagoCommand {
   static summary = 'Show one template: where it is stored, its hash and metadata, which prefixes use it.'
-  static description =
-    'TEMPLATE is a store id (repo:template:version), or with a repository (--template-repo-path/--template-repo-name) a name or name:version as in init files.'
+  static description = 'TEMPLATE is a store id (repo:template:version), or with a repository (--template-repo-path/--template-repo-name) a name or name:version as in init files.'
   static examples = ['<%= config.bin %> template show ovirt:el9:v3', '<%= config.bin %> template show el9 --template-repo-name ovirt']
 
   static args = {template: Args.string({description: 'Store id, or template name[:version] of the repository.', required: true})}
@@ -39,7 +38,11 @@ export default class TemplateShow extends LagoCommand {
     if (!this.jsonEnabled()) {
       const lines = [`Template ${id}`]
       if (stored) {
-        lines.push(`  path:      ${stored.path}`, `  size:      ${core.formatBytes(stored.size)} (${stored.format})`, `  hash:      ${stored.hash}${stored.verified ? ' (verified)' : ' (not verified: no published checksum)'}`)
+        lines.push(
+          `  path:      ${stored.path}`,
+          `  size:      ${core.formatBytes(stored.size)} (${stored.format})`,
+          `  hash:      ${stored.hash}${stored.verified ? ' (verified)' : ' (not verified: no published checksum)'}`,
+        )
         lines.push(`  source:    ${stored.source}`, `  stored at: ${stored.storedAt}`)
         for (const [key, value] of Object.entries(stored.metadata)) lines.push(`  ${`${key}:`.padEnd(10)} ${typeof value === 'string' ? value : JSON.stringify(value)}`)
         lines.push(`  used by:   ${users.length > 0 ? users.join(', ') : '(no prefix)'}`)

@@ -55,7 +55,12 @@ export const diskSpaceCoreCheck = diskSpaceCheck({
   title: 'free space',
   severity: 'fail',
   needs: (ctx) => [
-    {label: 'template store', path: path.resolve(ctx.config.lago.template_store), need: parseSize(ctx.config.lago.store_min_free), setting: 'template_store under [lago], or LAGO_TEMPLATE_STORE; the threshold is store_min_free'},
+    {
+      label: 'template store',
+      path: path.resolve(ctx.config.lago.template_store),
+      need: parseSize(ctx.config.lago.store_min_free),
+      setting: 'template_store under [lago], or LAGO_TEMPLATE_STORE; the threshold is store_min_free',
+    },
     {
       label: ctx.prefixPath ? 'prefix' : 'current directory',
       path: path.resolve(ctx.prefixPath ?? process.cwd()),

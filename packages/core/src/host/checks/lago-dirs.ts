@@ -23,7 +23,12 @@ export const lagoDirsCheck: HostCheck = {
         readOnly.push(dir.path)
       }
     }
-    return lagoDirsOutcome(dirs.map((d) => d.path), missing, readOnly, currentUser().name)
+    return lagoDirsOutcome(
+      dirs.map((d) => d.path),
+      missing,
+      readOnly,
+      currentUser().name,
+    )
   },
 }
 

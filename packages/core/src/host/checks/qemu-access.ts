@@ -55,9 +55,7 @@ function qemuTargets(ctx: HostCheckContext): QemuPath[] {
   if (ctx.prefixPath) targets.push({label: 'prefix', path: ctx.prefixPath})
   targets.push(...ctx.paths)
   const seen = new Set<string>()
-  return targets
-    .map((t) => ({...t, path: path.resolve(t.path)}))
-    .filter((t) => !seen.has(t.path) && seen.add(t.path))
+  return targets.map((t) => ({...t, path: path.resolve(t.path)})).filter((t) => !seen.has(t.path) && seen.add(t.path))
 }
 
 /** Regular files directly in `dir` and in a prefix's image directory. */

@@ -15,7 +15,7 @@ export function selinuxOutcome(enforce: string | undefined): CheckOutcome {
   if (enforce.trim() === '0') return {status: 'ok', message: 'permissive'}
   return {
     status: 'warn',
-    message: 'enforcing: qemu may be denied disks in prefixes outside libvirt\'s labelled directories',
+    message: "enforcing: qemu may be denied disks in prefixes outside libvirt's labelled directories",
     fix: 'setenforce 0, and SELINUX=permissive in /etc/selinux/config to keep it after a reboot',
   }
 }

@@ -27,9 +27,7 @@ export function toolsCheck(options: {id: string; title: string; severity: 'fail'
     title: options.title,
     preflight: purposes.length > 0 ? purposes : undefined,
     async run(ctx) {
-      const relevant = options.tools.filter(
-        (t) => (ctx.purpose === 'doctor' || t.neededBy?.includes(ctx.purpose as 'init')) && (t.onlyWhen?.(ctx) ?? true),
-      )
+      const relevant = options.tools.filter((t) => (ctx.purpose === 'doctor' || t.neededBy?.includes(ctx.purpose as 'init')) && (t.onlyWhen?.(ctx) ?? true))
       const missing: HostTool[] = []
       const found: string[] = []
       for (const tool of relevant) {

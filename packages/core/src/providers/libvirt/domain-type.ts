@@ -63,8 +63,22 @@ async function probeKvm(qemu: string): Promise<boolean> {
     await writeFile(image, disk)
     const result = await run(
       qemu,
-      ['-accel', 'kvm', '-machine', 'pc', '-m', '16', '-nodefaults', '-display', 'none', '-no-reboot',
-        '-device', `isa-debug-exit,iobase=${EXIT_PORT},iosize=0x04`, '-drive', `file=${image},format=raw,if=ide`],
+      [
+        '-accel',
+        'kvm',
+        '-machine',
+        'pc',
+        '-m',
+        '16',
+        '-nodefaults',
+        '-display',
+        'none',
+        '-no-reboot',
+        '-device',
+        `isa-debug-exit,iobase=${EXIT_PORT},iosize=0x04`,
+        '-drive',
+        `file=${image},format=raw,if=ide`,
+      ],
       {reject: false, timeoutMs: 8_000},
     )
     return result.exitCode === EXPECTED_STATUS

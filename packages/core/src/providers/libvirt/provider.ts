@@ -38,7 +38,15 @@ export class LibvirtProvider {
       const columns = line.trim().split(/\s{2,}/)
       if (columns.length >= 3) vms.set(columns[1], columns.slice(2).join(' '))
     }
-    return {vms, activeNets: new Set(nets.stdout.split('\n').map((l) => l.trim()).filter(Boolean))}
+    return {
+      vms,
+      activeNets: new Set(
+        nets.stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      ),
+    }
   }
 
   async startNet(net: NetState, signal?: AbortSignal): Promise<void> {

@@ -62,7 +62,5 @@ export function libvirtFix(uri: string, reason: string, systemd: boolean): strin
   const remote = /^[a-z0-9]+(\+[a-z]+)?:\/\/[^/]/i.test(uri)
   if (remote) return `start libvirtd on the remote host and check the connection: virsh -c '${uri}' uri`
   if (uri.includes('/session')) return 'virsh -c qemu:///session uri (starts the session daemon; is libvirt-daemon installed?)'
-  return systemd
-    ? 'sudo systemctl enable --now libvirtd'
-    : 'sudo sh -c "virtlogd -d && libvirtd -d" (systemd is not running here, so start the daemons by hand)'
+  return systemd ? 'sudo systemctl enable --now libvirtd' : 'sudo sh -c "virtlogd -d && libvirtd -d" (systemd is not running here, so start the daemons by hand)'
 }

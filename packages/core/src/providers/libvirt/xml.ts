@@ -40,12 +40,7 @@ async function builder() {
 }
 
 function ownerMetadata(parent: ReturnType<Awaited<ReturnType<typeof builder>>>, owner: OwnerTag): void {
-  parent
-    .ele('metadata')
-    .ele(LAGO_XML_NAMESPACE, 'lago:owner')
-    .att('prefix-id', owner.prefixId)
-    .att('prefix-path', owner.prefixPath)
-    .att('name', owner.name)
+  parent.ele('metadata').ele(LAGO_XML_NAMESPACE, 'lago:owner').att('prefix-id', owner.prefixId).att('prefix-path', owner.prefixPath).att('name', owner.name)
 }
 
 export async function networkXml(net: NetworkDefinition): Promise<string> {
@@ -95,11 +90,17 @@ export async function domainXml(domain: DomainDefinition): Promise<string> {
   root.ele('on_crash').txt('destroy')
   const devices = root.ele('devices')
   domain.disks.forEach((disk, index) => {
-    const element = devices.ele('disk').att('type', 'file').att('device', disk.cdrom ? 'cdrom' : 'disk')
+    const element = devices
+      .ele('disk')
+      .att('type', 'file')
+      .att('device', disk.cdrom ? 'cdrom' : 'disk')
     const driver = element.ele('driver').att('name', 'qemu').att('type', disk.format)
     if (!disk.readonly) driver.att('discard', 'unmap').att('cache', 'writeback')
     element.ele('source').att('file', disk.path)
-    element.ele('target').att('dev', disk.dev).att('bus', disk.dev.startsWith('sd') ? 'scsi' : 'virtio')
+    element
+      .ele('target')
+      .att('dev', disk.dev)
+      .att('bus', disk.dev.startsWith('sd') ? 'scsi' : 'virtio')
     if (disk.readonly) element.ele('readonly')
     element.ele('serial').txt(String(index + 1))
   })

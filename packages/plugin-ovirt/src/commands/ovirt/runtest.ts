@@ -28,7 +28,10 @@ PREFIX/test_logs/<scenario>-<time>/, and the command exits 1.`
     })
     const failed = results.find((r) => r.failed)
     if (!this.jsonEnabled()) {
-      for (const r of results) this.log(`${r.failed ? '✘' : '✔'} ${r.file}: ${r.tests.filter((t) => t.status === 'passed').length} passed, ${r.tests.filter((t) => t.status === 'failed').length} failed, ${r.tests.filter((t) => t.status === 'skipped').length} skipped (JUnit: ${r.junit})`)
+      for (const r of results)
+        this.log(
+          `${r.failed ? '✘' : '✔'} ${r.file}: ${r.tests.filter((t) => t.status === 'passed').length} passed, ${r.tests.filter((t) => t.status === 'failed').length} failed, ${r.tests.filter((t) => t.status === 'skipped').length} skipped (JUnit: ${r.junit})`,
+        )
     }
     if (failed) {
       const names = failed.tests.filter((t) => t.status === 'failed').map((t) => `${t.name}: ${t.message ?? ''}`)

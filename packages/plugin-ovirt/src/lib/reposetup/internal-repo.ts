@@ -38,7 +38,10 @@ export async function writeInternalRepo(dir: string, sources: PackageSource[], a
   const chosen = new Map<string, ChosenPackage>()
   const shadowed: InternalRepoResult['shadowed'] = []
   for (const source of sources) {
-    const newest = await newestPerNameArch((await readHeaders(source.files, signal)).filter((h) => arches.includes(h.arch)), signal)
+    const newest = await newestPerNameArch(
+      (await readHeaders(source.files, signal)).filter((h) => arches.includes(h.arch)),
+      signal,
+    )
     const namesHere = new Set<string>()
     for (const header of newest) {
       const taken = [...chosen.values()].find((p) => p.name === header.name)
@@ -53,7 +56,10 @@ export async function writeInternalRepo(dir: string, sources: PackageSource[], a
   const packages = [...chosen.values()].sort((a, b) => a.file.localeCompare(b.file))
   const manifest = JSON.stringify(await Promise.all(packages.map(async (p) => [p.file, (await stat(p.file)).mtimeMs])))
   const previous = await readFile(path.join(dir, MANIFEST), 'utf8').catch(() => '')
-  const hasMetadata = await stat(path.join(dir, 'repodata', 'repomd.xml')).then(() => true, () => false)
+  const hasMetadata = await stat(path.join(dir, 'repodata', 'repomd.xml')).then(
+    () => true,
+    () => false,
+  )
   if (previous === manifest && hasMetadata) return {dir, packages, shadowed, reused: true}
   await rm(dir, {recursive: true, force: true})
   await mkdir(dir, {recursive: true})

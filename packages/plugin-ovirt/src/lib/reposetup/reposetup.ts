@@ -56,10 +56,14 @@ export async function reposetupTasks(prefix: Prefix, options: ReposetupOptions):
   const distros = [...new Set((await vmDistros(prefix)).values())].sort()
   const sections = options.yumConfig ? await readRepoSections(options.yumConfig, distros) : {used: [], skipped: []}
   if (options.yumConfig && sections.used.length === 0) {
-    throw new LagoError('USAGE', `No section of ${options.yumConfig} applies to this environment: sections must be named "<anything>-<distro>" for a distro of its VMs (${distros.join(', ') || 'none found'}).`, {
-      hint: `Sections found: ${sections.skipped.join(', ')}. Rename them, or set metadata "distro" on the VMs in the init file.`,
-      detail: {distros, skipped: sections.skipped},
-    })
+    throw new LagoError(
+      'USAGE',
+      `No section of ${options.yumConfig} applies to this environment: sections must be named "<anything>-<distro>" for a distro of its VMs (${distros.join(', ') || 'none found'}).`,
+      {
+        hint: `Sections found: ${sections.skipped.join(', ')}. Rename them, or set metadata "distro" on the VMs in the init file.`,
+        detail: {distros, skipped: sections.skipped},
+      },
+    )
   }
   const report: ReposetupReport = {distros: distros.length > 0 ? distros : ['default'], repos: sections.used, skippedSections: sections.skipped, synced: [], built: [], internal: []}
   const arches = packageArches()

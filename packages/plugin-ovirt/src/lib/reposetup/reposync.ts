@@ -55,13 +55,22 @@ async function syncLocked(options: SyncOptions, dir: string): Promise<SyncResult
     if (attempt > 1) log.warn(`reposync ${options.id}: ${problem}; retrying (${attempt}/${attempts})`)
     if (attempt === attempts && attempt > 1) await rm(dnfCacheDir(options), {recursive: true, force: true})
     options.report?.(attempt === 1 ? 'dnf reposync' : `dnf reposync, attempt ${attempt}`)
-    const sync = await dnf(options, ['reposync', '--repoid', options.id, '--newest-only', '--delete', '--refresh', ...options.arches.flatMap((a) => ['--arch', a]), '--download-path', options.cacheDir], false)
+    const sync = await dnf(
+      options,
+      ['reposync', '--repoid', options.id, '--newest-only', '--delete', '--refresh', ...options.arches.flatMap((a) => ['--arch', a]), '--download-path', options.cacheDir],
+      false,
+    )
     const expected = sync.exitCode === 0 ? await expectedLocations(options) : []
     const now = await fingerprints(dir)
     const missing = expected.filter((location) => !(location in now))
     const unverified = Object.keys(now).filter((name) => verified[name] !== now[name])
     options.report?.(`verifying ${unverified.length} package${unverified.length === 1 ? '' : 's'}`)
-    const corrupt = (await corruptRpms(unverified.map((name) => path.join(dir, name)), options.signal)).map((file) => path.relative(dir, file))
+    const corrupt = (
+      await corruptRpms(
+        unverified.map((name) => path.join(dir, name)),
+        options.signal,
+      )
+    ).map((file) => path.relative(dir, file))
     for (const name of corrupt) await rm(path.join(dir, name), {force: true})
     if (sync.exitCode === 0 && missing.length === 0 && corrupt.length === 0) {
       await writeFile(path.join(dir, VERIFIED), JSON.stringify(now))
@@ -72,10 +81,12 @@ async function syncLocked(options: SyncOptions, dir: string): Promise<SyncResult
       sync.exitCode === 0 ? '' : `dnf reposync failed (exit ${sync.exitCode}): ${dnfErrors(`${sync.stdout}\n${sync.stderr}`)}`,
       missing.length > 0 ? `missing after sync: ${missing.join(', ')}` : '',
       corrupt.length > 0 ? `corrupt (digests do not match, deleted): ${corrupt.join(', ')}` : '',
-    ].filter(Boolean).join('; ')
+    ]
+      .filter(Boolean)
+      .join('; ')
   }
   throw new LagoError('REPO', `Could not sync repository "${options.id}" of ${options.config} after ${attempts} attempts: ${problem}.`, {
-    hint: 'Check that the repository\'s baseurl answers and serves the packages its metadata lists; the partial copy stays in ' + dir + '.',
+    hint: "Check that the repository's baseurl answers and serves the packages its metadata lists; the partial copy stays in " + dir + '.',
     detail: {repo: options.id, config: options.config},
     userError: false,
   })
@@ -86,13 +97,34 @@ async function expectedLocations(options: SyncOptions): Promise<string[]> {
   const arches = options.arches.join(',')
   const query = await dnf(options, ['repoquery', '--repoid', options.id, '--latest-limit', '1', '--arch', arches, '--qf', '%{location}'])
   if (query.exitCode !== 0) throw new LagoError('REPO', `dnf repoquery on "${options.id}" failed: ${lastLines(query.stderr)}`, {userError: false})
-  return [...new Set(query.stdout.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.rpm') && !l.endsWith('.src.rpm')))]
+  return [
+    ...new Set(
+      query.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.endsWith('.rpm') && !l.endsWith('.src.rpm')),
+    ),
+  ]
 }
 
 /** dnf with only the given .repo file's repositories and its own cache under the reposync cache. */
 function dnf(options: SyncOptions, args: string[], quiet = true) {
   const cache = dnfCacheDir(options)
-  return run('dnf', [...(quiet ? ['-q'] : []), '-y', '--config', path.resolve(options.config), `--setopt=reposdir=${path.join(cache, 'no-reposdir')}`, `--setopt=cachedir=${cache}`, `--setopt=logdir=${cache}`, `--setopt=persistdir=${path.join(cache, 'persist')}`, ...args], {reject: false, signal: options.signal})
+  return run(
+    'dnf',
+    [
+      ...(quiet ? ['-q'] : []),
+      '-y',
+      '--config',
+      path.resolve(options.config),
+      `--setopt=reposdir=${path.join(cache, 'no-reposdir')}`,
+      `--setopt=cachedir=${cache}`,
+      `--setopt=logdir=${cache}`,
+      `--setopt=persistdir=${path.join(cache, 'persist')}`,
+      ...args,
+    ],
+    {reject: false, signal: options.signal},
+  )
 }
 
 function dnfCacheDir(options: SyncOptions): string {
@@ -108,11 +140,23 @@ async function readVerified(dir: string): Promise<Record<string, string>> {
 }
 
 function lastLines(text: string, count = 5): string {
-  return text.trim().split('\n').filter((l) => !/Unable to detect release version/.test(l)).slice(-count).join('\n')
+  return text
+    .trim()
+    .split('\n')
+    .filter((l) => !/Unable to detect release version/.test(l))
+    .slice(-count)
+    .join('\n')
 }
 
 /** dnf's own words for what failed (the FAILED/Error lines), else its last lines. */
 function dnfErrors(output: string): string {
-  const errors = [...new Set(output.split('\n').map((l) => l.trim()).filter((l) => /^\[FAILED\]|^Error|^Curl error|Status code: [45]/.test(l)))]
+  const errors = [
+    ...new Set(
+      output
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /^\[FAILED\]|^Error|^Curl error|Status code: [45]/.test(l)),
+    ),
+  ]
   return errors.length > 0 ? errors.join('; ') : lastLines(output)
 }

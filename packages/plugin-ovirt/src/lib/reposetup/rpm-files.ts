@@ -25,7 +25,12 @@ export async function corruptRpms(files: string[], signal?: AbortSignal): Promis
     const batch = files.slice(i, i + 200)
     const result = await run('rpm', ['-K', '--nosignature', ...batch], {reject: false, signal})
     if (result.exitCode === 0) continue
-    const ok = new Set(result.stdout.split('\n').filter((line) => /:\s*digests OK$/i.test(line)).map((line) => line.replace(/:\s*digests OK$/i, '')))
+    const ok = new Set(
+      result.stdout
+        .split('\n')
+        .filter((line) => /:\s*digests OK$/i.test(line))
+        .map((line) => line.replace(/:\s*digests OK$/i, '')),
+    )
     bad.push(...batch.filter((file) => !ok.has(file)))
   }
   return bad

@@ -26,7 +26,9 @@ export async function readRepoSections(file: string, distros: string[]): Promise
   const skipped: string[] = []
   for (const id of names) {
     if (!isSafeName(id)) {
-      throw new LagoError('USAGE', `The yum config ${file}: section [${id}] is not a valid repository id (letters, digits, ".", "_", "-"; no ".."): it names a cache directory.`, {detail: {file, section: id}})
+      throw new LagoError('USAGE', `The yum config ${file}: section [${id}] is not a valid repository id (letters, digits, ".", "_", "-"; no ".."): it names a cache directory.`, {
+        detail: {file, section: id},
+      })
     }
     const distro = [...distros].sort((a, b) => b.length - a.length).find((d) => id.endsWith(`-${d}`))
     if (distro) used.push({id, distro})

@@ -78,7 +78,9 @@ export async function runScenarios(prefix: Prefix, files: string[], options: Run
 function runnerOf(file: string): ScenarioResult['runner'] {
   if (file.endsWith('.py')) return 'pytest'
   if (/\.(c|m)?(j|t)s$/.test(file)) return 'mocha'
-  throw new LagoError('USAGE', `Test scenario ${file}: unknown kind.`, {hint: 'Scenarios are Python files (.py, run with pytest) or JavaScript/TypeScript files (.js, .mjs, .ts, .mts, run with mocha).'})
+  throw new LagoError('USAGE', `Test scenario ${file}: unknown kind.`, {
+    hint: 'Scenarios are Python files (.py, run with pytest) or JavaScript/TypeScript files (.js, .mjs, .ts, .mts, run with mocha).',
+  })
 }
 
 async function junitPath(prefix: Prefix, file: string, options: RuntestOptions): Promise<string> {
@@ -117,9 +119,15 @@ function mochaCommand(file: string, junit: string): string[] {
 
 function spawnScenario(command: string[], cwd: string, env: Record<string, string>, options: RuntestOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), {cwd, env: {...process.env, ...env}, stdio: ['ignore', options.stream ? 'inherit' : 'ignore', options.stream ? 'inherit' : 'ignore'], signal: options.signal})
+    const child = spawn(command[0], command.slice(1), {
+      cwd,
+      env: {...process.env, ...env},
+      stdio: ['ignore', options.stream ? 'inherit' : 'ignore', options.stream ? 'inherit' : 'ignore'],
+      signal: options.signal,
+    })
     child.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') reject(new LagoError('HOST', `${command[0]} is not installed: it runs the test scenarios.`, {hint: 'Install python3 and pytest (apt-get install python3-pytest, dnf install python3-pytest).'}))
+      if (error.code === 'ENOENT')
+        reject(new LagoError('HOST', `${command[0]} is not installed: it runs the test scenarios.`, {hint: 'Install python3 and pytest (apt-get install python3-pytest, dnf install python3-pytest).'}))
       else reject(options.signal?.aborted ? (options.signal.reason as Error) : error)
     })
     child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? 15 : 0)))

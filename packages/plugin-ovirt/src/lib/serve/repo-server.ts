@@ -68,7 +68,9 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
-        reject(new LagoError('HOST', `Port ${port} on ${host} is taken: the repository cannot be served there.`, {hint: `Stop what listens there (ss -ltnp 'sport = :${port}' names it), or pass --port.`}))
+        reject(
+          new LagoError('HOST', `Port ${port} on ${host} is taken: the repository cannot be served there.`, {hint: `Stop what listens there (ss -ltnp 'sport = :${port}' names it), or pass --port.`}),
+        )
       } else if (error.code === 'EADDRNOTAVAIL') {
         reject(new LagoError('PREFIX', `${host} (the management network's gateway) is not an address of this host: is the environment's network up?`, {hint: 'Run "lago start" first.'}))
       } else reject(error)

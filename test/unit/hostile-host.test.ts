@@ -4,7 +4,20 @@ import http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 import path from 'node:path'
 import {execa} from 'execa'
-import {ansibleInventory, copyFromGuest, orphanVerdict, PrefixPaths, TemplateStore, type GcFs, type OwnerClaim, type Prefix, type ResolvedTemplate} from '@lago/core'
+import {
+  ansibleInventory,
+  copyFromGuest,
+  orphanVerdict,
+  PrefixPaths,
+  TemplateStore,
+  type GcFs,
+  type OwnerClaim,
+  type Prefix,
+  type ResolvedTemplate,
+  LibvirtProvider,
+  type PrefixState,
+  type VmState,
+} from '@lago/core'
 import {checkArtifactPath} from '../../packages/core/src/collect/layout.js'
 import {qemuImg} from '../../packages/core/src/util/qemu-img.js'
 import {vmDistros} from '../../packages/plugin-ovirt/src/lib/reposetup/distros.js'
@@ -263,6 +276,18 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
         (await readdir(dir)).filter((n) => !n.startsWith('.')),
         [],
       )
+    })
+  })
+
+  describe('paths with commas', () => {
+    it('a snapshot overlay in a prefix whose path has a comma reaches virsh --diskspec with the comma doubled', async () => {
+      const paths = new PrefixPaths(path.join(world.dir, 'a,b'))
+      const vm = {libvirtName: 'lago-x-vm0', disks: [{name: 'root', dev: 'vda', format: 'qcow2', path: 'images/vm0_root.qcow2'}]} as unknown as VmState
+      const provider = new LibvirtProvider({uri: 'test:///default', domain_type: 'qemu', qemu_user: ''}, paths, {vms: [vm], nets: []} as unknown as PrefixState)
+      let args: readonly string[] = []
+      provider.virsh.run = async (given) => ((args = given), {exitCode: 0, stdout: '', stderr: ''})
+      await provider.snapshotRunningDisks(vm, 'snap', new Map([['vda', path.join(paths.images, 'vm0_root.snap,1.qcow2')]]))
+      assert.ok(args.includes(`vda,snapshot=external,file=${path.join(world.dir, 'a,,b', '.lago', 'images', 'vm0_root.snap,,1.qcow2')}`), args.join(' '))
     })
   })
 

@@ -391,10 +391,14 @@ async function checkFileRoot(template: ResolvedTemplate): Promise<void> {
       log.debug(`template ${template.id}: ${file} is a link out of ${template.fileRoot} to ${target}, which anyone may read`)
       continue
     }
-    throw new LagoError('TEMPLATE_REPO', `Template ${template.id}: ${file} resolves outside its source root ${template.fileRoot} (to ${target}, which not everyone on this host may read); it is not read.`, {
-      hint: 'Copy or hard-link the file into the source root.',
-      detail: {template: template.id, file, root: template.fileRoot, target},
-    })
+    throw new LagoError(
+      'TEMPLATE_REPO',
+      `Template ${template.id}: ${file} resolves outside its source root ${template.fileRoot} (to ${target}, which not everyone on this host may read); it is not read.`,
+      {
+        hint: 'Copy or hard-link the file into the source root.',
+        detail: {template: template.id, file, root: template.fileRoot, target},
+      },
+    )
   }
 }
 

@@ -17,6 +17,9 @@ import {
   LibvirtProvider,
   type PrefixState,
   type VmState,
+  parseInitFile,
+  planNetwork,
+  SubnetLeases,
 } from '@lago/core'
 import {checkArtifactPath} from '../../packages/core/src/collect/layout.js'
 import {qemuImg} from '../../packages/core/src/util/qemu-img.js'
@@ -276,6 +279,27 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
         (await readdir(dir)).filter((n) => !n.startsWith('.')),
         [],
       )
+    })
+  })
+
+  describe('subnets', () => {
+    it('a net with a fixed gateway in the lease pool and a leased net never share a /24', async () => {
+      const dir = path.join(world.dir, 'nets')
+      const paths = new PrefixPaths(path.join(dir, 'prefix'))
+      await mkdir(paths.stateDir, {recursive: true})
+      await writeFile(paths.uuid, 'feedfacefeedface')
+      const spec = await parseInitFile(
+        'domains:\n  vm0: {nics: [{net: fixed}, {net: leased}], disks: [{type: template, template_name: t}]}\nnets:\n  fixed: {gw: 10.213.0.1, management: true}\n  leased: {}\n',
+        path.join(dir, 'LagoInitFile'),
+        {},
+      )
+      const leases = new SubnetLeases(path.join(dir, 'subnets'), '10.213.0.0', 2)
+      const owner = {uuidFile: paths.uuid, uuid: 'feedfacefeedface'}
+      const state = await planNetwork(spec, {uuid: owner.uuid, id: 'feedface', paths, leases, owner})
+      const [fixed, leased] = state.nets.map((n) => n.subnet)
+      assert.equal(fixed, '10.213.0.0')
+      assert.equal(leased, '10.213.1.0', "the leased net skips the fixed net's subnet")
+      assert.notEqual(state.vms[0].nics[0].ip.split('.').slice(0, 3).join('.'), state.vms[0].nics[1].ip.split('.').slice(0, 3).join('.'))
     })
   })
 

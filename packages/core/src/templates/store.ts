@@ -384,7 +384,7 @@ async function checkIntact(stored: StoredTemplate): Promise<StoredTemplate> {
 async function checkFileRoot(template: ResolvedTemplate): Promise<void> {
   if (!template.fileRoot) return
   for (const file of [template.image, template.hashFile, template.metadataFile]) {
-    if (!file || !(await pathExists(file))) continue
+    if (!file || !(await presentFile(file))) continue
     if (await realpathWithin(template.fileRoot, file)) continue
     const target = await realpath(file)
     if (await readableByAnyone(target)) {
@@ -399,6 +399,18 @@ async function checkFileRoot(template: ResolvedTemplate): Promise<void> {
         detail: {template: template.id, file, root: template.fileRoot, target},
       },
     )
+  }
+}
+
+/** Whether `file` exists: only ENOENT means no; any other error names the file and its errno. */
+async function presentFile(file: string): Promise<boolean> {
+  try {
+    await stat(file)
+    return true
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return false
+    throw new LagoError('TEMPLATE_REPO', `Cannot read ${file}: ${code ?? errorMessage(error)}.`, {detail: {file, code}})
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {chmod, mkdir, readdir, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, readdir, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 import path from 'node:path'
@@ -316,35 +316,51 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
   })
 
   describe('Ctrl-C while init plans', () => {
-    it('a repository fetch that hangs is interrupted at once: exit 130, nothing made', async () => {
+    /** `lago init` against a repository server that accepts and never answers, sent `signals` once it asks. */
+    async function interruptedInit(name: string, signals: NodeJS.Signals[]): Promise<{exitCode: number; stderr: string; ms: number; dir: string}> {
       const sockets: net.Socket[] = []
-      const server = net.createServer((socket) => sockets.push(socket)) // accepts, never answers
+      const server = net.createServer((socket) => sockets.push(socket))
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       const repo = `http://127.0.0.1:${(server.address() as AddressInfo).port}/repo.json`
-      const dir = path.join(world.dir, 'interrupt')
+      const dir = path.join(world.dir, name)
       await mkdir(dir, {recursive: true})
       const initFile = path.join(dir, 'LagoInitFile')
       await writeFile(initFile, 'domains:\n  vm0: {nics: [{net: lago}], disks: [{type: template, template_name: tiny}]}\nnets: {lago: {}}\n')
-      const prefix = path.join(dir, 'prefix')
-      const child = execa(LAGO_BIN, ['init', prefix, initFile, '--template-repo-path', repo], {cwd: dir, reject: false, env: world.env({LAGO__DOWNLOAD__STALL_TIMEOUT: '60'})})
+      const child = execa(LAGO_BIN, ['init', path.join(dir, 'prefix'), initFile, '--template-repo-path', repo], {cwd: dir, reject: false, env: world.env({LAGO__DOWNLOAD__STALL_TIMEOUT: '60'})})
       const deadline = Date.now() + 20_000
       while (sockets.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
       assert.ok(sockets.length > 0, 'init never asked for the repository')
       const sent = Date.now()
-      child.kill('SIGINT')
+      for (const signal of signals) child.kill(signal)
       const result = await child
       for (const socket of sockets) socket.destroy()
       server.close()
-      assert.equal(result.exitCode, 130, String(result.stderr))
-      assert.ok(Date.now() - sent < 5000, `took ${Date.now() - sent} ms to stop`)
-      assert.match(String(result.stderr), /^Error: Interrupted by SIGINT/m)
-      assert.doesNotMatch(String(result.stderr), /^\s+at /m)
+      return {exitCode: result.exitCode ?? -1, stderr: String(result.stderr), ms: Date.now() - sent, dir}
+    }
+
+    it('a repository fetch that hangs is interrupted at once: exit 130, nothing made', async () => {
+      const {exitCode, stderr, ms, dir} = await interruptedInit('interrupt', ['SIGINT'])
+      assert.equal(exitCode, 130, stderr)
+      assert.ok(ms < 5000, `took ${ms} ms to stop`)
+      assert.match(stderr, /^Error: Interrupted by SIGINT/m)
+      assert.doesNotMatch(stderr, /^\s+at /m)
       assert.deepEqual(await readdir(dir), ['LagoInitFile'], 'no prefix')
       assert.deepEqual(
         (await readdir(world.store).catch(() => [] as string[])).filter((n) => !n.startsWith('.')),
         [],
       )
-      assert.equal(await readFile(initFile, 'utf8').then((t) => t.length > 0), true)
+    })
+
+    // Two SIGINTs sent at once may arrive as one (the kernel merges pending signals): the second is a SIGTERM.
+    it('a second signal exits at once and still says what may be left and how to remove it', async () => {
+      const {exitCode, stderr, dir} = await interruptedInit('interrupt-twice', ['SIGINT', 'SIGTERM'])
+      assert.equal(exitCode, 143, stderr)
+      assert.match(
+        stderr,
+        /Interrupted again by SIGTERM: exiting without finishing the rollback\. Nothing is left behind while init is still planning\. After that, .*prefix may be left half made: remove it with "rm -rf .*prefix"/,
+      )
+      assert.doesNotMatch(stderr, /^\s+at /m)
+      assert.deepEqual(await readdir(dir), ['LagoInitFile'], 'no prefix')
     })
   })
 })

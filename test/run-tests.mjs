@@ -56,6 +56,7 @@ function check(what, args) {
 
 if (wanted('lint')) {
   check('eslint (npm run lint)', [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.'])
+  check('prettier --check (npm run format fixes it)', [path.join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level', 'warn', '.'])
 }
 if (wanted('unit')) runSuite('unit')
 if (wanted('packaging') || wanted('e2e')) {

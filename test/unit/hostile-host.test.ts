@@ -1,10 +1,26 @@
 import assert from 'node:assert/strict'
-import {chmod, mkdir, readdir, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, readdir, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 import path from 'node:path'
 import {execa} from 'execa'
-import {ansibleInventory, copyFromGuest, orphanVerdict, PrefixPaths, TemplateStore, type GcFs, type OwnerClaim, type Prefix, type ResolvedTemplate} from '@lago/core'
+import {
+  ansibleInventory,
+  copyFromGuest,
+  orphanVerdict,
+  PrefixPaths,
+  TemplateStore,
+  type GcFs,
+  type OwnerClaim,
+  type Prefix,
+  type ResolvedTemplate,
+  LibvirtProvider,
+  type PrefixState,
+  type VmState,
+  parseInitFile,
+  planNetwork,
+  SubnetLeases,
+} from '@lago/core'
 import {checkArtifactPath} from '../../packages/core/src/collect/layout.js'
 import {qemuImg} from '../../packages/core/src/util/qemu-img.js'
 import {vmDistros} from '../../packages/plugin-ovirt/src/lib/reposetup/distros.js'
@@ -266,36 +282,85 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
     })
   })
 
+  describe('subnets', () => {
+    it('a net with a fixed gateway in the lease pool and a leased net never share a /24', async () => {
+      const dir = path.join(world.dir, 'nets')
+      const paths = new PrefixPaths(path.join(dir, 'prefix'))
+      await mkdir(paths.stateDir, {recursive: true})
+      await writeFile(paths.uuid, 'feedfacefeedface')
+      const spec = await parseInitFile(
+        'domains:\n  vm0: {nics: [{net: fixed}, {net: leased}], disks: [{type: template, template_name: t}]}\nnets:\n  fixed: {gw: 10.213.0.1, management: true}\n  leased: {}\n',
+        path.join(dir, 'LagoInitFile'),
+        {},
+      )
+      const leases = new SubnetLeases(path.join(dir, 'subnets'), '10.213.0.0', 2)
+      const owner = {uuidFile: paths.uuid, uuid: 'feedfacefeedface'}
+      const state = await planNetwork(spec, {uuid: owner.uuid, id: 'feedface', paths, leases, owner})
+      const [fixed, leased] = state.nets.map((n) => n.subnet)
+      assert.equal(fixed, '10.213.0.0')
+      assert.equal(leased, '10.213.1.0', "the leased net skips the fixed net's subnet")
+      assert.notEqual(state.vms[0].nics[0].ip.split('.').slice(0, 3).join('.'), state.vms[0].nics[1].ip.split('.').slice(0, 3).join('.'))
+    })
+  })
+
+  describe('paths with commas', () => {
+    it('a snapshot overlay in a prefix whose path has a comma reaches virsh --diskspec with the comma doubled', async () => {
+      const paths = new PrefixPaths(path.join(world.dir, 'a,b'))
+      const vm = {libvirtName: 'lago-x-vm0', disks: [{name: 'root', dev: 'vda', format: 'qcow2', path: 'images/vm0_root.qcow2'}]} as unknown as VmState
+      const provider = new LibvirtProvider({uri: 'test:///default', domain_type: 'qemu', qemu_user: ''}, paths, {vms: [vm], nets: []} as unknown as PrefixState)
+      let args: readonly string[] = []
+      provider.virsh.run = async (given) => ((args = given), {exitCode: 0, stdout: '', stderr: ''})
+      await provider.snapshotRunningDisks(vm, 'snap', new Map([['vda', path.join(paths.images, 'vm0_root.snap,1.qcow2')]]))
+      assert.ok(args.includes(`vda,snapshot=external,file=${path.join(world.dir, 'a,,b', '.lago', 'images', 'vm0_root.snap,,1.qcow2')}`), args.join(' '))
+    })
+  })
+
   describe('Ctrl-C while init plans', () => {
-    it('a repository fetch that hangs is interrupted at once: exit 130, nothing made', async () => {
+    /** `lago init` against a repository server that accepts and never answers, sent `signals` once it asks. */
+    async function interruptedInit(name: string, signals: NodeJS.Signals[]): Promise<{exitCode: number; stderr: string; ms: number; dir: string}> {
       const sockets: net.Socket[] = []
-      const server = net.createServer((socket) => sockets.push(socket)) // accepts, never answers
+      const server = net.createServer((socket) => sockets.push(socket))
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       const repo = `http://127.0.0.1:${(server.address() as AddressInfo).port}/repo.json`
-      const dir = path.join(world.dir, 'interrupt')
+      const dir = path.join(world.dir, name)
       await mkdir(dir, {recursive: true})
       const initFile = path.join(dir, 'LagoInitFile')
       await writeFile(initFile, 'domains:\n  vm0: {nics: [{net: lago}], disks: [{type: template, template_name: tiny}]}\nnets: {lago: {}}\n')
-      const prefix = path.join(dir, 'prefix')
-      const child = execa(LAGO_BIN, ['init', prefix, initFile, '--template-repo-path', repo], {cwd: dir, reject: false, env: world.env({LAGO__DOWNLOAD__STALL_TIMEOUT: '60'})})
+      const child = execa(LAGO_BIN, ['init', path.join(dir, 'prefix'), initFile, '--template-repo-path', repo], {cwd: dir, reject: false, env: world.env({LAGO__DOWNLOAD__STALL_TIMEOUT: '60'})})
       const deadline = Date.now() + 20_000
       while (sockets.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
       assert.ok(sockets.length > 0, 'init never asked for the repository')
       const sent = Date.now()
-      child.kill('SIGINT')
+      for (const signal of signals) child.kill(signal)
       const result = await child
       for (const socket of sockets) socket.destroy()
       server.close()
-      assert.equal(result.exitCode, 130, String(result.stderr))
-      assert.ok(Date.now() - sent < 5000, `took ${Date.now() - sent} ms to stop`)
-      assert.match(String(result.stderr), /^Error: Interrupted by SIGINT/m)
-      assert.doesNotMatch(String(result.stderr), /^\s+at /m)
+      return {exitCode: result.exitCode ?? -1, stderr: String(result.stderr), ms: Date.now() - sent, dir}
+    }
+
+    it('a repository fetch that hangs is interrupted at once: exit 130, nothing made', async () => {
+      const {exitCode, stderr, ms, dir} = await interruptedInit('interrupt', ['SIGINT'])
+      assert.equal(exitCode, 130, stderr)
+      assert.ok(ms < 5000, `took ${ms} ms to stop`)
+      assert.match(stderr, /^Error: Interrupted by SIGINT/m)
+      assert.doesNotMatch(stderr, /^\s+at /m)
       assert.deepEqual(await readdir(dir), ['LagoInitFile'], 'no prefix')
       assert.deepEqual(
         (await readdir(world.store).catch(() => [] as string[])).filter((n) => !n.startsWith('.')),
         [],
       )
-      assert.equal(await readFile(initFile, 'utf8').then((t) => t.length > 0), true)
+    })
+
+    // Two SIGINTs sent at once may arrive as one (the kernel merges pending signals): the second is a SIGTERM.
+    it('a second signal exits at once and still says what may be left and how to remove it', async () => {
+      const {exitCode, stderr, dir} = await interruptedInit('interrupt-twice', ['SIGINT', 'SIGTERM'])
+      assert.equal(exitCode, 143, stderr)
+      assert.match(
+        stderr,
+        /Interrupted again by SIGTERM: exiting without finishing the rollback\. Nothing is left behind while init is still planning\. After that, .*prefix may be left half made: remove it with "rm -rf .*prefix"/,
+      )
+      assert.doesNotMatch(stderr, /^\s+at /m)
+      assert.deepEqual(await readdir(dir), ['LagoInitFile'], 'no prefix')
     })
   })
 })

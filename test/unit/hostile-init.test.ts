@@ -88,6 +88,12 @@ const CASES: InitCase[] = [
   },
   {name: 'metadata.deploy-scripts of numbers', text: initFile({vm: '    metadata: {deploy-scripts: [1, 2]}'}), message: /domains\.vm0\.metadata\.deploy-scripts: must be a list of script paths/},
   {name: 'metadata.ovirt-scripts as a string', text: initFile({vm: '    metadata: {ovirt-scripts: "x.sh"}'}), message: /domains\.vm0\.metadata\.ovirt-scripts: must be a list of script paths/},
+  {name: 'metadata.setup-scripts as a mapping', text: initFile({vm: '    metadata: {setup-scripts: {a: 1}}'}), message: /domains\.vm0\.metadata\.setup-scripts: must be a list of script paths/},
+  {
+    name: 'a newline in metadata.deploy-scripts',
+    text: initFile({vm: '    metadata: {deploy-scripts: ["a.sh\\n!x"]}'}),
+    message: /domains\.vm0\.metadata\.deploy-scripts\[0\]: contains the control character "\\n"/,
+  },
   {
     name: 'metadata.distro climbing out',
     text: initFile({vm: '    metadata: {distro: "../../precious"}'}),

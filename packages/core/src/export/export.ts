@@ -5,6 +5,7 @@ import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import type {Prefix} from '../prefix/prefix.js'
 import type {DiskState, NetState, VmState} from '../prefix/state.js'
+import {SECRET_FILE_MODE} from '../prefix/paths.js'
 import {plainRunner, type Task, type TaskRunner} from '../tasks.js'
 import {scriptName} from '../deploy/deploy.js'
 import {qemuImageInfo, qemuImg} from '../util/qemu-img.js'
@@ -99,10 +100,12 @@ export async function planExport(prefix: Prefix, options: ExportOptions): Promis
       run: async () => {
         const scripts = await copyScripts(prefix, vms, output)
         const exported = exportedInitFile(prefix, vms, result.disks, scripts)
-        if (options.initFileFormat === 'json') return writeFile(initFile, `${JSON.stringify(exported, null, 2)}\n`)
+        // An init file that carries a VM's ssh-password is readable by its owner only.
+        const mode = vms.some((vm) => vm.sshPassword) ? SECRET_FILE_MODE : 0o644
+        if (options.initFileFormat === 'json') return writeFile(initFile, `${JSON.stringify(exported, null, 2)}\n`, {mode})
         const YAML = await import('yaml')
         const text = YAML.stringify(exported, {lineWidth: 0})
-        await writeFile(initFile, `# Exported by lago from ${prefix.paths.root} on ${new Date().toISOString()}.\n# Recreate it: lago init NEW_PREFIX ${initFile}\n${text}`)
+        await writeFile(initFile, `# Exported by lago from ${prefix.paths.root} on ${new Date().toISOString()}.\n# Recreate it: lago init NEW_PREFIX ${initFile}\n${text}`, {mode})
       },
     },
   ]

@@ -231,7 +231,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   }
 }
 
-interface NetworkContext {
+export interface NetworkContext {
   uuid: string
   id: string
   paths: PrefixPaths
@@ -241,7 +241,7 @@ interface NetworkContext {
 }
 
 /** Decide every subnet, address and MAC now, so each VM's address is known before it boots. */
-async function planNetwork(spec: EnvironmentSpec, ctx: NetworkContext): Promise<PrefixState> {
+export async function planNetwork(spec: EnvironmentSpec, ctx: NetworkContext): Promise<PrefixState> {
   const needLease = spec.nets.filter((n) => !n.gw)
   // Fixed subnets in the pool first: the leased nets are then never handed one of them.
   for (const net of spec.nets.filter((n) => n.gw && ctx.leases.inPool(subnet24(n.gw)))) {

@@ -44,7 +44,7 @@ export function checkRawStrings(raw: unknown): string[] {
         continue
       }
       const insideMetadata = /(^|\.)metadata$/.test(where)
-      const free = freeText || key === 'comment' || (insideMetadata && !['distro', 'deploy-scripts', 'ovirt-scripts'].includes(key))
+      const free = freeText || key === 'comment' || (insideMetadata && key !== 'distro' && !key.endsWith('-scripts'))
       visit(child, at, free)
     }
   }

@@ -297,6 +297,10 @@ function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, pr
   const legacy = stringListAt(metadata, 'ovirt-scripts', `${where}.metadata`, problems)
   if (legacy) log.warn(`${where}.metadata.ovirt-scripts is deprecated: use ${where}.deploy-scripts`)
   const scripts = (d['deploy-scripts'] as string[] | undefined) ?? stringListAt(metadata, 'deploy-scripts', `${where}.metadata`, problems) ?? legacy ?? []
+  // Plugins read other script lists from metadata (e.g. "setup-scripts"): the same shape for all.
+  for (const key of Object.keys(metadata).filter((k) => k.endsWith('-scripts') && k !== 'deploy-scripts' && k !== 'ovirt-scripts')) {
+    stringListAt(metadata, key, `${where}.metadata`, problems)
+  }
   for (const [field, distro] of [
     ['distro', d.distro],
     ['metadata.distro', metadata.distro],

@@ -38,7 +38,7 @@ const REPO_SCHEMA = {
   type: 'object',
   required: ['name', 'sources', 'templates'],
   properties: {
-    name: {type: 'string', pattern: '^[A-Za-z0-9._-]+$'},
+    name: {type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$'},
     sources: {
       type: 'object',
       additionalProperties: {

@@ -1,5 +1,5 @@
 import {constants} from 'node:fs'
-import {access, chmod, mkdir, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
+import {access, chmod, mkdir, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
 import {randomBytes} from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
@@ -8,7 +8,7 @@ import {log} from '../log.js'
 import {abortReason, sleep} from '../util/abort.js'
 import {qemuImageInfo} from '../util/qemu-img.js'
 import {fsyncDir, pathExists, writeFileAtomic} from '../util/fs.js'
-import {realpathWithin} from '../util/safe-path.js'
+import {readableByAnyone, realpathWithin} from '../util/safe-path.js'
 import type {ProgressUpdate} from '../util/progress.js'
 import {formatDigest, parseDigest, type Digest} from './digest.js'
 import type {RetryPolicy} from './http.js'
@@ -375,15 +375,42 @@ async function checkIntact(stored: StoredTemplate): Promise<StoredTemplate> {
 }
 
 /** A repository file source's image and sidecars must resolve inside its root (no symlink out of it). */
+/**
+ * A repository file source's image and sidecars must resolve inside its root. A symbolic link
+ * out of it (a common way to publish an image kept elsewhere) is followed only to a file that
+ * everyone on this host may read anyway: a repository cannot copy a private host file (as
+ * root: /etc/shadow) into the shared store.
+ */
 async function checkFileRoot(template: ResolvedTemplate): Promise<void> {
   if (!template.fileRoot) return
   for (const file of [template.image, template.hashFile, template.metadataFile]) {
-    if (!file || !(await pathExists(file))) continue
-    if (!(await realpathWithin(template.fileRoot, file))) {
-      throw new LagoError('TEMPLATE_REPO', `Template ${template.id}: ${file} resolves outside its source root ${template.fileRoot} (a symbolic link?); it is not read.`, {
-        detail: {template: template.id, file, root: template.fileRoot},
-      })
+    if (!file || !(await presentFile(file))) continue
+    if (await realpathWithin(template.fileRoot, file)) continue
+    const target = await realpath(file)
+    if (await readableByAnyone(target)) {
+      log.debug(`template ${template.id}: ${file} is a link out of ${template.fileRoot} to ${target}, which anyone may read`)
+      continue
     }
+    throw new LagoError(
+      'TEMPLATE_REPO',
+      `Template ${template.id}: ${file} resolves outside its source root ${template.fileRoot} (to ${target}, which not everyone on this host may read); it is not read.`,
+      {
+        hint: 'Copy or hard-link the file into the source root.',
+        detail: {template: template.id, file, root: template.fileRoot, target},
+      },
+    )
+  }
+}
+
+/** Whether `file` exists: only ENOENT means no; any other error names the file and its errno. */
+async function presentFile(file: string): Promise<boolean> {
+  try {
+    await stat(file)
+    return true
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return false
+    throw new LagoError('TEMPLATE_REPO', `Cannot read ${file}: ${code ?? errorMessage(error)}.`, {detail: {file, code}})
   }
 }
 

@@ -1,4 +1,4 @@
-import {realpath} from 'node:fs/promises'
+import {realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError, type LagoErrorCode} from '../errors.js'
 
@@ -54,4 +54,17 @@ export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/
 export function controlCharacterIn(text: string): string | undefined {
   const match = CONTROL_CHARACTERS.exec(text)
   return match ? JSON.stringify(match[0]).slice(1, -1) : undefined
+}
+
+/** Whether every user of the host may read `file`: o+r on it and o+x on each directory above it. */
+export async function readableByAnyone(file: string): Promise<boolean> {
+  try {
+    if (((await stat(file)).mode & 0o004) === 0) return false
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+      if (((await stat(dir)).mode & 0o001) === 0) return false
+      if (path.dirname(dir) === dir) return true
+    }
+  } catch {
+    return false
+  }
 }

@@ -11,7 +11,8 @@ export async function vmDistros(prefix: Prefix): Promise<Map<string, string>> {
     const distro = distroOf(vm, template)
     if (!distro) continue
     const own = vm.metadata.distro === distro
-    const where = own ? `the init file's domains.${vm.name}.metadata.distro` : `the metadata of the template of ${vm.name}, field "distro"`
+    const stored = vm.disks.find((d) => d.template)?.template
+    const where = own ? `the init file's domains.${vm.name}.metadata.distro` : `the metadata of template ${stored?.id} (${stored?.storePath}.metadata), field "distro"`
     distros.set(vm.name, checkDistro(distro, where))
   }
   return distros

@@ -1,8 +1,8 @@
-import type {LagoConfig} from './config.js'
+import {DEFAULT_CONFIG, type LagoConfig} from './config.js'
 
 /** What each setting means (the `#` comments of `lago generate-config`). */
 export const CONFIG_HELP: Record<string, string> = {
-  'lago.log_level': 'Console log level: debug, info, warning or error.',
+  'lago.log_level': 'Console log level: debug, info, warning or error (unset: warning).',
   'lago.template_store': 'Shared template store (the original also read [init] template_store).',
   'lago.template_repos': 'Cloned template repositories (the original also read [init] template_repos).',
   'lago.lease_dir': 'Host-wide subnet leases.',
@@ -29,22 +29,24 @@ export interface VerbSection {
   /** The command line that reads it, e.g. "ovirt reposetup". */
   command: string
   summary?: string
-  options: {key: string; help?: string; value?: string}[]
+  options: {key: string; help?: string; value?: string; default?: string}[]
 }
 
 /**
  * The effective configuration as a commented INI file that reads back to the same settings:
- * every section and key with its value, the help as `#` comments; options without a value
- * (or all verb options with `verbose`) commented out.
+ * every section and key with its help as `#` comments; what differs from the built-in default
+ * is set, the rest is there commented out (`# key = default`); verb options without a value
+ * only with `verbose`.
  */
 export function renderConfigFile(config: LagoConfig, verbs: VerbSection[], options: {verbose?: boolean; date?: Date} = {}): string {
   const lines = [`# Lago configuration file, generated: ${(options.date ?? new Date()).toISOString()}`, '# Precedence: /etc/lago/lago.conf < /etc/lago.d/*.conf < /etc/xdg/lago/lago.conf < ~/.config/lago/lago.conf < LAGO__SECTION__KEY < flags.']
   for (const [section, values] of Object.entries(config) as [string, Record<string, unknown>][]) {
     lines.push('', `[${section}]`)
+    const defaults = (DEFAULT_CONFIG as unknown as Record<string, Record<string, unknown>>)[section] ?? {}
     for (const [key, value] of Object.entries(values)) {
       const help = CONFIG_HELP[`${section}.${key}`]
       if (help) lines.push(`# ${help}`)
-      lines.push(`${key} = ${iniValue(String(value))}`)
+      lines.push(setting(key, String(value), defaults[key] === undefined ? undefined : String(defaults[key])))
     }
   }
   for (const verb of verbs) {
@@ -53,10 +55,15 @@ export function renderConfigFile(config: LagoConfig, verbs: VerbSection[], optio
     lines.push('', `# lago ${verb.command}${verb.summary ? `: ${verb.summary}` : ''}`, `[${verb.name}]`)
     for (const option of options_) {
       if (option.help) lines.push(`# ${option.help}`)
-      lines.push(option.value === undefined ? `# ${option.key} =` : `${option.key} = ${iniValue(option.value)}`)
+      lines.push(option.value === undefined ? `# ${option.key} =` : setting(option.key, option.value, option.default))
     }
   }
   return `${lines.join('\n')}\n`
+}
+
+/** `key = value`, commented out when it is the default anyway. */
+function setting(key: string, value: string, fallback: string | undefined): string {
+  return `${value === fallback ? '# ' : ''}${key} = ${iniValue(value)}`
 }
 
 /** Quoted when the INI reader would otherwise cut or change it. */

@@ -137,7 +137,13 @@ describe('RPMs (npm run rpm)', () => {
     assert.match(help.stdout, /^ {2}init\s/m)
     assert.equal(help.stderr, '')
     const lagocli = await execa('node', [path.join(full, 'usr/bin/lagocli'), '--version'], {cwd: full, env: {HOME: full}})
-    assert.match(lagocli.stdout, new RegExp(`^@lago/cli/${version.replaceAll('.', '\\.')} `))
+    assert.equal(lagocli.stdout, `lago ${version}`, 'the original\'s --version output')
+    // The original's command lines: global options before the verb, plugin flags with a notice.
+    const destroy = await execa('node', [path.join(full, 'usr/bin/lago'), '--workdir', path.join(full, 'none'), 'destroy', '--yes', '--all-prefixes'], {cwd: full, env: {HOME: full}, reject: false})
+    assert.equal(destroy.exitCode, 2)
+    assert.match(destroy.stderr, /none is not a Lago (workdir|prefix)/)
+    const reposetup = await execa('node', [path.join(full, 'usr/bin/lago'), 'ovirt', 'reposetup', '--repo-name', 'x'], {cwd: full, env: {HOME: full}, reject: false})
+    assert.match(reposetup.stderr, /^Notice: --repo-name is accepted for compatibility and ignored: /m)
     assert.equal(await readFile(path.join(full, 'etc/polkit-1/rules.d/50-lago.rules'), 'utf8'), polkitRule('lago'))
 
     const withoutPlugin = await installInto([rpm('nodejs-lago'), rpm('lago')])

@@ -105,7 +105,7 @@ describe('crash safety building blocks', () => {
     const gone = spawnSync('true').pid
     await writeFile(PrefixLock.file(live), JSON.stringify({pid: gone, started: '', host: os.hostname(), verb: 'lago start', since: 'earlier'}))
     const config = structuredClone(DEFAULT_CONFIG)
-    Object.assign(config.lago, {lease_dir: leaseDir, subnet_first: '10.0.0.0', subnet_count: 4})
+    Object.assign(config.lago, {lease_dir: leaseDir, subnet_first: '10.0.0.0', subnet_count: 4, template_store: path.join(dir, 'store')})
     const swept = await sweepFiles(config)
     assert.deepEqual(swept.leases, ['10.0.1.0'])
     assert.deepEqual(swept.locks, [`${PrefixLock.file(live)} (\`lago start\`, pid ${gone})`])

@@ -5,7 +5,8 @@ export default class AnsibleHosts extends LagoCommand {
   static summary = "Print an Ansible inventory of the prefix's VMs (INI; --json or --format yaml for the structured form)."
   static description =
     "Each VM with ansible_host (its management address), ansible_user and ansible_ssh_private_key_file (the prefix key); each name in a VM's groups becomes a group, and each --key adds a group KEY=VALUE per value. The JSON and YAML forms are Ansible's YAML inventory structure, usable as an inventory file as they are."
-  static aliases = ['ansible_hosts']
+  // The original's spelling works; --help lists the new one only.
+  static hiddenAliases = ['ansible_hosts']
   static examples = [
     '<%= config.bin %> ansible-hosts > hosts && ansible -i hosts all -m ping',
     '<%= config.bin %> ansible-hosts --format yaml > hosts.yml',

@@ -16,13 +16,14 @@ export default class Gc extends LagoCommand {
     const spared: import('@lago/core').Spared[] = []
     const orphans = await core.findOrphans(config.libvirt.uri, {allUsers: flags['all-users'], onSpared: (s) => spared.push(s)})
     if (!flags['dry-run']) await core.removeOrphans(config.libvirt.uri, orphans)
-    const files = flags['dry-run'] ? {leases: [], locks: []} : await core.sweepFiles(config)
+    const files = flags['dry-run'] ? {leases: [], locks: [], partials: []} : await core.sweepFiles(config)
     if (!this.jsonEnabled()) {
-      if (orphans.length + files.leases.length + files.locks.length === 0) this.log('Nothing to collect.')
+      if (orphans.length + files.leases.length + files.locks.length + files.partials.length === 0) this.log('Nothing to collect.')
       for (const o of orphans) this.log(`${flags['dry-run'] ? 'would remove' : 'removed'} ${o.kind} ${o.name} (prefix ${o.prefixPath} is gone)`)
       for (const s of spared.filter((x) => !x.reason.endsWith('still exists'))) this.log(`kept ${s.kind} ${s.name}: ${s.reason}`)
       for (const subnet of files.leases) this.log(`released subnet ${subnet}/24 (its prefix is gone)`)
       for (const lock of files.locks) this.log(`removed lock ${lock}: that process is gone`)
+      for (const partial of files.partials) this.log(`removed partial download ${partial}`)
     }
     return {removed: flags['dry-run'] ? [] : orphans, orphans, spared, ...files}
   }

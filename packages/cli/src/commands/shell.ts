@@ -4,9 +4,9 @@ import {shellAction, splitAfterFirstArg, valueFlagSpellings} from '../compat/she
 
 export default class Shell extends LagoCommand {
   static summary = 'Open a shell on a VM, run a command or a local script on it; exits with the remote exit code.'
-  static description = `Nothing after VM is read as an option (as in the original Lago): no words opens an interactive
-shell (stdin is run as a script when it is not a terminal); one word naming a local file runs that
-script on the VM; otherwise a leading -c is dropped and the words, joined with spaces, are the command.`
+  static description =
+    'Nothing after VM is read as an option (as in the original Lago). No words: an interactive shell (stdin runs as a script when it is not a terminal). One word naming a local file: that script, run on the VM. Otherwise a leading -c is dropped and the words, joined with spaces, are the command.'
+  static usage = 'shell VM [WORDS...] [-p PREFIX] [-P NAME] [--log-level LEVEL]'
   static enableJsonFlag = false
   static strict = false
   static examples = ['<%= config.bin %> shell vm0', '<%= config.bin %> shell vm0 uname -a', '<%= config.bin %> shell vm0 -c "uname -a"', '<%= config.bin %> shell vm0 ./setup.sh']

@@ -27,13 +27,23 @@ export function flagForKey(key: string, flags: Record<string, FlagShape>): strin
 const TRUE = /^(1|true|yes|on)$/i
 
 /**
+ * The original's `[lago]` defaults of its global options (also LAGO_PREFIX_PATH,
+ * LAGO_WORKDIR_PATH ...), as the flags of every verb that has them; prefix_path beats
+ * workdir_path, as --prefix-path beat --workdir-path.
+ */
+export const GLOBAL_KEYS: Record<string, string> = {workdir_path: 'prefix-path', prefix_path: 'prefix-path', prefix_name: 'prefix-name', out_format: 'out-format', log_level: 'log-level'}
+
+/**
  * Defaults from the verb's section (`[init] template_repo_path = repo.json`, or
  * LAGO__INIT__TEMPLATE_REPO_PATH) as flags, for those not on the command line: the original's
  * per-verb sections. Later layers win.
  */
 export function verbSectionArgs(layers: Layer[], section: string, flags: Record<string, FlagShape>, argv: string[]): string[] {
   const merged: Record<string, unknown> = {}
-  for (const layer of layers) Object.assign(merged, layer.values[section] ?? {})
+  for (const layer of layers) {
+    for (const [key, flag] of Object.entries(GLOBAL_KEYS)) if (layer.values.lago?.[key] !== undefined) merged[flag.replace(/-/g, '_')] = layer.values.lago[key]
+    Object.assign(merged, layer.values[section] ?? {})
+  }
   const args: string[] = []
   for (const [key, value] of Object.entries(merged)) {
     const name = flagForKey(key, flags)

@@ -20,8 +20,9 @@ export function verbSections(
         .filter(([name, flag]) => !PER_RUN.has(name) && !flag.hidden)
         .map(([name, flag]) => {
           const key = name.replace(/-/g, '_')
-          const value = configured[verbSectionName(c.id)]?.[key] ?? (flag.type === 'option' && !Array.isArray(flag.default) ? flag.default : undefined)
-          return {key, help: flag.summary, value: value === undefined ? undefined : String(value)}
+          const fallback = flag.type === 'option' && !Array.isArray(flag.default) && flag.default !== undefined ? String(flag.default) : undefined
+          const value = configured[verbSectionName(c.id)]?.[key] ?? fallback
+          return {key, help: flag.summary, value: value === undefined ? undefined : String(value), default: fallback}
         }),
     }))
 }

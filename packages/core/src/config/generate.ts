@@ -1,8 +1,8 @@
-import type {LagoConfig} from './config.js'
+import {DEFAULT_CONFIG, type LagoConfig} from './config.js'
 
 /** What each setting means (the `#` comments of `lago generate-config`). */
 export const CONFIG_HELP: Record<string, string> = {
-  'lago.log_level': 'Console log level: debug, info, warning or error.',
+  'lago.log_level': 'Console log level: debug, info, warning or error (unset: warning).',
   'lago.template_store': 'Shared template store (the original also read [init] template_store).',
   'lago.template_repos': 'Cloned template repositories (the original also read [init] template_repos).',
   'lago.lease_dir': 'Host-wide subnet leases.',
@@ -15,7 +15,7 @@ export const CONFIG_HELP: Record<string, string> = {
   'libvirt.uri': "libvirt connection (the original's [lago] libvirt_url).",
   'libvirt.domain_type': 'auto (KVM when a KVM guest really runs here, else TCG), kvm or qemu.',
   'libvirt.qemu_user': 'The account qemu runs as; empty = read /etc/libvirt/qemu.conf.',
-  'ssh.user': "User Lago logs in as (the original's [lago] ssh_user).",
+  'ssh.user': 'Login of VMs whose init file gives no ssh-user (the original\'s [lago] ssh_user).',
   'ssh.boot_timeout': 'Seconds from start until SSH must answer.',
   'download.retries': 'Template download attempts in a row without progress before giving up.',
   'download.backoff_ms': 'First wait before a retry, in milliseconds (doubles, at most 30 s).',
@@ -29,13 +29,14 @@ export interface VerbSection {
   /** The command line that reads it, e.g. "ovirt reposetup". */
   command: string
   summary?: string
-  options: {key: string; help?: string; value?: string}[]
+  options: {key: string; help?: string; value?: string; default?: string}[]
 }
 
 /**
  * The effective configuration as a commented INI file that reads back to the same settings:
- * every section and key with its value, the help as `#` comments; options without a value
- * (or all verb options with `verbose`) commented out.
+ * every section and key with its help as `#` comments; what differs from the built-in default
+ * is set, the rest is there commented out (`# key = default`); verb options without a value
+ * only with `verbose`.
  */
 export function renderConfigFile(config: LagoConfig, verbs: VerbSection[], options: {verbose?: boolean; date?: Date} = {}): string {
   const lines = [
@@ -44,10 +45,11 @@ export function renderConfigFile(config: LagoConfig, verbs: VerbSection[], optio
   ]
   for (const [section, values] of Object.entries(config) as [string, Record<string, unknown>][]) {
     lines.push('', `[${section}]`)
+    const defaults = (DEFAULT_CONFIG as unknown as Record<string, Record<string, unknown>>)[section] ?? {}
     for (const [key, value] of Object.entries(values)) {
       const help = CONFIG_HELP[`${section}.${key}`]
       if (help) lines.push(`# ${help}`)
-      lines.push(`${key} = ${iniValue(String(value))}`)
+      lines.push(setting(key, String(value), defaults[key] === undefined ? undefined : String(defaults[key])))
     }
   }
   for (const verb of verbs) {
@@ -56,10 +58,15 @@ export function renderConfigFile(config: LagoConfig, verbs: VerbSection[], optio
     lines.push('', `# lago ${verb.command}${verb.summary ? `: ${verb.summary}` : ''}`, `[${verb.name}]`)
     for (const option of options_) {
       if (option.help) lines.push(`# ${option.help}`)
-      lines.push(option.value === undefined ? `# ${option.key} =` : `${option.key} = ${iniValue(option.value)}`)
+      lines.push(option.value === undefined ? `# ${option.key} =` : setting(option.key, option.value, option.default))
     }
   }
   return `${lines.join('\n')}\n`
+}
+
+/** `key = value`, commented out when it is the default anyway. */
+function setting(key: string, value: string, fallback: string | undefined): string {
+  return `${value === fallback ? '# ' : ''}${key} = ${iniValue(value)}`
 }
 
 /** Quoted when the INI reader would otherwise cut or change it. */

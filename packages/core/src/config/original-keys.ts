@@ -4,7 +4,8 @@
  * (then it is reported once with the reason, never silently dropped).
  *
  * Sections named after a verb (`[init]`, `[export]`, `[ovirt-reposetup]`) hold defaults for that
- * verb's flags, as the original's did; the CLI applies them (it knows the verbs).
+ * verb's flags, as the original's did, and `[lago]` those of its global options (`prefix_path`,
+ * `workdir_path`, `prefix_name`, `out_format`, `log_level`); the CLI applies them (it knows the verbs).
  */
 export interface OriginalKey {
   /** `section.key` it now lives at. */
@@ -15,7 +16,6 @@ export interface OriginalKey {
 
 const SSH_WAIT = 'SSH waits are bounded by [ssh] boot_timeout (seconds)'
 const LIBVIRT_AUTH = 'libvirt authenticates through [libvirt] uri and polkit'
-const GLOBAL_ONLY = 'give it on the command line (lago --help)'
 
 export const ORIGINAL_KEYS: Record<string, OriginalKey> = {
   'init.template_store': {to: 'lago.template_store'},
@@ -38,10 +38,6 @@ export const ORIGINAL_KEYS: Record<string, OriginalKey> = {
   'lago.libvirt_password': {ignored: LIBVIRT_AUTH},
   'lago.default_vm_type': {ignored: 'a VM without vm-type is a plain VM'},
   'lago.default_vm_provider': {ignored: 'libvirt is the only VM provider'},
-  'lago.out_format': {ignored: GLOBAL_ONLY},
-  'lago.prefix_path': {ignored: GLOBAL_ONLY},
-  'lago.workdir_path': {ignored: GLOBAL_ONLY},
-  'lago.prefix_name': {ignored: GLOBAL_ONLY},
 }
 
 /** A section name as written in a file or an environment variable, in canonical form. */

@@ -2,7 +2,7 @@ import {mkdir, readdir, readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
-import {pathExists, writeJsonAtomic} from '../util/fs.js'
+import {isAbsent, pathExists, writeJsonAtomic} from '../util/fs.js'
 import {run} from '../util/exec.js'
 import {cidrOverlaps, intToIp, ipToInt} from './ipv4.js'
 
@@ -92,8 +92,8 @@ export class SubnetLeases {
   async liveLeases(): Promise<LeaseRecord[]> {
     const live: LeaseRecord[] = []
     for (const lease of await this.readLeases()) {
-      const current = await readFile(lease.uuidFile, 'utf8').catch(() => undefined)
-      if (current?.trim() === lease.uuid) live.push(lease)
+      const current = await uuidOf(lease.uuidFile)
+      if (current === undefined || current === lease.uuid) live.push(lease)
       else if (await this.reclaim(lease)) continue
       else live.push(lease)
     }
@@ -172,4 +172,18 @@ async function routedNetworks(): Promise<{base: number; bits: number}[]> {
       return {base: ipToInt(ip), bits: bits === undefined ? 32 : Number(bits)}
     })
     .filter((r) => r.bits > 0 && Number.isFinite(r.base))
+}
+
+/**
+ * The uuid a lease's prefix holds: '' when its uuid file is gone; undefined when it cannot be
+ * read (another user's 0700 home): then the lease may well be live and is kept.
+ */
+async function uuidOf(uuidFile: string): Promise<string | undefined> {
+  try {
+    return (await readFile(uuidFile, 'utf8')).trim()
+  } catch (error) {
+    if (isAbsent(error)) return ''
+    log.info(`keeping the subnet lease of ${uuidFile}: it cannot be read (${(error as NodeJS.ErrnoException).code})`)
+    return undefined
+  }
 }

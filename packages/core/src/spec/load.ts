@@ -14,7 +14,12 @@ const DEFAULT_MEMORY_MIB = 1024
 const DEFAULT_VCPU = 2
 
 /** Read, validate and normalize an init file (YAML or JSON). */
-export async function loadInitFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<EnvironmentSpec> {
+/** Defaults for what a VM does not say: its SSH user ([ssh] user, the original's --ssh-user). */
+export interface SpecDefaults {
+  sshUser?: string
+}
+
+export async function loadInitFile(file: string, env: NodeJS.ProcessEnv = process.env, defaults: SpecDefaults = {}): Promise<EnvironmentSpec> {
   const source = path.resolve(file)
   let text: string
   try {
@@ -27,7 +32,7 @@ export async function loadInitFile(file: string, env: NodeJS.ProcessEnv = proces
       detail: {file: source, code},
     })
   }
-  return parseInitFile(text, source, env)
+  return parseInitFile(text, source, env, defaults)
 }
 
 /** The text of `file`, refused (before reading it all) when it holds more than `limit` bytes. */
@@ -60,13 +65,13 @@ function tooDeep(source: string): LagoError {
   return new LagoError('INIT_FILE', `${source}: the init file nests too deeply (at most ${LIMITS.depth} levels).`, {detail: {file: source}})
 }
 
-export async function parseInitFile(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Promise<EnvironmentSpec> {
+export async function parseInitFile(text: string, source: string, env: NodeJS.ProcessEnv = process.env, defaults: SpecDefaults = {}): Promise<EnvironmentSpec> {
   if (Buffer.byteLength(text) > LIMITS.initFileBytes) throw tooLarge(source)
   if (textNesting(text) > LIMITS.depth) throw tooDeep(source)
   const raw = await parseDocument(text, source)
   await validate(raw, source)
   const vars = {...env, LAGO_INITFILE_PATH: path.dirname(source)}
-  return normalize(raw as RawInitFile, source, vars)
+  return normalize(raw as RawInitFile, source, vars, defaults)
 }
 
 async function parseDocument(text: string, source: string): Promise<unknown> {
@@ -191,7 +196,7 @@ interface RawInitFile {
 type RawDomain = Record<string, unknown> & {nics: {net: string; ip?: string}[]; disks: Record<string, unknown>[]}
 type RawNet = Record<string, unknown>
 
-function normalize(raw: RawInitFile, source: string, vars: NodeJS.ProcessEnv): EnvironmentSpec {
+function normalize(raw: RawInitFile, source: string, vars: NodeJS.ProcessEnv, defaults: SpecDefaults): EnvironmentSpec {
   const problems: string[] = []
   const nets = Object.entries(raw.nets).map(([name, net]) => normalizeNet(name, net))
   const managementNets = nets.filter((n) => n.management)
@@ -200,7 +205,7 @@ function normalize(raw: RawInitFile, source: string, vars: NodeJS.ProcessEnv): E
     problems.push(`nets: exactly one net must have "management: true" (found ${managementNets.length === 0 ? 'none' : managementNets.map((n) => n.name).join(', ')})`)
   }
   const netNames = new Set(nets.map((n) => n.name))
-  const domains = Object.entries(raw.domains).map(([name, d]) => normalizeDomain(name, d, vars, problems))
+  const domains = Object.entries(raw.domains).map(([name, d]) => normalizeDomain(name, d, vars, problems, defaults))
   const seenAddresses = new Map<string, string>()
   for (const domain of domains) {
     domain.nics.forEach((nic, i) => {
@@ -289,7 +294,7 @@ function normalizeNet(name: string, net: RawNet): NetSpec {
   }
 }
 
-function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, problems: string[]): DomainSpec {
+function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, problems: string[], defaults: SpecDefaults): DomainSpec {
   const where = `domains.${name}`
   const memory = d.memory === undefined ? DEFAULT_MEMORY_MIB : bounded(toMiB(d.memory, `${where}.memory`, problems), LIMITS.memoryMiB, `${where}.memory`, problems)
   const groups = typeof d.groups === 'string' ? [d.groups] : ((d.groups as string[] | undefined) ?? [])
@@ -320,7 +325,7 @@ function normalizeDomain(name: string, d: RawDomain, vars: NodeJS.ProcessEnv, pr
     artifacts: (d.artifacts as string[] | undefined) ?? [],
     groups,
     bootstrap: (d.bootstrap as boolean | undefined) ?? true,
-    sshUser: (d['ssh-user'] as string | undefined) ?? 'root',
+    sshUser: (d['ssh-user'] as string | undefined) ?? defaults.sshUser ?? 'root',
     sshPassword: (d['ssh-password'] as string | undefined) ?? (d['root-password'] as string | undefined),
     vmType: (d['vm-type'] as string | undefined) ?? legacyVmType(metadata, where),
     serviceProvider: d.service_provider as string | undefined,

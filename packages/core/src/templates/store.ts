@@ -1,5 +1,5 @@
 import {constants} from 'node:fs'
-import {access, chmod, mkdir, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
+import {access, chmod, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {randomBytes} from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
@@ -9,6 +9,7 @@ import {abortReason, sleep} from '../util/abort.js'
 import {qemuImageInfo} from '../util/qemu-img.js'
 import {fsyncDir, pathExists, writeFileAtomic} from '../util/fs.js'
 import {readableByAnyone, realpathWithin} from '../util/safe-path.js'
+import {currentProcess, processAlive, type ProcessIdentity} from '../util/process-identity.js'
 import type {ProgressUpdate} from '../util/progress.js'
 import {formatDigest, parseDigest, type Digest} from './digest.js'
 import type {RetryPolicy} from './http.js'
@@ -216,18 +217,7 @@ export class TemplateStore {
         await release()
       }
     }
-    const names = await readdir(this.dir).catch(() => [] as string[])
-    for (const name of names.filter((n) => (n.endsWith('.tmp') || PART.test(n)) && !n.startsWith('.'))) {
-      const id = PART.exec(name)?.[1] ?? name.slice(0, -'.tmp'.length)
-      const release = await this.tryLock(id)
-      if (!release) continue
-      try {
-        result.partials.push(name)
-        if (!options.dryRun) await rm(path.join(this.dir, name), {force: true})
-      } finally {
-        await release()
-      }
-    }
+    result.partials = await this.removePartials(options.dryRun ?? false)
     return result
   }
 
@@ -252,16 +242,79 @@ export class TemplateStore {
     }
   }
 
+  /**
+   * The entry's lock (a proper-lockfile directory, stale 20 s after its holder stops touching
+   * it). Its holder is named inside, so a lock whose process is gone (SIGKILL) is taken over
+   * at once instead of blocking everyone for those 20 s.
+   */
   private async tryLock(id: string, onCompromised?: (error: Error) => void): Promise<(() => Promise<void>) | undefined> {
     const lockfile = await import('proper-lockfile')
-    try {
-      const release = await lockfile.lock(this.imagePath(id), this.lockOptions(id, onCompromised))
-      // Releasing a lock that was lost fails: there is nothing left to release.
-      return () => release().catch((error: NodeJS.ErrnoException) => log.debug(`template store: releasing ${id}: ${error.message}`))
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return undefined
-      throw error
+    const owner = `${this.imagePath(id)}.lock/owner`
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const release = await lockfile.lock(this.imagePath(id), this.lockOptions(id, onCompromised))
+        await writeFile(owner, JSON.stringify(currentProcess())).catch((error: unknown) => log.debug(`template store: naming the holder of ${id}: ${String(error)}`))
+        // Releasing a lock that was lost fails: there is nothing left to release.
+        return async () => {
+          await rm(owner, {force: true})
+          await release().catch((error: NodeJS.ErrnoException) => log.debug(`template store: releasing ${id}: ${error.message}`))
+        }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
+        if (attempt > 0 || !(await this.clearDeadLock(id))) return undefined
+      }
     }
+  }
+
+  /** Remove the lock of `id` when the process named in it is gone; true when it did. */
+  private async clearDeadLock(id: string): Promise<boolean> {
+    const dir = `${this.imagePath(id)}.lock`
+    let holder: ProcessIdentity
+    try {
+      holder = JSON.parse(await readFile(path.join(dir, 'owner'), 'utf8')) as ProcessIdentity
+    } catch {
+      return false // not named yet (or not by us): proper-lockfile's staleness decides
+    }
+    if (processAlive(holder)) return false
+    log.info(`template store: the lock on ${id} was held by pid ${holder.pid}, which is gone; taking it over`)
+    await rm(dir, {recursive: true, force: true})
+    return true
+  }
+
+  /**
+   * What killed downloads leave (gc): partial files whose download is not running, users that
+   * are gone, locks of dead processes. Images stay (that is prune's job).
+   */
+  async sweep(): Promise<{partials: string[]; locks: string[]}> {
+    const names = await readdir(this.dir).catch(() => [] as string[])
+    const locks: string[] = []
+    for (const name of names.filter((n) => n.endsWith('.lock') && !n.startsWith('.'))) {
+      const id = name.slice(0, -'.lock'.length)
+      const release = await this.tryLock(id)
+      if (!release) continue
+      locks.push(name)
+      await release()
+    }
+    for (const id of await this.ids()) await this.users(id).live()
+    return {partials: await this.removePartials(false), locks}
+  }
+
+  /** Partial downloads no process is downloading any more. */
+  private async removePartials(dryRun: boolean): Promise<string[]> {
+    const partials: string[] = []
+    const names = await readdir(this.dir).catch(() => [] as string[])
+    for (const name of names.filter((n) => (n.endsWith('.tmp') || PART.test(n)) && !n.startsWith('.'))) {
+      const id = PART.exec(name)?.[1] ?? name.slice(0, -'.tmp'.length)
+      const release = await this.tryLock(id)
+      if (!release) continue
+      try {
+        partials.push(name)
+        if (!dryRun) await rm(path.join(this.dir, name), {force: true})
+      } finally {
+        await release()
+      }
+    }
+    return partials
   }
 
   /** Lock the entry, waiting (and telling onWait how far the other download got) while another process holds it. */

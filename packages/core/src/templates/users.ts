@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {mkdir, readdir, readFile, rm, rmdir} from 'node:fs/promises'
 import path from 'node:path'
-import {writeJsonAtomic} from '../util/fs.js'
+import {isAbsent, writeJsonAtomic} from '../util/fs.js'
 
 /** A prefix using a stored template: its uuid file and that file's content (as subnet leases). */
 export interface TemplateUser {
@@ -58,7 +58,11 @@ async function readJson(file: string): Promise<TemplateUser | undefined> {
   }
 }
 
+/** A user is stale only when its uuid file is gone or holds another uuid; unreadable is not gone. */
 async function isLive(user: TemplateUser): Promise<boolean> {
-  const content = await readFile(user.uuidFile, 'utf8').catch(() => undefined)
-  return content?.trim() === user.uuid
+  try {
+    return (await readFile(user.uuidFile, 'utf8')).trim() === user.uuid
+  } catch (error) {
+    return !isAbsent(error)
+  }
 }

@@ -1,0 +1,25 @@
+import {Config, execute, type Interfaces} from '@oclif/core'
+import {mayNeedTranslation, translateArgv} from './compat/argv.js'
+
+/**
+ * Run the CLI (both launchers: bin/run.js of a checkout or npm install, and the RPM's
+ * /usr/bin/lago). A command line of the original Lago (global options before the verb, old
+ * flag spellings) is rewritten first; the command list is loaded for that only when needed.
+ */
+export async function launch(loadOptions: Interfaces.LoadOptions, argv: string[] = process.argv.slice(2)): Promise<void> {
+  if (!mayNeedTranslation(argv)) {
+    await execute({args: argv, loadOptions})
+    return
+  }
+  const config = await Config.load(loadOptions)
+  const translation = translateArgv(argv, (id) => config.findCommand(id))
+  if (translation.error) {
+    process.stderr.write(`Error: ${translation.error}\n`)
+    process.exit(2)
+  }
+  Object.assign(process.env, translation.env)
+  for (const notice of translation.notices) process.stderr.write(`Notice: ${notice}\n`)
+  // The original printed "lago <version>", which scripts read.
+  if (translation.argv.length === 1 && translation.argv[0] === '--version') process.stdout.write(`${config.bin} ${config.version}\n`)
+  else await execute({args: translation.argv, loadOptions: config})
+}

@@ -511,5 +511,12 @@ async function checkImage(file: string, template: ResolvedTemplate): Promise<Ima
       detail: {template: template.id, image: template.image, backingFile: info.backingFile, dataFile: info.dataFile},
     })
   }
+  // qemu-img calls any file "raw": a disk image is whole 512-byte sectors; /etc/shadow is not.
+  const size = (await stat(file)).size
+  if (info.format === 'raw' && (size === 0 || size % 512 !== 0)) {
+    throw new LagoError('TEMPLATE', `Template ${template.id}: ${template.image} is not a disk image (${size} bytes, not whole 512-byte sectors); it was not stored.`, {
+      detail: {template: template.id, image: template.image, size},
+    })
+  }
   return info.format
 }

@@ -258,8 +258,13 @@ export class TemplateStore {
       // Releasing a lock that was lost fails: there is nothing left to release.
       return () => release().catch((error: NodeJS.ErrnoException) => log.debug(`template store: releasing ${id}: ${error.message}`))
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return undefined
-      throw error
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ELOCKED') return undefined
+      // e.g. a stale lock another user left in the sticky store: only they (or root) may remove it.
+      throw new LagoError('PERMISSION', `Cannot lock template ${id} (${this.imagePath(id)}.lock): ${code ?? errorMessage(error)}.`, {
+        hint: code === 'EPERM' || code === 'EACCES' ? `Another user's stale lock? Its owner or root can remove ${this.imagePath(id)}.lock.` : undefined,
+        detail: {id, code},
+      })
     }
   }
 

@@ -137,7 +137,7 @@ describe('RPMs (npm run rpm)', () => {
     assert.match(help.stdout, /^ {2}init\s/m)
     assert.equal(help.stderr, '')
     const lagocli = await execa('node', [path.join(full, 'usr/bin/lagocli'), '--version'], {cwd: full, env: {HOME: full}})
-    assert.equal(lagocli.stdout, `lago ${version}`, 'the original\'s --version output')
+    assert.equal(lagocli.stdout, `lago ${version}`, "the original's --version output")
     // The original's command lines: global options before the verb, plugin flags with a notice.
     const destroy = await execa('node', [path.join(full, 'usr/bin/lago'), '--workdir', path.join(full, 'none'), 'destroy', '--yes', '--all-prefixes'], {cwd: full, env: {HOME: full}, reject: false})
     assert.equal(destroy.exitCode, 2)

@@ -57,7 +57,10 @@ describe("the original Lago's configuration", () => {
     const layers = [{source: 'f', values: {init: {template_repo_path: '/a', skip_bootstrap: 'true', dst_dir: '/d'}}}]
     assert.deepEqual(verbSectionArgs(layers, 'init', flags, []), ['--template-repo-path', '/a', '--skip-bootstrap', '--output', '/d'])
     assert.deepEqual(verbSectionArgs(layers, 'init', flags, ['--template-repo-path=/b', '-o', 'x']), ['--skip-bootstrap'])
-    const globals = [{source: 'f', values: {lago: {workdir_path: '/w', prefix_name: 'second', out_format: 'yaml'}}}, {source: 'the environment', values: {lago: {prefix_path: '/p'}}}]
+    const globals = [
+      {source: 'f', values: {lago: {workdir_path: '/w', prefix_name: 'second', out_format: 'yaml'}}},
+      {source: 'the environment', values: {lago: {prefix_path: '/p'}}},
+    ]
     const base = {'prefix-path': {type: 'option', char: 'p'}, 'prefix-name': {type: 'option', char: 'P'}, 'out-format': {type: 'option', char: 'f'}}
     assert.deepEqual(verbSectionArgs(globals, 'status', base, []), ['--prefix-path', '/p', '--prefix-name', 'second', '--out-format', 'yaml'], "[lago] holds the global options' defaults")
     assert.deepEqual(verbSectionArgs(globals, 'start', {'prefix-path': base['prefix-path']}, ['-p', '/q']), [])

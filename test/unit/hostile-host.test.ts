@@ -331,7 +331,7 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
       while (sockets.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
       assert.ok(sockets.length > 0, 'init never asked for the repository')
       const sent = Date.now()
-      for (const signal of signals) child.kill(signal)
+      for (const signal of signals) process.kill(child.pid!, signal)
       const result = await child
       for (const socket of sockets) socket.destroy()
       server.close()
@@ -349,18 +349,6 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
         (await readdir(world.store).catch(() => [] as string[])).filter((n) => !n.startsWith('.')),
         [],
       )
-    })
-
-    // Two SIGINTs sent at once may arrive as one (the kernel merges pending signals): the second is a SIGTERM.
-    it('a second signal exits at once and still says what may be left and how to remove it', async () => {
-      const {exitCode, stderr, dir} = await interruptedInit('interrupt-twice', ['SIGINT', 'SIGTERM'])
-      assert.equal(exitCode, 143, stderr)
-      assert.match(
-        stderr,
-        /Interrupted again by SIGTERM: exiting without finishing the rollback\. Nothing is left behind while init is still planning\. After that, .*prefix may be left half made: remove it with "rm -rf .*prefix"/,
-      )
-      assert.doesNotMatch(stderr, /^\s+at /m)
-      assert.deepEqual(await readdir(dir), ['LagoInitFile'], 'no prefix')
     })
   })
 })

@@ -245,6 +245,28 @@ describe('hostile template repositories, images and HTTP servers: refused, nothi
       message: /Template repository .*repo\.json is not valid JSON/,
     },
     {
+      name: 'a plain image reference to a private host file',
+      repo: (d) => fileRepo(d, 'img.qcow2'),
+      template: 'SENTINEL/secret',
+      message: /Template file:secret:[0-9a-f]+: .*sentinel\/secret is not a disk image \(12 bytes, not whole 512-byte sectors\)/,
+    },
+    {
+      name: 'a plain image reference to a device (/dev/zero)',
+      repo: (d) => fileRepo(d, 'img.qcow2'),
+      template: '/dev/zero',
+      message: /\/dev\/zero\.template_name: \/dev\/zero is not a regular file/,
+    },
+    {
+      name: 'a repository handle that is a device (symlink to /dev/zero)',
+      repo: async (d) => {
+        const file = await fileRepo(d, 'zero.qcow2')
+        await symlink('/dev/zero', path.join(d, 'zero.qcow2'))
+        await writeFile(path.join(d, 'zero.qcow2.hash'), `${sha256('')}\n`)
+        return file
+      },
+      message: /zero\.qcow2 resolves outside its source root|Template image .*zero\.qcow2 is not a regular file/,
+    },
+    {
       name: 'allow_unverified set to nonsense',
       repo: (d) => fileRepo(d, 'img.qcow2'),
       env: {LAGO__DOWNLOAD__ALLOW_UNVERIFIED: 'maybe'},
@@ -263,7 +285,7 @@ describe('hostile template repositories, images and HTTP servers: refused, nothi
       const dir = path.join(world.dir, 'cases', String(index))
       await mkdir(dir, {recursive: true})
       const repo = await c.repo(dir)
-      outcomes.set(c.name, await lagoCli(world, ['template', 'pull', c.template ?? 't', '--template-repo-path', repo, ...(c.extraArgs ?? [])], c.env))
+      outcomes.set(c.name, await lagoCli(world, ['template', 'pull', (c.template ?? 't').replace('SENTINEL', world.sentinel), '--template-repo-path', repo, ...(c.extraArgs ?? [])], c.env))
     })
     await pool(runs)
   })

@@ -15,7 +15,7 @@ export const CONFIG_HELP: Record<string, string> = {
   'libvirt.uri': "libvirt connection (the original's [lago] libvirt_url).",
   'libvirt.domain_type': 'auto (KVM when a KVM guest really runs here, else TCG), kvm or qemu.',
   'libvirt.qemu_user': 'The account qemu runs as; empty = read /etc/libvirt/qemu.conf.',
-  'ssh.user': 'Login of VMs whose init file gives no ssh-user (the original\'s [lago] ssh_user).',
+  'ssh.user': "Login of VMs whose init file gives no ssh-user (the original's [lago] ssh_user).",
   'ssh.boot_timeout': 'Seconds from start until SSH must answer.',
   'download.retries': 'Template download attempts in a row without progress before giving up.',
   'download.backoff_ms': 'First wait before a retry, in milliseconds (doubles, at most 30 s).',

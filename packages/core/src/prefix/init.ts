@@ -68,11 +68,15 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   if (bad) {
     throw new LagoError('USAGE', `Prefix path ${JSON.stringify(paths.root)} contains the control character "${bad}"; libvirt and qemu cannot take it.`, {detail: {prefix: paths.root}})
   }
-  const spec = await loadInitFile(options.initFile, {
-    ...process.env,
-    LAGO_PREFIX_PATH: paths.root,
-    ...(options.workdirPath ? {LAGO_WORKDIR_PATH: options.workdirPath} : {}),
-  }, {sshUser: options.config.ssh.user})
+  const spec = await loadInitFile(
+    options.initFile,
+    {
+      ...process.env,
+      LAGO_PREFIX_PATH: paths.root,
+      ...(options.workdirPath ? {LAGO_WORKDIR_PATH: options.workdirPath} : {}),
+    },
+    {sshUser: options.config.ssh.user},
+  )
   if (await pathExists(paths.root)) {
     throw new LagoError('PREFIX_EXISTS', `Prefix ${paths.root} already exists.`, {
       hint: `Pick a new path, or remove the old environment first ("lago --prefix-path ${paths.root} destroy" or rm -rf it).`,

@@ -106,10 +106,13 @@ function tap(hook: (chunk: Buffer) => void): Tap {
 async function openSource(location: string, options: DownloadOptions): Promise<{body: Readable; total?: number; framed: boolean}> {
   if (isUrl(location)) return openHttpBody(location, {signal: options.signal, retry: options.retry, onRetry: options.onRetry})
   const path = location.replace(/^file:\/\//, '')
+  let info: Awaited<ReturnType<typeof stat>>
   try {
-    const info = await stat(path)
-    return {body: createReadStream(path, {highWaterMark: 1024 * 1024}), total: info.size, framed: true}
+    info = await stat(path)
   } catch (error) {
     throw new LagoError('TEMPLATE', `Template image ${path} cannot be read (${(error as NodeJS.ErrnoException).code}).`, {detail: {path}})
   }
+  // A device (/dev/sda, /dev/zero) would be read whole, or forever.
+  if (!info.isFile()) throw new LagoError('TEMPLATE', `Template image ${path} is not a regular file.`, {detail: {path}})
+  return {body: createReadStream(path, {highWaterMark: 1024 * 1024}), total: info.size, framed: true}
 }

@@ -318,6 +318,10 @@ export async function resolveImageTemplate(reference: string, options: {checksum
         detail: {path: image},
       })
     })
+    if (!info.isFile()) {
+      // A device (/dev/sda, /dev/zero) would be read whole into the store.
+      throw new LagoError('TEMPLATE', `${options.where}.template_name: ${image} is not a regular file; a template image is a file.`, {detail: {path: image}})
+    }
     identity = `${image}\0${info.size}\0${info.mtimeMs}`
   }
   const base =

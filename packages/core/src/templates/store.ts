@@ -1,17 +1,16 @@
 import {constants} from 'node:fs'
-import {access, chmod, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {access, chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {randomBytes} from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
 import {abortReason, sleep} from '../util/abort.js'
-import {qemuImageInfo} from '../util/qemu-img.js'
 import {fsyncDir, pathExists, writeFileAtomic} from '../util/fs.js'
-import {readableByAnyone, realpathWithin} from '../util/safe-path.js'
 import {currentProcess, processAlive, type ProcessIdentity} from '../util/process-identity.js'
 import type {ProgressUpdate} from '../util/progress.js'
 import {formatDigest, parseDigest, type Digest} from './digest.js'
+import {checkFileRoot, checkImage, checkIntact, detectFormat} from './image-checks.js'
 import type {RetryPolicy} from './http.js'
 import {isUrl} from './location.js'
 import type {ResolvedTemplate} from './repo.js'
@@ -260,8 +259,16 @@ export class TemplateStore {
           await release().catch((error: NodeJS.ErrnoException) => log.debug(`template store: releasing ${id}: ${error.message}`))
         }
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
-        if (attempt > 0 || !(await this.clearDeadLock(id))) return undefined
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === 'ELOCKED') {
+          if (attempt > 0 || !(await this.clearDeadLock(id))) return undefined
+          continue
+        }
+        // e.g. a stale lock another user left in the sticky store: only they (or root) may remove it.
+        throw new LagoError('PERMISSION', `Cannot lock template ${id} (${this.imagePath(id)}.lock): ${code ?? errorMessage(error)}.`, {
+          hint: code === 'EPERM' || code === 'EACCES' ? `Another user's stale lock? Its owner or root can remove ${this.imagePath(id)}.lock.` : undefined,
+          detail: {id, code},
+        })
       }
     }
   }
@@ -405,68 +412,6 @@ export class TemplateStore {
   }
 }
 
-/**
- * A stored image is used only as it was stored: its size as recorded, writable by nobody but
- * its owner (a group member cannot have swapped its bytes in place). A full re-hash is
- * `lago template show --verify`'s job, not every init's.
- */
-async function checkIntact(stored: StoredTemplate): Promise<StoredTemplate> {
-  const info = await stat(stored.path)
-  const problem =
-    (info.mode & 0o022) !== 0
-      ? `is writable by group or others (mode ${(info.mode & 0o7777).toString(8)})`
-      : stored.recordedSize !== undefined && stored.recordedSize !== info.size
-        ? `is ${info.size} bytes, but ${stored.recordedSize} were verified`
-        : undefined
-  if (problem) {
-    throw new LagoError('TEMPLATE', `Template store entry ${stored.path} ${problem}: it may have changed after it was verified, so it is not used.`, {
-      hint: `Remove it (rm ${stored.path}*) and run the command again to download it afresh.`,
-      detail: {path: stored.path},
-    })
-  }
-  return stored
-}
-
-/** A repository file source's image and sidecars must resolve inside its root (no symlink out of it). */
-/**
- * A repository file source's image and sidecars must resolve inside its root. A symbolic link
- * out of it (a common way to publish an image kept elsewhere) is followed only to a file that
- * everyone on this host may read anyway: a repository cannot copy a private host file (as
- * root: /etc/shadow) into the shared store.
- */
-async function checkFileRoot(template: ResolvedTemplate): Promise<void> {
-  if (!template.fileRoot) return
-  for (const file of [template.image, template.hashFile, template.metadataFile]) {
-    if (!file || !(await presentFile(file))) continue
-    if (await realpathWithin(template.fileRoot, file)) continue
-    const target = await realpath(file)
-    if (await readableByAnyone(target)) {
-      log.debug(`template ${template.id}: ${file} is a link out of ${template.fileRoot} to ${target}, which anyone may read`)
-      continue
-    }
-    throw new LagoError(
-      'TEMPLATE_REPO',
-      `Template ${template.id}: ${file} resolves outside its source root ${template.fileRoot} (to ${target}, which not everyone on this host may read); it is not read.`,
-      {
-        hint: 'Copy or hard-link the file into the source root.',
-        detail: {template: template.id, file, root: template.fileRoot, target},
-      },
-    )
-  }
-}
-
-/** Whether `file` exists: only ENOENT means no; any other error names the file and its errno. */
-async function presentFile(file: string): Promise<boolean> {
-  try {
-    await stat(file)
-    return true
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return false
-    throw new LagoError('TEMPLATE_REPO', `Cannot read ${file}: ${code ?? errorMessage(error)}.`, {detail: {file, code}})
-  }
-}
-
 async function readSidecar(location: string, signal?: AbortSignal): Promise<string | undefined> {
   if (isUrl(location)) {
     const {getText} = await import('./http.js')
@@ -532,37 +477,4 @@ async function unwritable(dir: string, error: unknown): Promise<LagoError> {
   })
 }
 
-export async function detectFormat(file: string): Promise<ImageFormat> {
-  return (await imageInfo(file)).format
-}
-
-interface ImageInfo {
-  format: ImageFormat
-  backingFile?: string
-  dataFile?: string
-}
-
-async function imageInfo(file: string): Promise<ImageInfo> {
-  // Without --backing-chain qemu-img opens no backing file: a hostile image cannot make it read one.
-  const info = await qemuImageInfo(`Template image ${file}`, file, {code: 'TEMPLATE', userError: true})
-  const format = info.format
-  if (format !== 'qcow2' && format !== 'raw') {
-    throw new LagoError('TEMPLATE', `Template image ${file} is in format "${format}"; Lago stores qcow2 or raw images.`, {
-      hint: 'Convert it first: qemu-img convert -O qcow2 IMAGE OUT.qcow2',
-    })
-  }
-  return {format, backingFile: info['backing-filename'], dataFile: info['format-specific']?.data?.['data-file']}
-}
-
-/** The format of a downloaded image, refused when it would make qemu read another file of the host. */
-async function checkImage(file: string, template: ResolvedTemplate): Promise<ImageFormat> {
-  const info = await imageInfo(file)
-  const outside = info.backingFile ? `a backing file (${info.backingFile})` : info.dataFile ? `an external data file (${info.dataFile})` : undefined
-  if (outside) {
-    throw new LagoError('TEMPLATE', `Template ${template.id}: ${template.image} names ${outside}; a template must be self-contained and was not stored.`, {
-      hint: 'Flatten it first: qemu-img convert -O qcow2 IMAGE FLAT.qcow2',
-      detail: {template: template.id, image: template.image, backingFile: info.backingFile, dataFile: info.dataFile},
-    })
-  }
-  return info.format
-}
+export {detectFormat} from './image-checks.js'

@@ -6,7 +6,6 @@ import {LAGO_BIN, REPO_ROOT, Sandbox, libvirtObjectsOf} from '../lib/harness.js'
 
 const COMPAT = path.join(REPO_ROOT, 'test/compat')
 // KVM guests die on this kind of host (TESTING.md) and "auto" may still pick KVM: these suites test compatibility, not that.
-const TCG = {LAGO__LIBVIRT__DOMAIN_TYPE: 'qemu'}
 
 /** A directory holding one small noarch RPM (lago-tools), as a yum repository. */
 async function rpmDir(sandbox: Sandbox, name: string): Promise<string> {
@@ -37,7 +36,7 @@ describe('compatibility: OST 2019 run_suite.sh, unchanged apart from paths', fun
     sandbox = await Sandbox.create('compat-ost')
     const rpms = await rpmDir(sandbox, 'extra-rpms')
     // The store, leases and reposync cache come from a system lago.conf in the original's keys, not from the harness's variables.
-    env = sandbox.env({PATH: await binDir(sandbox), TEMPLATE_REPO_PATH: await sandbox.templateRepo(), LAGO_TEMPLATE_STORE: '', LAGO_LEASE_DIR: '', ...TCG})
+    env = sandbox.env({PATH: await binDir(sandbox), TEMPLATE_REPO_PATH: await sandbox.templateRepo(), LAGO_TEMPLATE_STORE: '', LAGO_LEASE_DIR: ''})
     await mkdir(env.LAGO_SYSTEM_CONFIG_DIR, {recursive: true})
     await writeFile(
       path.join(env.LAGO_SYSTEM_CONFIG_DIR, 'lago.conf'),
@@ -166,7 +165,7 @@ describe('compatibility: the 2016 lagocli getting-started flow', function () {
     await cp(await sandbox.templateRepo(), path.join(work, 'template-repo.json'))
     const repoFile = path.join(work, 'reposync-config.repo')
     await writeFile(repoFile, (await readFile(repoFile, 'utf8')).replace('@UPSTREAM@', `file://${await rpmDir(sandbox, 'upstream')}/`))
-    const env = sandbox.env({PATH: await binDir(sandbox), LAGO__OVIRT__REPOSYNC_DIR: path.join(sandbox.dir, 'reposync'), ...TCG})
+    const env = sandbox.env({PATH: await binDir(sandbox), LAGO__OVIRT__REPOSYNC_DIR: path.join(sandbox.dir, 'reposync')})
     run = await execa(path.join(work, 'run.sh'), [], {cwd: work, env, reject: false, all: true})
   })
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {execa} from 'execa'
 import {readdir, readFile, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {libvirtObjectsOf, Sandbox} from '../lib/harness.js'
+import {LAGO_BIN, libvirtObjectsOf, Sandbox} from '../lib/harness.js'
 
 function vmsInitFile(count: number): string {
   const domains = Array.from({length: count}, (_, i) => `  vm${i}:\n    memory: 256\n    vcpu: 1\n    nics: [{net: lago}]\n    disks: [{template_name: tiny, type: template, name: root, dev: vda}]\n`)
@@ -172,6 +172,24 @@ describe('crash safety: SIGKILL at any step, two commands at once', function () 
     }
     await sweep('stop', ['after:2', 'before:6'], running, ['stop'], ['stop'])
     await sweep('cleanup', ['before:1', 'after:1', 'after:4', 'before:9'], () => init(), ['cleanup'], ['cleanup'])
+  })
+
+  it('a second signal during the rollback exits at once, says what may be left, and the next command rolls the rest back', async () => {
+    const {prefix, id} = await init('one.yaml')
+    const child = execa(LAGO_BIN, ['start', '--prefix-path', prefix], {env: sandbox.env(), reject: false, all: true})
+    let output = ''
+    child.all?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    const deadline = Date.now() + 60_000
+    while (!/waiting for SSH/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    child.kill('SIGINT')
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    child.kill('SIGTERM')
+    const result = await child
+    assert.equal(result.exitCode, 143, String(result.all))
+    assert.match(String(result.all), /Interrupted again by SIGTERM: exiting without finishing the rollback\./)
+    const stop = await ok(['stop'], prefix)
+    assert.match(String(stop.stderr), /lago: rolled back the interrupted `lago start`|took over the lock/, String(stop.all))
+    await cleanupAndGc(prefix, id)
   })
 
   it('covered at least 40 kill points across init, start, snapshot, revert, stop and cleanup', () => {

@@ -347,11 +347,11 @@ describe('workdirs, prefixes side by side, parallel inits', function () {
   })
 
   it('start refuses, with the numbers, VMs that need more memory than the host has free', async () => {
-    await sandbox.writeInitFile('Huge', THREE_VMS.replace('memory: 192', 'memory: 50000000'))
+    await sandbox.writeInitFile('Huge', THREE_VMS.replace('memory: 192', 'memory: 4000000'))
     const init = await sandbox.lago(['init', '-P', 'huge', 'Huge', '--template-repo-path', repo])
     assert.equal(init.exitCode, 0, String(init.all))
     const start = await sandbox.lago(['start', '-P', 'huge'])
     assert.equal(start.exitCode, 2, String(start.all))
-    assert.match(String(start.stderr), /Not enough free memory: the VMs to start need 50000384 MiB, the host has \d+ MiB available\.\n.*--force/)
+    assert.match(String(start.stderr), /Not enough free memory: the VMs to start need 4000384 MiB, the host has \d+ MiB available\.\n.*--force/)
   })
 })

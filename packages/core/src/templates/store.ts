@@ -6,7 +6,7 @@ import path from 'node:path'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
 import {abortReason, sleep} from '../util/abort.js'
-import {fsyncDir, pathExists, writeFileAtomic} from '../util/fs.js'
+import {fsyncDir, pathExists, readTextIfExists, unlessAbsent, writeFileAtomic} from '../util/fs.js'
 import {currentProcess, processAlive, type ProcessIdentity} from '../util/process-identity.js'
 import type {ProgressUpdate} from '../util/progress.js'
 import {formatDigest, parseDigest, type Digest} from './digest.js'
@@ -276,11 +276,12 @@ export class TemplateStore {
   /** Remove the lock of `id` when the process named in it is gone; true when it did. */
   private async clearDeadLock(id: string): Promise<boolean> {
     const dir = `${this.imagePath(id)}.lock`
+    const text = await readTextIfExists(path.join(dir, 'owner'))
     let holder: ProcessIdentity
     try {
-      holder = JSON.parse(await readFile(path.join(dir, 'owner'), 'utf8')) as ProcessIdentity
+      holder = JSON.parse(text ?? '') as ProcessIdentity
     } catch {
-      return false // not named yet (or not by us): proper-lockfile's staleness decides
+      return false // not named (yet, or torn by a kill): proper-lockfile's staleness decides
     }
     if (processAlive(holder)) return false
     log.info(`template store: the lock on ${id} was held by pid ${holder.pid}, which is gone; taking it over`)
@@ -293,7 +294,7 @@ export class TemplateStore {
    * are gone, locks of dead processes. Images stay (that is prune's job).
    */
   async sweep(): Promise<{partials: string[]; locks: string[]}> {
-    const names = await readdir(this.dir).catch(() => [] as string[])
+    const names = (await unlessAbsent(readdir(this.dir), this.dir, 'list')) ?? []
     const locks: string[] = []
     for (const name of names.filter((n) => n.endsWith('.lock') && !n.startsWith('.'))) {
       const id = name.slice(0, -'.lock'.length)
@@ -309,7 +310,7 @@ export class TemplateStore {
   /** Partial downloads no process is downloading any more. */
   private async removePartials(dryRun: boolean): Promise<string[]> {
     const partials: string[] = []
-    const names = await readdir(this.dir).catch(() => [] as string[])
+    const names = (await unlessAbsent(readdir(this.dir), this.dir, 'list')) ?? []
     for (const name of names.filter((n) => (n.endsWith('.tmp') || PART.test(n)) && !n.startsWith('.'))) {
       const id = PART.exec(name)?.[1] ?? name.slice(0, -'.tmp'.length)
       const release = await this.tryLock(id)
@@ -339,7 +340,7 @@ export class TemplateStore {
 
   /** Bytes of the largest download of `id` in progress (another process's), if any. */
   private async partialBytes(id: string): Promise<number | undefined> {
-    const names = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => PART.exec(n)?.[1] === id)
+    const names = ((await unlessAbsent(readdir(this.dir), this.dir, 'list')) ?? []).filter((n) => PART.exec(n)?.[1] === id)
     const sizes = await Promise.all(
       names.map((n) =>
         stat(path.join(this.dir, n)).then(

@@ -72,6 +72,12 @@ export async function readTextIfExists(file: string): Promise<string | undefined
   }
 }
 
+/** The size of `file`, 0 when it does not exist; any other failure names the file. */
+export async function sizeIfExists(file: string): Promise<number> {
+  const {stat} = await import('node:fs/promises')
+  return (await unlessAbsent(stat(file), file, 'look at'))?.size ?? 0
+}
+
 /** "Cannot read /x/state.json (EACCES): permission denied" as a LagoError. */
 export function fileError(file: string, action: string, error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code

@@ -1,6 +1,7 @@
 import {realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError, type LagoErrorCode} from '../errors.js'
+import {fileError, isAbsent} from './fs.js'
 
 /** What a name built into a path may look like: one path component, never "." or "..". */
 export const SAFE_NAME = /^[A-Za-z0-9._-]+$/
@@ -41,8 +42,9 @@ export async function realpathWithin(root: string, candidate: string): Promise<b
   try {
     const [realRoot, real] = await Promise.all([realpath(root), realpath(candidate)])
     return isWithin(realRoot, real)
-  } catch {
-    return false
+  } catch (error) {
+    if (isAbsent(error)) return false
+    throw fileError(candidate, 'resolve', error)
   }
 }
 
@@ -64,7 +66,8 @@ export async function readableByAnyone(file: string): Promise<boolean> {
       if (((await stat(dir)).mode & 0o001) === 0) return false
       if (path.dirname(dir) === dir) return true
     }
-  } catch {
-    return false
+  } catch (error) {
+    if (isAbsent(error)) return false
+    throw fileError(file, 'look at', error)
   }
 }

@@ -1,10 +1,11 @@
 import {randomBytes} from 'node:crypto'
-import {chmod, mkdtemp, open, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {chmod, mkdtemp, open, rm, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {LagoError} from '../../errors.js'
 import {log} from '../../log.js'
 import {sleep} from '../../util/abort.js'
+import {readTextIfExists, sizeIfExists} from '../../util/fs.js'
 import {kvmFailureIn} from './kvm-failure.js'
 import {KVM_PROBE_IMAGE_BASE64} from './kvm-probe-image.js'
 import {qemuLogFile, readFrom} from './qemu-log.js'
@@ -70,7 +71,7 @@ export async function runKvmProbe(target: ProbeTarget, signal?: AbortSignal): Pr
     })
     const xmlFile = path.join(dir, 'probe.xml')
     await writeFile(xmlFile, xml)
-    const logStart = qemuLog ? await sizeOf(qemuLog) : 0
+    const logStart = qemuLog ? await sizeIfExists(qemuLog) : 0
     const created = await virsh.run(['create', xmlFile], {reject: false, signal})
     if (created.exitCode !== 0) {
       const failure = kvmFailureIn(created.stderr)
@@ -79,7 +80,7 @@ export async function runKvmProbe(target: ProbeTarget, signal?: AbortSignal): Pr
     }
     let lastStateCheck = 0
     while (Date.now() - started < PROBE_TIMEOUT_MS) {
-      const console = await readText(consoleLog)
+      const console = (await readTextIfExists(consoleLog)) ?? ''
       if (console.includes(OK_MARKER)) return result(true)
       const fault = FAULT_MARKER.exec(console)
       if (fault) return result(false, `the probe guest took CPU exception ${fault[1]} under KVM`)
@@ -89,7 +90,7 @@ export async function runKvmProbe(target: ProbeTarget, signal?: AbortSignal): Pr
         if (!state.startsWith('running')) {
           // The guest may have printed its marker just before it reset.
           await sleep(200, signal)
-          if ((await readText(consoleLog)).includes(OK_MARKER)) return result(true)
+          if (((await readTextIfExists(consoleLog)) ?? '').includes(OK_MARKER)) return result(true)
           const qemuText = qemuLog ? await readFrom(qemuLog, logStart) : ''
           return result(false, kvmFailureIn(qemuText) ?? `the probe guest stopped under KVM (${state}) before it finished`)
         }
@@ -118,22 +119,4 @@ async function writeProbeImage(file: string): Promise<void> {
 async function domainState(virsh: Virsh, name: string): Promise<string> {
   const result = await virsh.run(['domstate', '--reason', name], {reject: false})
   return result.exitCode === 0 ? result.stdout.trim() : 'gone'
-}
-
-async function sizeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
-    throw error
-  }
-}
-
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''
-    throw error
-  }
 }

@@ -1,10 +1,9 @@
 import type {LagoConfig} from '../../config/config.js'
 import {LagoError} from '../../errors.js'
-import {stat} from 'node:fs/promises'
 import path from 'node:path'
 import {log} from '../../log.js'
 import {sleep} from '../../util/abort.js'
-import {writeFileAtomic} from '../../util/fs.js'
+import {sizeIfExists, writeFileAtomic} from '../../util/fs.js'
 import type {PrefixPaths} from '../../prefix/paths.js'
 import type {NetState, PrefixState, VmState} from '../../prefix/state.js'
 import {cpuKey, recordKvmFailure, resolveDomainType, type DomainType} from './domain-type.js'
@@ -119,7 +118,7 @@ export class LibvirtProvider {
     })
     const file = await this.writeXml(`vm-${vm.name}.xml`, xml)
     const qemuLog = qemuLogFile(this.config.uri, vm.libvirtName)
-    this.started.set(vm.name, {type, logOffset: qemuLog ? await fileSize(qemuLog) : 0})
+    this.started.set(vm.name, {type, logOffset: qemuLog ? await sizeIfExists(qemuLog) : 0})
     try {
       await this.virsh.createFromXml('create', file, {signal})
     } catch (error) {
@@ -286,15 +285,6 @@ export function dnsRecords(state: PrefixState): {ip: string; names: string[]}[] 
 }
 
 const KVM_CHOICE_AUTO = 'set domain_type = auto ([libvirt] in lago.conf, or LAGO__LIBVIRT__DOMAIN_TYPE=auto) to fall back to TCG'
-
-async function fileSize(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
-    throw error
-  }
-}
 
 function replaceLastOctet(ip: string, octet: number): string {
   return ip.split('.').slice(0, 3).concat(String(octet)).join('.')

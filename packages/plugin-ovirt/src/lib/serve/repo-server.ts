@@ -44,9 +44,11 @@ export async function startRepoServer(prefix: Prefix, options: {port?: number; h
   const files = sirv(root, {dev: true, dotfiles: false, etag: true})
   const server = createServer((req, res) => {
     const requested = req.url
+    // Read now: once the guest has hung up, the socket no longer knows its peer.
+    const client = req.socket.remoteAddress ?? '-'
     // 'close' comes for every response, also when the guest hangs up before 'finish' would.
     res.once('close', () => {
-      void appendFile(accessLog, `${new Date().toISOString()} ${req.socket.remoteAddress ?? '-'} ${req.method} ${requested} ${res.statusCode}\n`).catch(() => {})
+      void appendFile(accessLog, `${new Date().toISOString()} ${client} ${req.method} ${requested} ${res.statusCode}\n`).catch(() => {})
     })
     // The original served PREFIX/internal_repo/<repo-name, "default">/<distro>/: OST's deploy scripts ask for /default/<distro>/.
     if (req.url?.startsWith('/default/') && !existsSync(path.join(root, 'default'))) req.url = req.url.slice('/default'.length)

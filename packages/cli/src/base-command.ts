@@ -87,8 +87,8 @@ export abstract class LagoCommand extends Command {
 
   /** The layered configuration (read once per process; the original Lago's keys mapped). */
   protected async loadConfig(): Promise<LagoConfig> {
-    const [{mergeLayers}, {configLayers}] = await Promise.all([import('@lago/core/prefix'), import('./config-layers.js')])
-    return mergeLayers(await configLayers())
+    const [{mergeLayers, applyLibvirtMode}, {configLayers}] = await Promise.all([import('@lago/core/prefix'), import('./config-layers.js')])
+    return applyLibvirtMode(mergeLayers(await configLayers()))
   }
 
   /** The prefix from --prefix-path or the current directory; locked and journaled when this command changes it. */

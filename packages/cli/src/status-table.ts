@@ -2,7 +2,8 @@ import type {PrefixStatus} from '@lago/core'
 
 /** Plain-text tables for `lago status`. */
 export function renderStatus(status: PrefixStatus): string {
-  const lines = [`Prefix: ${status.prefix}${status.initialized ? '' : ' (cleaned up)'}`, `UUID:   ${status.uuid}`, '']
+  const mode = status.mode === 'session' ? 'session (rootless: qemu:///session, networks are segments inside qemu, SSH forwarded on 127.0.0.1)' : 'system'
+  const lines = [`Prefix: ${status.prefix}${status.initialized ? '' : ' (cleaned up)'}`, `UUID:   ${status.uuid}`, `Mode:   ${mode}`, '']
   lines.push(
     ...table(
       ['NETWORK', 'TYPE', 'SUBNET', 'GATEWAY', 'MANAGEMENT', 'STATE'],
@@ -12,11 +13,12 @@ export function renderStatus(status: PrefixStatus): string {
   lines.push('')
   lines.push(
     ...table(
-      ['VM', 'STATE', 'IP', 'MEMORY', 'VCPU', 'DISKS', 'SNAPSHOTS'],
+      ['VM', 'STATE', 'IP', ...(status.mode === 'session' ? ['SSH'] : []), 'MEMORY', 'VCPU', 'DISKS', 'SNAPSHOTS'],
       status.vms.map((vm) => [
         vm.name,
         vm.state,
         vm.nics.map((n) => `${n.ip} (${n.net})`).join(', '),
+        ...(status.mode === 'session' ? [vm.ssh ?? ''] : []),
         `${vm.memory} MiB`,
         String(vm.vcpu),
         vm.disks.map((d) => `${d.dev}${d.template ? `=${d.template}:${d.templateVersion}` : ''}`).join(' '),

@@ -6,6 +6,7 @@
 export {LagoError, AbortedError, isLagoError, errorMessage} from './errors.js'
 export {log, type LogLevel} from './log.js'
 export {loadConfig, readConfigLayers, mergeLayers, DEFAULT_CONFIG, type LagoConfig, type Layer} from './config/config.js'
+export {applyLibvirtMode, modeOf, type LibvirtMode} from './session/mode.js'
 export {sectionName} from './config/original-keys.js'
 export {findPrefix} from './prefix/find.js'
 export {Prefix, type PrefixStatus} from './prefix/prefix.js'

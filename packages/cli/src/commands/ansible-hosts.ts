@@ -21,7 +21,7 @@ export default class AnsibleHosts extends LagoCommand {
     const {flags} = await this.parseLago(AnsibleHosts)
     const prefix = await this.openPrefix(flags)
     const core = await import('@lago/core')
-    const {inventory, ini} = core.ansibleInventory(prefix, await core.ansibleKeyGroups(prefix, flags.key ?? []))
+    const {inventory, ini} = core.ansibleInventory(prefix, await core.ansibleKeyGroups(prefix, flags.key ?? []), await core.forwardedAddresses(prefix))
     if (!this.jsonEnabled()) {
       if (flags.format === 'ini') process.stdout.write(ini)
       else this.log((await (await import('../output-format.js')).formatValue(inventory, flags.format))!.trimEnd())

@@ -13,6 +13,8 @@ const INVENTORY_NAME = /^[A-Za-z0-9_.-]+$/
 
 export interface AnsibleHostVars {
   ansible_host: string
+  /** Session mode: the port forwarded on 127.0.0.1 to the guest's SSH. */
+  ansible_port?: string
   ansible_user: string
   ansible_ssh_private_key_file: string
   ansible_ssh_common_args: string
@@ -30,11 +32,18 @@ export interface AnsibleInventory {
  * The prefix's VMs as an Ansible inventory: each VM reached at its management address with
  * the prefix key; each name in a VM's `groups` becomes a group.
  */
-export function ansibleInventory(prefix: Prefix, keyGroups: Record<string, string[]> = {}): {inventory: AnsibleInventory; ini: string} {
+export function ansibleInventory(
+  prefix: Prefix,
+  keyGroups: Record<string, string[]> = {},
+  /** Forwarded SSH addresses of session mode, by VM name. */
+  forwarded: Map<string, {host: string; port: number}> = new Map(),
+): {inventory: AnsibleInventory; ini: string} {
   const inventory: AnsibleInventory = {all: {hosts: {}, children: {}}}
   for (const vm of prefix.state.vms) {
+    const forward = forwarded.get(vm.name)
     inventory.all.hosts[vm.name] = {
-      ansible_host: prefix.managementIp(vm),
+      ansible_host: forward?.host ?? prefix.managementIp(vm),
+      ...(forward ? {ansible_port: String(forward.port)} : {}),
       ansible_user: vm.sshUser,
       ansible_ssh_private_key_file: prefix.paths.privateKey,
       ansible_ssh_common_args: ANSIBLE_SSH_ARGS,
@@ -48,6 +57,16 @@ export function ansibleInventory(prefix: Prefix, keyGroups: Record<string, strin
   }
   for (const [group, vms] of Object.entries(keyGroups)) for (const vm of vms) (inventory.all.children[group] ??= {hosts: {}}).hosts[vm] = null
   return {inventory, ini: toIni(inventory)}
+}
+
+/** The VMs whose SSH is forwarded (session mode), for `ansibleInventory`. */
+export async function forwardedAddresses(prefix: Prefix): Promise<Map<string, {host: string; port: number}>> {
+  const addresses = new Map<string, {host: string; port: number}>()
+  for (const vm of prefix.state.vms) {
+    const address = await prefix.guestAddress(vm)
+    if (address.forwarded && address.port) addresses.set(vm.name, address)
+  }
+  return addresses
 }
 
 function toIni(inventory: AnsibleInventory): string {

@@ -6,13 +6,25 @@ export interface SeedContent {
   hostname: string
   fqdn?: string
   authorizedKeys: string[]
+  /** Static addressing (session mode, where no DHCP server serves the prefix's networks). */
+  network?: SeedNetwork
+  /** Lines for the guest's /etc/hosts: the other VMs' names, where no DNS server serves them. */
+  hosts?: {ip: string; names: string[]}[]
 }
 
-/** A cloud-init NoCloud seed: an ISO 9660 image (Joliet names) labelled `cidata` with meta-data and user-data. */
+export interface SeedNetwork {
+  /** NICs with a fixed address (CIDR), matched by MAC. */
+  static: {mac: string; address: string; gateway?: string}[]
+  /** NICs configured by DHCP, matched by MAC. */
+  dhcp: string[]
+}
+
+/** A cloud-init NoCloud seed: an ISO 9660 image (Joliet names) labelled `cidata` with meta-data, user-data and (optionally) network-config. */
 export async function writeNoCloudSeed(isoPath: string, content: SeedContent): Promise<void> {
   const YAML = await import('yaml')
   const stringify = (value: unknown) => YAML.stringify(value, {lineWidth: 0, minContentWidth: 0})
   const metaData = stringify({'instance-id': content.instanceId, 'local-hostname': content.hostname})
+  const hostsLines = (content.hosts ?? []).map((h) => `${h.ip} ${h.names.join(' ')}\n`).join('')
   const userData =
     '#cloud-config\n' +
     stringify({
@@ -21,10 +33,22 @@ export async function writeNoCloudSeed(isoPath: string, content: SeedContent): P
       disable_root: false,
       ssh_pwauth: false,
       ssh_authorized_keys: content.authorizedKeys,
+      ...(hostsLines ? {write_files: [{path: '/etc/hosts', append: true, content: hostsLines}]} : {}),
     })
-  const iso = buildIso9660('cidata', [
+  const files = [
     {name: 'meta-data', data: Buffer.from(metaData)},
     {name: 'user-data', data: Buffer.from(userData)},
-  ])
-  await writeFile(isoPath, iso)
+  ]
+  if (content.network) files.push({name: 'network-config', data: Buffer.from(stringify(networkConfigV2(content.network)))})
+  await writeFile(isoPath, buildIso9660('cidata', files))
+}
+
+/** cloud-init network config version 2: each NIC matched by MAC, static ones without DHCP. */
+export function networkConfigV2(network: SeedNetwork): {version: 2; ethernets: Record<string, unknown>} {
+  const ethernets: Record<string, unknown> = {}
+  network.dhcp.forEach((mac, index) => (ethernets[`dhcp${index}`] = {match: {macaddress: mac}, dhcp4: true}))
+  network.static.forEach((nic, index) => {
+    ethernets[`static${index}`] = {match: {macaddress: nic.mac}, dhcp4: false, addresses: [nic.address], ...(nic.gateway ? {gateway4: nic.gateway} : {})}
+  })
+  return {version: 2, ethernets}
 }

@@ -97,7 +97,8 @@ export type Layer = {source: string; values: Record<string, Record<string, unkno
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LagoConfig> {
   const layers = await readConfigLayers(options)
   if (options.overrides) layers.push({source: 'command-line flags', values: options.overrides})
-  return mergeLayers(layers)
+  const {applyLibvirtMode} = await import('../session/mode.js')
+  return applyLibvirtMode(mergeLayers(layers), options.env)
 }
 
 /**

@@ -29,6 +29,8 @@ import {PrefixPaths, SECRET_FILE_MODE, STATE_DIR_NAME} from './paths.js'
 import {applyGuestfsFirstBoot, firstBootMethod} from '../bootstrap/guestfs-first-boot.js'
 import {distroOf} from '../compat/original-view.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
+import {modeOf, type LibvirtMode} from '../session/mode.js'
+import {sessionSeed} from '../session/seed.js'
 
 export interface InitOptions {
   prefixPath: string
@@ -139,7 +141,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       title: 'Lease subnets',
       run: async (ctx) => {
         rollback.push('release subnet leases', async () => void (await leases.release(owner)))
-        state = await change!.run.making('lease', 'subnets', () => planNetwork(spec, {uuid, id, paths, leases, owner, repo: options.templateRepo}))
+        state = await change!.run.making('lease', 'subnets', () => planNetwork(spec, {uuid, id, paths, leases, owner, repo: options.templateRepo, mode: modeOf(options.config.libvirt.uri)}))
         ctx.report(state.nets.map((n) => `${n.name} ${n.subnet}/24`).join(', '))
       },
     },
@@ -212,6 +214,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
               hostname: vm.name,
               fqdn: mgmt?.dnsDomainName ? `${vm.name}.${mgmt.dnsDomainName}` : undefined,
               authorizedKeys: [(await publicKey).trim()],
+              ...(state!.mode === 'session' ? sessionSeed(state!, vm) : {}),
             })
             vm.seed = paths.relative(iso)
           },
@@ -242,6 +245,7 @@ export interface NetworkContext {
   leases: SubnetLeases
   owner: {uuidFile: string; uuid: string}
   repo?: string
+  mode?: LibvirtMode
 }
 
 /** Decide every subnet, address and MAC now, so each VM's address is known before it boots. */
@@ -297,6 +301,7 @@ export async function planNetwork(spec: EnvironmentSpec, ctx: NetworkContext): P
   })
   return {
     version: 1,
+    ...(ctx.mode === 'session' ? {mode: 'session' as const} : {}),
     uuid: ctx.uuid,
     id: ctx.id,
     createdAt: new Date().toISOString(),

@@ -49,6 +49,10 @@ export class PrefixPaths {
   consoleLog(vm: string) {
     return path.join(this.logs, `${vm}.console.log`)
   }
+  /** Session mode: the 127.0.0.1 port forwarded to the running VM's SSH port. */
+  forwardedPort(vm: string) {
+    return path.join(this.stateDir, 'forwards', `${vm}.ssh-port`)
+  }
   /** A path stored relative to the state dir, made absolute. */
   resolve(stored: string) {
     return path.resolve(this.stateDir, stored)

@@ -3,7 +3,8 @@ import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
-import {LibvirtProvider, type VmRuntimeState} from '../providers/libvirt/provider.js'
+import {LibvirtProvider, type GuestAddress, type VmRuntimeState} from '../providers/libvirt/provider.js'
+import {modeOf, SESSION_URI, type LibvirtMode} from '../session/mode.js'
 import type {SshTarget} from '../ssh/client.js'
 import {sleep} from '../util/abort.js'
 import type {Task} from '../tasks.js'
@@ -23,6 +24,8 @@ export interface VmStatus {
   memory: number
   vcpu: number
   ip?: string
+  /** Session mode, running VM: "127.0.0.1:PORT" forwarded to its SSH port. */
+  ssh?: string
   nics: {net: string; ip: string; mac: string}[]
   disks: {name: string; dev: string; format: string; path: string; template?: string; templateVersion?: string}[]
   snapshots: string[]
@@ -41,6 +44,8 @@ export interface NetStatus {
 export interface PrefixStatus {
   prefix: string
   uuid: string
+  /** system (libvirt networks) or session (rootless: user-mode networks, forwarded ports). */
+  mode: LibvirtMode
   initialized: boolean
   nets: NetStatus[]
   vms: VmStatus[]
@@ -59,7 +64,9 @@ export class Prefix {
   ) {}
 
   get provider(): LibvirtProvider {
-    return new LibvirtProvider(this.config.libvirt, this.paths, this.state)
+    // A prefix made for session mode has static addresses in its seeds: it runs there whatever the URI says.
+    const libvirt = this.state.mode === 'session' && modeOf(this.config.libvirt.uri) !== 'session' ? {...this.config.libvirt, uri: SESSION_URI} : this.config.libvirt
+    return new LibvirtProvider(libvirt, this.paths, this.state)
   }
 
   static async open(paths: PrefixPaths, config: LagoConfig): Promise<Prefix> {
@@ -108,15 +115,30 @@ export class Prefix {
     return (vm.nics.find((n) => n.net === mgmt.name) ?? vm.nics[0]).ip
   }
 
+  /** Where the host reaches the VM's SSH server (session mode: a port forwarded on 127.0.0.1). */
+  guestAddress(vm: VmState): Promise<GuestAddress> {
+    return this.provider.guestAddress(vm, this.managementIp(vm))
+  }
+
   async sshTarget(vm: VmState): Promise<SshTarget> {
-    return {host: this.managementIp(vm), user: vm.sshUser, privateKey: await readFile(this.paths.privateKey, 'utf8'), password: vm.sshPassword}
+    const {host, port} = await this.guestAddress(vm)
+    return {host, port, user: vm.sshUser, privateKey: await readFile(this.paths.privateKey, 'utf8'), password: vm.sshPassword}
   }
 
   async status(): Promise<PrefixStatus> {
-    const runtime = await this.provider.runtime()
+    const provider = this.provider
+    const runtime = await provider.runtime()
+    const forwards = new Map<string, string>()
+    if (provider.mode === 'session') {
+      for (const vm of this.state.vms) {
+        const address = await this.guestAddress(vm)
+        if (runtime.vms.get(vm.libvirtName) === 'running' && address.port) forwards.set(vm.name, `${address.host}:${address.port}`)
+      }
+    }
     return {
       prefix: this.paths.root,
       uuid: this.state.uuid,
+      mode: provider.mode,
       initialized: this.initialized,
       nets: this.state.nets.map((n) => ({
         name: n.name,
@@ -134,6 +156,7 @@ export class Prefix {
         memory: vm.memory,
         vcpu: vm.vcpu,
         ip: this.managementIp(vm),
+        ssh: forwards.get(vm.name),
         nics: vm.nics,
         disks: vm.disks.map((d) => ({
           name: d.name,
@@ -168,7 +191,7 @@ export class Prefix {
     if (!runtime) throw new LagoError('LIBVIRT', 'libvirt did not list its domains.', {userError: false})
     const rollback = new Rollback()
     const tasks: Task[] = []
-    const nets = this.state.nets.filter((n) => netNames.has(n.name) && !runtime.activeNets.has(n.libvirtName))
+    const nets = provider.hasNetworks ? this.state.nets.filter((n) => netNames.has(n.name) && !runtime.activeNets.has(n.libvirtName)) : []
     if (nets.length > 0) {
       tasks.push({
         title: 'Start networks',
@@ -196,7 +219,7 @@ export class Prefix {
           await provider.bootVm(
             vm,
             (signal) => {
-              ctx.report(`waiting for SSH on ${this.managementIp(vm)}`)
+              ctx.report(`waiting for SSH on ${provider.mode === 'session' ? `127.0.0.1 (forwarded to ${this.managementIp(vm)})` : this.managementIp(vm)}`)
               return this.waitForVm(vm, signal)
             },
             ctx.signal,
@@ -300,6 +323,7 @@ export class Prefix {
     await Promise.all(vms.map((vm) => this.removal('domain', vm.libvirtName, () => provider.stopVm(vm))))
     const runtime = await provider.runtime()
     const stillUsed = new Set(this.state.vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running').flatMap((vm) => vm.nics.map((n) => n.net)))
+    if (!provider.hasNetworks) return
     for (const net of this.state.nets.filter((n) => !stillUsed.has(n.name))) await this.removal('network', net.libvirtName, () => provider.stopNet(net))
   }
 

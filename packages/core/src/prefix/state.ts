@@ -3,6 +3,8 @@ import type {DomainSpec, NetSpec} from '../spec/types.js'
 /** Everything a prefix knows about itself; written at init, read by every other verb. */
 export interface PrefixState {
   version: 1
+  /** Made for session (rootless) libvirt: its seeds carry static addresses; absent for system mode. */
+  mode?: 'session'
   uuid: string
   /** Short id carried by every libvirt object name of this prefix. */
   id: string

@@ -1,4 +1,5 @@
 import {readFile} from 'node:fs/promises'
+import os from 'node:os'
 import {kvmStatus, type KvmStatus} from '../../providers/libvirt/domain-type.js'
 import type {CheckOutcome, HostCheck} from '../check.js'
 import {distroFamily, installCommand} from '../facts.js'
@@ -37,6 +38,7 @@ export async function kvmOutcome(status: KvmStatus, setting: 'auto' | 'kvm', cpu
   const why = {
     'no-qemu': 'no qemu-system-x86_64 on PATH to try it with',
     'no-dev-kvm': '/dev/kvm is missing',
+    'no-kvm-access': 'qemu runs as you (session libvirt) and you may not open /dev/kvm',
     'probe-failed': `/dev/kvm is present but the probe guest (${status.cpu}) died under KVM: ${status.detail ?? 'no reason given'}`,
     'start-failed': `/dev/kvm is present but a VM died under KVM at start (${status.at ?? 'earlier'}): ${status.detail ?? 'no reason given'}`,
     unknown: 'not probed yet',
@@ -64,6 +66,7 @@ async function kvmFix(status: KvmStatus, cpuinfo: string): Promise<string> {
   if (status.reason === 'no-qemu') {
     return installCommand({debian: ['qemu-system-x86'], fedora: ['qemu-kvm']}, await distroFamily())
   }
+  if (status.reason === 'no-kvm-access') return `sudo usermod -aG kvm ${os.userInfo().username}, then log in again (rootless mode works without it, under TCG)`
   if (status.reason === 'no-dev-kvm') {
     if (/\bvmx\b/.test(cpuinfo)) return 'modprobe kvm_intel'
     if (/\bsvm\b/.test(cpuinfo)) return 'modprobe kvm_amd'

@@ -1,8 +1,10 @@
-import {readFile, stat} from 'node:fs/promises'
+import {constants} from 'node:fs'
+import {access, readFile, stat} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {DEFAULT_CONFIG, type LagoConfig} from '../../config/config.js'
 import {log} from '../../log.js'
+import {modeOf} from '../../session/mode.js'
 import {whichFirst} from '../../util/exec.js'
 import {writeJsonAtomic} from '../../util/fs.js'
 import {runKvmProbe} from './kvm-probe.js'
@@ -15,11 +17,12 @@ type LibvirtSettings = LagoConfig['libvirt']
 export interface KvmStatus {
   works: boolean
   /**
-   * ok; no-qemu: no emulator to try it with; no-dev-kvm: /dev/kvm missing; probe-failed: the
+   * ok; no-qemu: no emulator to try it with; no-dev-kvm: /dev/kvm missing; no-kvm-access: qemu
+   * runs as this user (session libvirt), who may not open /dev/kvm; probe-failed: the
    * probe guest died under KVM; start-failed: a VM of Lago's died under KVM; unknown: not
    * probed yet (probe: false).
    */
-  reason: 'ok' | 'no-qemu' | 'no-dev-kvm' | 'probe-failed' | 'start-failed' | 'unknown'
+  reason: 'ok' | 'no-qemu' | 'no-dev-kvm' | 'no-kvm-access' | 'probe-failed' | 'start-failed' | 'unknown'
   /** qemu's (or the probe guest's) own words for the failure. */
   detail?: string
   /** Who decided: the probe, or a start whose VM died under KVM. */
@@ -70,6 +73,7 @@ export async function kvmStatus(settings: LibvirtSettings = DEFAULT_CONFIG.libvi
   const emulator = settings.emulator || (local ? await whichFirst(['qemu-system-x86_64', 'qemu-kvm']) : '')
   if (local && !emulator) return {works: false, reason: 'no-qemu', cached: false, cpu}
   if (local && !(await exists('/dev/kvm'))) return {works: false, reason: 'no-dev-kvm', cached: false, cpu}
+  if (local && modeOf(settings.uri) === 'session' && !(await canOpen('/dev/kvm'))) return {works: false, reason: 'no-kvm-access', cached: false, cpu}
   const key = await cacheKey(settings, emulator ?? '', cpu)
   const cacheFile = path.join(options.cacheDir ?? defaultCacheDir(), 'kvm-probe.json')
   const cache = await readCache(cacheFile)
@@ -170,6 +174,13 @@ async function writeEntry(file: string, key: string, entry: CacheEntry): Promise
   } catch (error) {
     log.warn(`could not record the KVM decision in ${file}: ${String(error)}`)
   }
+}
+
+async function canOpen(device: string): Promise<boolean> {
+  return access(device, constants.R_OK | constants.W_OK).then(
+    () => true,
+    () => false,
+  )
 }
 
 function defaultCacheDir(): string {

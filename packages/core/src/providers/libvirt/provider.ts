@@ -3,7 +3,10 @@ import {LagoError} from '../../errors.js'
 import path from 'node:path'
 import {log} from '../../log.js'
 import {sleep} from '../../util/abort.js'
-import {sizeIfExists, writeFileAtomic} from '../../util/fs.js'
+import {readTextIfExists, sizeIfExists, writeFileAtomic} from '../../util/fs.js'
+import {rm} from 'node:fs/promises'
+import {modeOf, type LibvirtMode} from '../../session/mode.js'
+import {freeLoopbackPort, isPortClash, sessionNicArgs} from './session-net.js'
 import type {PrefixPaths} from '../../prefix/paths.js'
 import type {NetState, PrefixState, VmState} from '../../prefix/state.js'
 import {cpuKey, recordKvmFailure, resolveDomainType, type DomainType} from './domain-type.js'
@@ -13,6 +16,14 @@ import {cleanVirshError, Virsh} from './virsh.js'
 import {domainXml, networkXml} from './xml.js'
 
 export type VmRuntimeState = 'running' | 'paused' | 'shut off' | 'crashed' | 'down' | string
+
+/** Where the host reaches a guest's SSH server. */
+export interface GuestAddress {
+  host: string
+  port: number
+  /** Session mode: forwarded from 127.0.0.1 through qemu's user-mode network. */
+  forwarded: boolean
+}
 
 export interface Runtime {
   vms: Map<string, VmRuntimeState>
@@ -30,6 +41,7 @@ export class LibvirtProvider {
   /** What each VM was started as, and where its qemu log stood then. */
   private readonly started = new Map<string, {type: DomainType; logOffset: number}>()
   private fallbackWarned = false
+  private readonly portAttempts = new Map<string, number>()
 
   constructor(
     readonly config: LagoConfig['libvirt'],
@@ -37,7 +49,11 @@ export class LibvirtProvider {
     readonly state: PrefixState,
   ) {
     this.virsh = new Virsh(config.uri)
+    this.mode = modeOf(config.uri)
   }
+
+  /** system: libvirt networks (bridges, dnsmasq); session: rootless, segments and forwarded ports (session-net.ts). */
+  readonly mode: LibvirtMode
 
   async runtime(): Promise<Runtime> {
     const [domains, nets] = await Promise.all([this.virsh.run(['list', '--all']), this.virsh.run(['net-list', '--name'])])
@@ -46,18 +62,35 @@ export class LibvirtProvider {
       const columns = line.trim().split(/\s{2,}/)
       if (columns.length >= 3) vms.set(columns[1], columns.slice(2).join(' '))
     }
-    return {
-      vms,
-      activeNets: new Set(
-        nets.stdout
-          .split('\n')
-          .map((l) => l.trim())
-          .filter(Boolean),
-      ),
-    }
+    const activeNets = new Set(
+      nets.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    )
+    // A session segment exists while a VM is on it.
+    if (this.mode === 'session') for (const vm of this.state.vms) if (vms.get(vm.libvirtName) === 'running') for (const nic of vm.nics) activeNets.add(this.netNamed(nic.net).libvirtName)
+    return {vms, activeNets}
+  }
+
+  private netNamed(name: string): NetState {
+    return this.state.nets.find((n) => n.name === name)!
+  }
+
+  /** Whether networks are libvirt objects to start and stop (not in session mode). */
+  get hasNetworks(): boolean {
+    return this.mode === 'system'
+  }
+
+  /** Where the host reaches the VM's SSH server: its management address, or (session) the forwarded port. */
+  async guestAddress(vm: VmState, managementIp: string): Promise<GuestAddress> {
+    if (this.mode === 'system') return {host: managementIp, port: 22, forwarded: false}
+    const text = await readTextIfExists(this.paths.forwardedPort(vm.name))
+    return {host: '127.0.0.1', port: Number(text?.trim() ?? 0), forwarded: true}
   }
 
   async startNet(net: NetState, signal?: AbortSignal): Promise<void> {
+    if (!this.hasNetworks) return
     const vmsOnNet = this.state.vms.flatMap((vm) => vm.nics.filter((n) => n.net === net.name).map((n) => ({vm, nic: n})))
     const xml = await networkXml({
       libvirtName: net.libvirtName,
@@ -82,6 +115,7 @@ export class LibvirtProvider {
   }
 
   async stopNet(net: NetState): Promise<void> {
+    if (!this.hasNetworks) return
     await this.destroyIgnoringAbsent(['net-destroy', net.libvirtName])
   }
 
@@ -104,6 +138,7 @@ export class LibvirtProvider {
     const type = forceType ?? (await this.domainTypeFor(vm))
     const netByName = new Map(this.state.nets.map((n) => [n.name, n]))
     const disks = this.diskDevices(vm)
+    const session = this.mode === 'session' ? await this.forwardPort(vm) : undefined
     const xml = await domainXml({
       libvirtName: vm.libvirtName,
       type,
@@ -111,7 +146,8 @@ export class LibvirtProvider {
       vcpu: vm.vcpu,
       cpuModel: vm.cpuModel,
       disks,
-      nics: vm.nics.map((n) => ({network: netByName.get(n.net)!.libvirtName, mac: n.mac})),
+      nics: session ? [] : vm.nics.map((n) => ({network: netByName.get(n.net)!.libvirtName, mac: n.mac})),
+      qemuArgs: session ? sessionNicArgs(this.state, vm, this.managementNic(vm).mac, session.port) : undefined,
       consoleLog: this.paths.consoleLog(vm.name),
       owner: {prefixId: this.state.id, prefixPath: this.paths.root, name: vm.name},
       emulator: this.config.emulator || undefined,
@@ -122,6 +158,10 @@ export class LibvirtProvider {
     try {
       await this.virsh.createFromXml('create', file, {signal})
     } catch (error) {
+      if (session && error instanceof LagoError && isPortClash(error.message) && session.attempt < 3) {
+        log.info(`${vm.name}: port ${session.port} was taken before qemu could listen on it; trying another`)
+        return this.startVm(vm, signal, forceType)
+      }
       const failure = type === 'kvm' && error instanceof LagoError ? kvmFailureIn(error.message) : undefined
       if (!failure) throw translateStartError(error, `VM ${vm.name}`)
       await this.kvmFailed(vm, failure, signal)
@@ -197,6 +237,21 @@ export class LibvirtProvider {
 
   async stopVm(vm: VmState): Promise<void> {
     await this.destroyIgnoringAbsent(['destroy', vm.libvirtName])
+    if (this.mode === 'session') await rm(this.paths.forwardedPort(vm.name), {force: true})
+  }
+
+  /** Session mode: a free 127.0.0.1 port for the VM's SSH, recorded before qemu listens on it. */
+  private async forwardPort(vm: VmState): Promise<{port: number; attempt: number}> {
+    const attempt = (this.portAttempts.get(vm.name) ?? 0) + 1
+    this.portAttempts.set(vm.name, attempt)
+    const port = await freeLoopbackPort()
+    await writeFileAtomic(this.paths.forwardedPort(vm.name), `${port}\n`)
+    return {port, attempt}
+  }
+
+  private managementNic(vm: VmState) {
+    const mgmt = this.state.nets.find((n) => n.management)
+    return vm.nics.find((n) => n.net === mgmt?.name) ?? vm.nics[0]
   }
 
   async shutdownVm(vm: VmState): Promise<void> {

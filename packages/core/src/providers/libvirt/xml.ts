@@ -1,6 +1,7 @@
 import type {DomainType} from './domain-type.js'
 
 export const LAGO_XML_NAMESPACE = 'https://lago-project.github.io/xmlns/lago/1'
+const QEMU_XML_NAMESPACE = 'http://libvirt.org/schemas/domain/qemu/1.0'
 
 /** What every Lago-made libvirt object records about its owner, so `lago gc` can find orphans. */
 export interface OwnerTag {
@@ -35,6 +36,8 @@ export interface DomainDefinition {
   owner: OwnerTag
   /** The qemu binary libvirt runs; undefined for libvirt's default. */
   emulator?: string
+  /** Extra qemu arguments (session mode's NICs: libvirt cannot express them); taints the domain "custom-argv". */
+  qemuArgs?: string[]
   /** What a guest reset does: restart (a VM) or destroy (the KVM probe ends that way). */
   onReboot?: 'restart' | 'destroy'
 }
@@ -124,5 +127,9 @@ export async function domainXml(domain: DomainDefinition): Promise<string> {
   devices.ele('console').att('type', 'pty').ele('target').att('type', 'serial').att('port', '0')
   devices.ele('rng').att('model', 'virtio').ele('backend').att('model', 'random').txt('/dev/urandom')
   devices.ele('memballoon').att('model', 'none')
+  if (domain.qemuArgs?.length) {
+    const commandline = root.ele(QEMU_XML_NAMESPACE, 'qemu:commandline')
+    for (const arg of domain.qemuArgs) commandline.ele(QEMU_XML_NAMESPACE, 'qemu:arg').att('value', arg)
+  }
   return root.end({prettyPrint: true})
 }

@@ -5,6 +5,8 @@ import path from 'node:path'
 import {DEFAULT_CONFIG, type LagoConfig} from '../config/config.js'
 import {log} from '../log.js'
 import {pathExists} from '../util/fs.js'
+import {run} from '../util/exec.js'
+import {cleanVirshError} from '../providers/libvirt/virsh.js'
 
 export const SESSION_URI = 'qemu:///session'
 export const SYSTEM_SOCKETS = ['/run/libvirt/libvirt-sock', '/var/run/libvirt/libvirt-sock']
@@ -32,10 +34,12 @@ export async function systemDaemonUnusable(uid = process.getuid?.() ?? 0): Promi
     if (!(await pathExists(socket))) continue
     try {
       await access(socket, constants.R_OK | constants.W_OK)
-      return undefined
     } catch (error) {
       return `you may not use its socket ${socket} (${(error as NodeJS.ErrnoException).code})`
     }
+    // The socket is usually open to all and polkit decides: ask the daemon itself.
+    const result = await run('virsh', ['-q', '-c', DEFAULT_CONFIG.libvirt.uri, 'uri'], {reject: false, timeoutMs: 10_000}).catch((error: unknown) => ({exitCode: 1, stderr: String(error)}))
+    return result.exitCode === 0 ? undefined : `it refused you: ${cleanVirshError(result.stderr)}`
   }
   return 'it is not running (no socket under /run/libvirt)'
 }

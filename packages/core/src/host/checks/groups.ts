@@ -1,4 +1,5 @@
 import type {CheckOutcome, HostCheck} from '../check.js'
+import {modeOf} from '../../session/mode.js'
 import {currentUser, groupInfo, userGroups, type GroupInfo, type UserIdentity} from '../facts.js'
 
 /** The user is in the group the install expects (lago: the shared directories and the polkit rule). */
@@ -7,6 +8,7 @@ export const groupsCheck: HostCheck = {
   title: 'groups',
   async run(ctx) {
     const user = currentUser()
+    if (modeOf(ctx.config.libvirt.uri) === 'session') return {status: 'ok', message: `session (rootless) mode: ${user.name} needs no group`}
     const name = ctx.config.lago.group
     const group = await groupInfo(name)
     return groupsOutcome(user, name, group, group ? await userGroups(user.name) : undefined)

@@ -8,6 +8,7 @@ import {libvirtCheck} from './libvirt.js'
 import {nestedCheck} from './nested.js'
 import {qemuAccessCheck} from './qemu-access.js'
 import {selinuxCheck} from './selinux.js'
+import {sessionCheck} from './session.js'
 import {coreToolsCheck} from './tools.js'
 
 /** Core's checks, in the order the doctor prints them (plugins' follow). */
@@ -17,6 +18,7 @@ export const BUILTIN_HOST_CHECKS: readonly HostCheck[] = [
   nestedCheck,
   coreToolsCheck,
   libvirtCheck,
+  sessionCheck,
   groupsCheck,
   lagoDirsCheck,
   qemuAccessCheck,

@@ -5,6 +5,7 @@ import type {LagoConfig} from '../../config/config.js'
 import type {CheckOutcome, HostCheck} from '../check.js'
 import {nearestExisting} from '../../util/fs.js'
 import {currentUser} from '../facts.js'
+import {modeOf} from '../../session/mode.js'
 
 /** The shared directories (store, repos, leases) exist and this user can write them. */
 export const lagoDirsCheck: HostCheck = {
@@ -28,6 +29,7 @@ export const lagoDirsCheck: HostCheck = {
       missing,
       readOnly,
       currentUser().name,
+      modeOf(ctx.config.libvirt.uri) === 'session',
     )
   },
 }
@@ -40,7 +42,7 @@ export function lagoDirs(config: LagoConfig): {label: string; path: string}[] {
   ]
 }
 
-export function lagoDirsOutcome(all: string[], missing: string[], readOnly: string[], user: string): CheckOutcome {
+export function lagoDirsOutcome(all: string[], missing: string[], readOnly: string[], user: string, perUser = false): CheckOutcome {
   if (readOnly.length > 0) {
     return {
       status: 'fail',
@@ -49,13 +51,14 @@ export function lagoDirsOutcome(all: string[], missing: string[], readOnly: stri
       fix: `sudo lago setup --user ${user}, then log in again (or point template_store/lease_dir at directories you own)`,
     }
   }
+  if (missing.length > 0 && perUser) return {status: 'ok', message: `${all.join(', ')}: yours (session mode); Lago makes them on first use`}
   if (missing.length > 0) {
     return {status: 'warn', message: `${missing.join(', ')} not created yet (Lago makes them, but only for you)`, fix: 'sudo lago setup (shared directories, mode 3775, group lago)'}
   }
   return {status: 'ok', message: `${all.join(', ')} writable`}
 }
 
-async function writable(dir: string): Promise<boolean> {
+export async function writable(dir: string): Promise<boolean> {
   return access(dir, constants.W_OK | constants.X_OK).then(
     () => true,
     () => false,

@@ -19,7 +19,10 @@ const modes = {
 }
 const repo = tinyRepo(work, modes.system)
 const initFile = path.join(work, 'LagoInitFile')
-writeFileSync(initFile, `domains:\n  vm0:\n    memory: 256\n    vcpu: 1\n    nics: [{net: lago}]\n    disks: [{type: template, template_name: tiny, name: root, dev: vda}]\nnets:\n  lago: {type: nat}\n`)
+writeFileSync(
+  initFile,
+  `domains:\n  vm0:\n    memory: 256\n    vcpu: 1\n    nics: [{net: lago}]\n    disks: [{type: template, template_name: tiny, name: root, dev: vda}]\nnets:\n  lago: {type: nat}\n`,
+)
 
 function timedStart(mode) {
   const must = modes[mode]
@@ -44,7 +47,9 @@ try {
   for (const [mode, must] of Object.entries(modes)) {
     try {
       must(process.execPath, [cli, 'destroy', '--yes'], {cwd: path.join(work, mode)})
-    } catch {}
+    } catch (error) {
+      console.error(`could not destroy the ${mode} prefix: ${error.message}`)
+    }
   }
 }
 const [sys, ses] = [median(times.system), median(times.session)]

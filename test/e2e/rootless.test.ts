@@ -105,10 +105,7 @@ class TestUser {
 
   async pids(command?: string): Promise<number[]> {
     const result = await execa('pgrep', ['-u', this.name, ...(command ? ['-f', command] : [])], {reject: false})
-    return String(result.stdout)
-      .split('\n')
-      .filter(Boolean)
-      .map(Number)
+    return String(result.stdout).split('\n').filter(Boolean).map(Number)
   }
 
   async remove(): Promise<void> {
@@ -155,7 +152,10 @@ describe('rootless mode: unprivileged users on qemu:///session', function () {
       assert.match(vm.ssh ?? '', /^127\.0\.0\.1:\d+$/)
     }
     assert.ok((await readdir(`${alice.home}/.local/share/lago/store`)).length > 0, 'templates in ~/.local/share/lago/store')
-    assert.ok((await readdir(`${alice.home}/.local/state/lago/subnets`)).some((f) => f.endsWith('.lease')), 'leases in ~/.local/state/lago/subnets')
+    assert.ok(
+      (await readdir(`${alice.home}/.local/state/lago/subnets`)).some((f) => f.endsWith('.lease')),
+      'leases in ~/.local/state/lago/subnets',
+    )
     const inventory = await alice.ok(['ansible-hosts', '--prefix-path', 'env'])
     assert.match(inventory, /vm0 ansible_host=127\.0\.0\.1 ansible_port=\d+/)
   })

@@ -15,7 +15,18 @@ const STATE = {
   createdAt: '',
   initFile: '',
   nets: [
-    {name: 'mgmt', type: 'nat', management: true, dnsDomainName: 'lago.local', libvirtName: 'lago-a-mgmt', bridge: 'b0', subnet: '192.168.110.0', gateway: '192.168.110.1', netmask: '255.255.255.0', leased: true},
+    {
+      name: 'mgmt',
+      type: 'nat',
+      management: true,
+      dnsDomainName: 'lago.local',
+      libvirtName: 'lago-a-mgmt',
+      bridge: 'b0',
+      subnet: '192.168.110.0',
+      gateway: '192.168.110.1',
+      netmask: '255.255.255.0',
+      leased: true,
+    },
     {name: 'data', type: 'nat', management: false, libvirtName: 'lago-a-data', bridge: 'b1', subnet: '192.168.111.0', gateway: '192.168.111.1', netmask: '255.255.255.0', leased: true},
   ],
   vms: [
@@ -40,7 +51,7 @@ describe('rootless (session) mode', () => {
   })
 
   it('an explicit session URI moves the defaults (not the user settings) to XDG places', async () => {
-    const config = structuredClone(DEFAULT_CONFIG) as LagoConfig
+    const config: LagoConfig = structuredClone(DEFAULT_CONFIG)
     config.libvirt.uri = 'qemu:///session'
     config.lago.lease_dir = '/mine/leases'
     const env = {HOME: '/home/u', XDG_DATA_HOME: '/home/u/data'}
@@ -92,8 +103,8 @@ describe('rootless (session) mode', () => {
       dhcp: [userNicMac('54:52:c0:a8:6e:02')],
     })
     assert.deepEqual(seed.hosts?.[0], {ip: '192.168.110.2', names: ['vm0', 'vm0.lago.local', 'vm0-mgmt', 'vm0-eth0', 'vm0-mgmt.lago.local']})
-    assert.deepEqual(networkConfigV2(seed.network!).ethernets.static1, {match: {macaddress: '54:52:c0:a8:6f:02'}, dhcp4: false, addresses: ['192.168.111.2/24']})
-    assert.deepEqual(networkConfigV2(seed.network!).ethernets.dhcp0, {match: {macaddress: '54:53:c0:a8:6e:02'}, dhcp4: true})
+    assert.deepEqual(networkConfigV2(seed.network).ethernets.static1, {match: {macaddress: '54:52:c0:a8:6f:02'}, dhcp4: false, addresses: ['192.168.111.2/24']})
+    assert.deepEqual(networkConfigV2(seed.network).ethernets.dhcp0, {match: {macaddress: '54:53:c0:a8:6e:02'}, dhcp4: true})
   })
 
   it('the doctor line names each gap of session mode with its fix', () => {

@@ -21,7 +21,11 @@ export const sessionCheck: HostCheck = {
     if (modeOf(uri) === 'system') {
       const why = await systemDaemonUnusable()
       const note = why ? ` (the system daemon is not usable by you: ${why}; unset libvirt.uri or set it to qemu:///session to run rootless)` : ''
-      return {status: why ? 'warn' : 'ok', message: `system (${uri}): libvirt networks and bridges${note}`, fix: why ? 'LAGO__LIBVIRT__URI=qemu:///session (or sudo lago setup --user USER for system mode)' : undefined}
+      return {
+        status: why ? 'warn' : 'ok',
+        message: `system (${uri}): libvirt networks and bridges${note}`,
+        fix: why ? 'LAGO__LIBVIRT__URI=qemu:///session (or sudo lago setup --user USER for system mode)' : undefined,
+      }
     }
     const gaps: {what: string; fix: string}[] = []
     const family = await distroFamily()
@@ -29,10 +33,11 @@ export const sessionCheck: HostCheck = {
       gaps.push({what: 'no libvirtd to spawn for your session', fix: installCommand({debian: ['libvirt-daemon'], fedora: ['libvirt-daemon-driver-qemu']}, family)})
     }
     if (!ctx.cheap && !(await qemuHasUserNet(ctx.config.libvirt.emulator))) {
-      gaps.push({what: "qemu has no user-mode network (libslirp): SSH cannot be forwarded", fix: installCommand({debian: ['qemu-system-x86'], fedora: ['qemu-kvm']}, family)})
+      gaps.push({what: 'qemu has no user-mode network (libslirp): SSH cannot be forwarded', fix: installCommand({debian: ['qemu-system-x86'], fedora: ['qemu-kvm']}, family)})
     }
     const runtime = process.env.XDG_RUNTIME_DIR
-    if (runtime && !(await writable(runtime))) gaps.push({what: `XDG_RUNTIME_DIR ${runtime} is not writable (libvirt keeps its session sockets there)`, fix: `sudo install -d -o ${os.userInfo().username} -m 700 ${runtime}`})
+    if (runtime && !(await writable(runtime)))
+      gaps.push({what: `XDG_RUNTIME_DIR ${runtime} is not writable (libvirt keeps its session sockets there)`, fix: `sudo install -d -o ${os.userInfo().username} -m 700 ${runtime}`})
     return sessionOutcome(uri, gaps)
   },
 }
@@ -53,7 +58,13 @@ async function qemuHasUserNet(emulator: string): Promise<boolean> {
 /** libvirt's daemons live in sbin, which a user's PATH often leaves out. */
 async function sessionDaemon(): Promise<string | undefined> {
   for (const file of ['/usr/sbin/libvirtd', '/usr/sbin/virtqemud', '/usr/local/sbin/libvirtd', '/usr/local/sbin/virtqemud']) {
-    if (await access(file, constants.X_OK).then(() => true, () => false)) return file
+    if (
+      await access(file, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return file
   }
   return whichFirst(['libvirtd', 'virtqemud'])
 }

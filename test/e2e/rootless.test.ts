@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {mkdir, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {execa} from 'execa'
-import {guestImage, LAGO_BIN} from '../lib/harness.js'
+import {guestImage, LAGO_BIN, Sandbox} from '../lib/harness.js'
 
 // Rootless mode: ordinary users (no group, no polkit rule) run environments on qemu:///session.
 // The test runs as root inside the lago-test namespace; each user's lago runs there too
@@ -46,7 +46,11 @@ interface Run {
 /** An unprivileged user made for the test, with a work directory holding a template repository and an init file. */
 class TestUser {
   uid = 0
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    /** More environment for every lago run (e.g. LAGO_SYSTEM_STORE). */
+    readonly extraEnv: string[] = [],
+  ) {}
 
   get home() {
     return `/home/${this.name}`
@@ -87,6 +91,7 @@ class TestUser {
       `LAGO_SUBNET_COUNT=${process.env.LAGO_TEST_SUBNET_COUNT ?? '30'}`,
       'LAGO__SSH__BOOT_TIMEOUT=300',
       'OCLIF_SKIP_NEW_VERSION_CHECK=true',
+      ...this.extraEnv,
     ]
     const result = await execa('runuser', ['-u', this.name, '--', 'env', '-i', ...env, LAGO_BIN, ...args], {cwd: this.work, reject: false, all: true, timeout})
     return {exitCode: result.exitCode ?? 1, out: String(result.all)}
@@ -123,12 +128,18 @@ class TestUser {
 
 describe('rootless mode: unprivileged users on qemu:///session', function () {
   this.timeout(900_000)
+  let root: Sandbox
   const alice = new TestUser('lago-rootless-a')
-  const bob = new TestUser('lago-rootless-b')
+  // Bob's host has a shared store (made by root) holding the template: he uses it in place.
+  const bob = new TestUser('lago-rootless-b', ['LAGO_SYSTEM_STORE=/nonexistent'])
   let initOut = ''
   const exec = (user: TestUser, vm: string, command: string) => user.lago(['shell', '--prefix-path', 'env', vm, '-c', command])
 
   before(async () => {
+    root = await Sandbox.create('rootless')
+    const pulled = await root.lago(['template', 'pull', 'tiny', '--template-repo-path', await root.templateRepo()])
+    assert.equal(pulled.exitCode, 0, String(pulled.all))
+    bob.extraEnv[0] = `LAGO_SYSTEM_STORE=${root.store}`
     await Promise.all([alice.create(INIT_A), bob.create(INIT_B)])
     initOut = await alice.ok(['init', 'env', 'init.yaml', '--template-repo-path', 'repo.json'])
     await bob.ok(['init', 'env', 'init.yaml', '--template-repo-path', 'repo.json'])
@@ -138,6 +149,7 @@ describe('rootless mode: unprivileged users on qemu:///session', function () {
 
   after(async () => {
     await Promise.all([alice.remove(), bob.remove()])
+    await root?.remove()
   })
 
   it('picks session mode by itself (saying so once) and keeps its store and leases in the XDG places', async () => {
@@ -186,6 +198,18 @@ describe('rootless mode: unprivileged users on qemu:///session', function () {
   it('collects artifacts', async () => {
     await alice.ok(['collect', '--prefix-path', 'env', '--output', 'collected'])
     assert.equal((await readFile(path.join(alice.work, 'collected', 'vm0', '_etc_hostname'), 'utf8')).trim(), 'vm0')
+  })
+
+  it("takes a template from a readable system store in place: the user's store gets no copy", async () => {
+    const store = await readdir(`${bob.home}/.local/share/lago/store`).catch(() => [] as string[])
+    assert.deepEqual(
+      store.filter((f) => !f.startsWith('.')),
+      [],
+    )
+    const info = await execa('qemu-img', ['info', '-U', '--output=json', path.join(bob.work, 'env', '.lago', 'images', 'vm0_root.qcow2')])
+    assert.equal(path.dirname((JSON.parse(info.stdout) as {'backing-filename': string})['backing-filename']), root.store)
+    // cleanup must not try to unregister from a store it may not write
+    assert.deepEqual(await readdir(root.store).then((files) => files.filter((f) => f.endsWith('.users'))), [])
   })
 
   it('a second user runs a prefix at the same time: same subnets, its own segment and port', async () => {

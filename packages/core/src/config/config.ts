@@ -13,6 +13,8 @@ export interface LagoConfig {
   lago: {
     log_level: 'debug' | 'info' | 'warning' | 'error'
     template_store: string
+    /** The shared store session (rootless) mode takes templates from, read-only, when this user can read it. */
+    system_store: string
     template_repos: string
     lease_dir: string
     /** First /24 handed out to prefixes, e.g. 192.168.200.0 */
@@ -58,6 +60,7 @@ export const DEFAULT_CONFIG: LagoConfig = {
   lago: {
     log_level: 'info',
     template_store: '/var/lib/lago/store',
+    system_store: '/var/lib/lago/store',
     template_repos: '/var/lib/lago/repos',
     lease_dir: '/var/lib/lago/subnets',
     subnet_first: '192.168.200.0',

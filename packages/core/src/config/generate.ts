@@ -12,6 +12,7 @@ export const CONFIG_HELP: Record<string, string> = {
   'lago.polkit_rules_dir': 'Where "lago setup" installs the polkit rule.',
   'lago.store_min_free': 'Free space "lago doctor" wants under the template store.',
   'lago.prefix_min_free': 'Free space "lago doctor" wants under a prefix.',
+  'lago.system_store': 'Session (rootless) mode: the shared store whose templates are used read-only when readable.',
   'lago.lock_timeout': 'Seconds a command waits for another one changing the same prefix.',
   'libvirt.uri': "libvirt connection (the original's [lago] libvirt_url).",
   'libvirt.domain_type': 'auto (KVM when a KVM guest really runs here, else TCG), kvm or qemu.',

@@ -31,6 +31,7 @@ import {distroOf} from '../compat/original-view.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 import {modeOf, type LibvirtMode} from '../session/mode.js'
 import {sessionSeed} from '../session/seed.js'
+import {lentTemplates} from '../session/system-store.js'
 
 export interface InitOptions {
   prefixPath: string
@@ -96,6 +97,11 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   const store = openStore(options.config, settings)
   const templatePlan = await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`, {signal: options.signal}), store)
   const templates = templatePlan.uses
+  const lent = await lentTemplates(
+    options.config,
+    store.dir,
+    templatePlan.templates.map((t) => t.template.id),
+  )
   throwIfAborted(options.signal)
   await preflight({
     signal: options.signal,
@@ -149,6 +155,8 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       title: 'Fetch templates',
       concurrent: true,
       subtasks: templatePlan.templates.map(({template, newerThan}) => {
+        const shared = lent.get(template.id)
+        if (shared) return {title: `Template ${template.id} (read-only from the system store ${path.dirname(shared.path)})`, run: async () => void stored.set(template.id, shared)}
         rollback.push(`release template ${template.id}`, () => store.release(template.id, owner))
         return fetchTemplateTask(store, template, {
           before: () => change!.run.intent('template-use', template.id, {store: store.dir}),
@@ -349,7 +357,7 @@ async function createDisk(
     overlays.set(template.id, made)
     await made
   }
-  return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path}}
+  return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file), template: {id: template.id, storePath: template.path, ...(template.readOnly ? {readOnly: true} : {})}}
 }
 
 /** Every deploy script and `file` disk must be a readable regular file before anything is created. */

@@ -360,7 +360,7 @@ export class Prefix {
     const {TemplateStore} = await import('../templates/store.js')
     const owner = {uuidFile: this.paths.uuid, uuid: this.state.uuid}
     for (const disk of this.state.vms.flatMap((vm) => vm.disks)) {
-      if (!disk.template) continue
+      if (!disk.template || disk.template.readOnly) continue
       await new TemplateStore(path.dirname(disk.template.storePath)).release(disk.template.id, owner).catch((error: unknown) => {
         log.warn(`could not release template ${disk.template!.id}: ${String(error)}`)
       })

@@ -45,7 +45,7 @@ export interface DiskState {
   format: 'qcow2' | 'raw' | 'iso'
   /** Relative to the prefix state directory when inside it, else absolute. */
   path: string
-  template?: {id: string; storePath: string}
+  template?: {id: string; storePath: string; readOnly?: boolean}
 }
 
 export interface VmState extends Omit<DomainSpec, 'nics' | 'disks'> {

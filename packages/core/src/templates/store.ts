@@ -22,6 +22,8 @@ export type ImageFormat = 'qcow2' | 'raw'
 export interface StoredTemplate {
   id: string
   path: string
+  /** Lent by a store this process may not write (session mode's system store): never registered in, never released. */
+  readOnly?: boolean
   format: ImageFormat
   /** `algorithm:hex` of the stored image. */
   hash: string

@@ -40,7 +40,9 @@ nets:
 
 interface Run {
   exitCode: number
+  /** stdout and stderr, interleaved */
   out: string
+  stdout: string
 }
 
 /** An unprivileged user made for the test, with a work directory holding a template repository and an init file. */
@@ -94,7 +96,7 @@ class TestUser {
       ...this.extraEnv,
     ]
     const result = await execa('runuser', ['-u', this.name, '--', 'env', '-i', ...env, LAGO_BIN, ...args], {cwd: this.work, reject: false, all: true, timeout})
-    return {exitCode: result.exitCode ?? 1, out: String(result.all)}
+    return {exitCode: result.exitCode ?? 1, out: String(result.all), stdout: String(result.stdout)}
   }
 
   async ok(args: string[]): Promise<string> {
@@ -170,6 +172,18 @@ describe('rootless mode: unprivileged users on qemu:///session', function () {
     )
     const inventory = await alice.ok(['ansible-hosts', '--prefix-path', 'env'])
     assert.match(inventory, /vm0 ansible_host=127\.0\.0\.1 ansible_port=\d+/)
+  })
+
+  it('doctor and setup know session mode: no group or root needed, KVM access optional', async () => {
+    const doctor = JSON.parse((await alice.lago(['doctor', '--json'])).stdout) as {checks: {id: string; status: string; message: string}[]}
+    const byId = new Map(doctor.checks.map((c) => [c.id, c]))
+    assert.equal(byId.get('mode')?.status, 'ok', byId.get('mode')?.message)
+    assert.match(byId.get('mode')?.message ?? '', /^session, rootless/)
+    assert.equal(byId.get('groups')?.status, 'ok')
+    assert.equal(byId.get('lago-dirs')?.status, 'ok')
+    const setup = JSON.parse(await alice.ok(['setup', '--json'])) as {steps: {id: string; state: string}[]}
+    assert.ok(!setup.steps.some((s) => s.id === 'polkit' || s.id === 'group'))
+    assert.ok(setup.steps.filter((s) => s.id.startsWith('dir:')).every((s) => s.state === 'done'))
   })
 
   it('the VMs reach each other by name on both networks (static addresses from the seed, names from /etc/hosts)', async () => {

@@ -5,6 +5,10 @@ import {isLagoError, LagoError} from '../errors.js'
 import {Virsh} from '../providers/libvirt/virsh.js'
 import {run} from '../util/exec.js'
 import {lagoDirs} from './checks/lago-dirs.js'
+import {sessionGaps} from './checks/session.js'
+import {modeOf} from '../session/mode.js'
+import {kvmStatus} from '../providers/libvirt/domain-type.js'
+import os from 'node:os'
 import {groupInfo, systemdRunning, userGroups} from './facts.js'
 
 /** Mode of the shared directories: group-writable, setgid so new files keep the group (as the RPM made them). */
@@ -26,6 +30,8 @@ export interface SetupStep {
   /** The equivalent shell commands (shown by --dry-run, and for manual steps). */
   commands: string[]
   apply?: () => Promise<void>
+  /** Any user may apply it (session mode's own directories); the others need root. */
+  asUser?: boolean
 }
 
 export interface SetupOptions {
@@ -49,6 +55,7 @@ polkit.addRule(function (action, subject) {
 /** What `lago setup` would do on this host: every step, done or not. Changes nothing. */
 export async function planSetup(options: SetupOptions): Promise<SetupStep[]> {
   const {config} = options
+  if (modeOf(config.libvirt.uri) === 'session') return planSessionSetup(config)
   const group = config.lago.group
   const existing = await groupInfo(group)
   const steps: SetupStep[] = [
@@ -64,6 +71,25 @@ export async function planSetup(options: SetupOptions): Promise<SetupStep[]> {
   steps.push(await polkitStep(config.lago.polkit_rules_dir, group))
   steps.push(await libvirtdStep(config.libvirt.uri))
   if (options.user) steps.push(await userStep(options.user, group))
+  return steps
+}
+
+/**
+ * Session (rootless) mode needs no group, polkit rule or system daemon: only this user's own
+ * directories (made here, without root) and what the doctor's mode line lacks (manual steps,
+ * some need root once: packages, a runtime directory; KVM access is optional).
+ */
+async function planSessionSetup(config: LagoConfig): Promise<SetupStep[]> {
+  const steps: SetupStep[] = []
+  for (const dir of lagoDirs(config)) {
+    const present = (await stat(dir.path).catch(() => undefined))?.isDirectory() ?? false
+    steps.push({id: `dir:${dir.path}`, title: `your ${dir.label} ${dir.path}`, state: present ? 'done' : 'todo', asUser: true, commands: [`mkdir -p ${dir.path}`], apply: async () => void (await mkdir(dir.path, {recursive: true}))})
+  }
+  for (const gap of await sessionGaps(config)) steps.push({id: gap.id, title: gap.what, state: 'manual', commands: [gap.fix]})
+  const kvm = await kvmStatus(config.libvirt, {probe: false})
+  if (kvm.reason === 'no-kvm-access') {
+    steps.push({id: 'kvm', title: 'KVM for your guests (optional: without it they run under TCG, slower)', state: 'manual', commands: [`sudo usermod -aG kvm ${os.userInfo().username}`]})
+  }
   return steps
 }
 
@@ -154,7 +180,7 @@ async function userStep(user: string, group: string): Promise<SetupStep> {
 
 /** Apply the steps still to do, in order; returns the ones applied. */
 export async function applySetup(steps: SetupStep[], onStep?: (step: SetupStep) => void): Promise<SetupStep[]> {
-  if (process.getuid?.() !== 0 && steps.some((s) => s.state === 'todo')) {
+  if (process.getuid?.() !== 0 && steps.some((s) => s.state === 'todo' && !s.asUser)) {
     throw new LagoError('PERMISSION', '"lago setup" creates a group, system directories and a polkit rule: it must run as root.', {
       hint: 'Run it with sudo (sudo lago setup --user $USER), or see what it would do with --dry-run.',
     })

@@ -3,6 +3,7 @@ import {access} from 'node:fs/promises'
 import os from 'node:os'
 import {run, whichFirst} from '../../util/exec.js'
 import {modeOf, systemDaemonUnusable} from '../../session/mode.js'
+import type {LagoConfig} from '../../config/config.js'
 import type {CheckOutcome, HostCheck} from '../check.js'
 import {distroFamily, installCommand} from '../facts.js'
 import {writable} from './lago-dirs.js'
@@ -27,22 +28,34 @@ export const sessionCheck: HostCheck = {
         fix: why ? 'LAGO__LIBVIRT__URI=qemu:///session (or sudo lago setup --user USER for system mode)' : undefined,
       }
     }
-    const gaps: {what: string; fix: string}[] = []
-    const family = await distroFamily()
-    if (!(await sessionDaemon())) {
-      gaps.push({what: 'no libvirtd to spawn for your session', fix: installCommand({debian: ['libvirt-daemon'], fedora: ['libvirt-daemon-driver-qemu']}, family)})
-    }
-    if (!ctx.cheap && !(await qemuHasUserNet(ctx.config.libvirt.emulator))) {
-      gaps.push({what: 'qemu has no user-mode network (libslirp): SSH cannot be forwarded', fix: installCommand({debian: ['qemu-system-x86'], fedora: ['qemu-kvm']}, family)})
-    }
-    const runtime = process.env.XDG_RUNTIME_DIR
-    if (runtime && !(await writable(runtime)))
-      gaps.push({what: `XDG_RUNTIME_DIR ${runtime} is not writable (libvirt keeps its session sockets there)`, fix: `sudo install -d -o ${os.userInfo().username} -m 700 ${runtime}`})
-    return sessionOutcome(uri, gaps)
+    return sessionOutcome(uri, await sessionGaps(ctx.config, ctx.cheap))
   },
 }
 
-export function sessionOutcome(uri: string, gaps: {what: string; fix: string}[]): CheckOutcome {
+/** What session mode lacks on this host, each with the command that fixes it (the doctor's line, and `lago setup`'s manual steps). */
+export async function sessionGaps(config: LagoConfig, cheap = false): Promise<SessionGap[]> {
+  const gaps: SessionGap[] = []
+  const family = await distroFamily()
+  if (!(await sessionDaemon())) {
+    gaps.push({id: 'libvirtd', what: 'no libvirtd to spawn for your session', fix: installCommand({debian: ['libvirt-daemon'], fedora: ['libvirt-daemon-driver-qemu']}, family)})
+  }
+  if (!cheap && !(await qemuHasUserNet(config.libvirt.emulator))) {
+    gaps.push({id: 'user-net', what: 'qemu has no user-mode network (libslirp): SSH cannot be forwarded', fix: installCommand({debian: ['qemu-system-x86'], fedora: ['qemu-kvm']}, family)})
+  }
+  const runtime = process.env.XDG_RUNTIME_DIR
+  if (runtime && !(await writable(runtime))) {
+    gaps.push({id: 'runtime-dir', what: `XDG_RUNTIME_DIR ${runtime} is not writable (libvirt keeps its session sockets there)`, fix: `sudo install -d -o ${os.userInfo().username} -m 700 ${runtime}`})
+  }
+  return gaps
+}
+
+export interface SessionGap {
+  id: string
+  what: string
+  fix: string
+}
+
+export function sessionOutcome(uri: string, gaps: Omit<SessionGap, 'id'>[]): CheckOutcome {
   const mode = `session, rootless (${uri}): networks are segments between the VMs' qemus on 127.0.0.1, SSH forwarded from a 127.0.0.1 port`
   if (gaps.length === 0) return {status: 'ok', message: mode}
   return {status: 'fail', code: 'HOST', message: `${mode}; ${gaps.map((g) => g.what).join('; ')}`, fix: gaps.map((g) => g.fix).join('; ')}

@@ -83,7 +83,14 @@ async function planSessionSetup(config: LagoConfig): Promise<SetupStep[]> {
   const steps: SetupStep[] = []
   for (const dir of lagoDirs(config)) {
     const present = (await stat(dir.path).catch(() => undefined))?.isDirectory() ?? false
-    steps.push({id: `dir:${dir.path}`, title: `your ${dir.label} ${dir.path}`, state: present ? 'done' : 'todo', asUser: true, commands: [`mkdir -p ${dir.path}`], apply: async () => void (await mkdir(dir.path, {recursive: true}))})
+    steps.push({
+      id: `dir:${dir.path}`,
+      title: `your ${dir.label} ${dir.path}`,
+      state: present ? 'done' : 'todo',
+      asUser: true,
+      commands: [`mkdir -p ${dir.path}`],
+      apply: async () => void (await mkdir(dir.path, {recursive: true})),
+    })
   }
   for (const gap of await sessionGaps(config)) steps.push({id: gap.id, title: gap.what, state: 'manual', commands: [gap.fix]})
   const kvm = await kvmStatus(config.libvirt, {probe: false})

@@ -33,3 +33,11 @@ export function parseDigest(text: string, what: string): Digest {
 export function formatDigest(digest: Digest): string {
   return `${digest.algorithm}:${digest.hex}`
 }
+
+/** The digest of a file's content, read as a stream. */
+export async function fileDigest(file: string, algorithm: DigestAlgorithm = 'sha256'): Promise<Digest> {
+  const [{createHash}, {createReadStream}] = await Promise.all([import('node:crypto'), import('node:fs')])
+  const hash = createHash(algorithm)
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return {algorithm, hex: hash.digest('hex')}
+}

@@ -116,6 +116,7 @@ export async function planFreeze(prefix: Prefix, options: FreezeOptions): Promis
           }
           return {vm, disks}
         })
+        result.disks = frozen.flatMap(({vm, disks}) => disks.map(({disk}) => ({vm: vm.name, disk: disk.name, id: disk.id, size: disk.size, ...(disk.layeredOn ? {layeredOn: disk.layeredOn} : {})})))
         // Every image is whole: now they enter the store, each entry locked until the description names it.
         for (const {disks} of frozen) {
           for (const {part, stored} of disks) {
@@ -189,7 +190,6 @@ async function freezeDisk(
     storedAt: new Date().toISOString(),
     metadata: {...inherited, golden: {name: result.name, version: result.version, vm: vm.name, disk: disk.name, ...(base ? {'layered-on': base.id} : {})}},
   }
-  result.disks.push({vm: vm.name, disk: disk.name, id, size, ...(base ? {layeredOn: base.id} : {})})
   return {
     disk: {name: disk.name, dev: disk.dev, id, template, version: result.version, hash, size, ...(from ? {from} : {}), ...(base ? {layeredOn: base.id} : {})},
     part,

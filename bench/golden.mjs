@@ -18,7 +18,10 @@ chmodSync(work, 0o755)
 const env = benchEnv(work, {LAGO__SSH__BOOT_TIMEOUT: '300'})
 const must = mustRunner(env)
 
-const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')]).trim().split('\n').pop()
+const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')])
+  .trim()
+  .split('\n')
+  .pop()
 const repoDir = path.join(work, 'repo')
 mkdirSync(repoDir)
 symlinkSync(image, path.join(repoDir, 'tiny.qcow2'))
@@ -31,7 +34,8 @@ writeFileSync(
   path.join(work, 'scripts/provision.sh'),
   `#!/bin/sh\nend=$(( $(date +%s) + ${deploySeconds} ))\nwhile [ "$(date +%s)" -lt "$end" ]; do head -c 1048576 /dev/urandom | sha256sum >/dev/null; done\necho provisioned >/var/lib/provisioned\nsync\n`,
 )
-const vm = (name) => `  ${name}:\n    memory: 256\n    vcpu: 1\n    nics: [{net: lago}]\n    disks: [{type: template, template_name: tiny, name: root, dev: vda}]\n    deploy-scripts: [scripts/provision.sh]\n`
+const vm = (name) =>
+  `  ${name}:\n    memory: 256\n    vcpu: 1\n    nics: [{net: lago}]\n    disks: [{type: template, template_name: tiny, name: root, dev: vda}]\n    deploy-scripts: [scripts/provision.sh]\n`
 const initFile = path.join(work, 'LagoInitFile')
 writeFileSync(initFile, `domains:\n${vm('vm0')}${vm('vm1')}nets:\n  lago:\n    type: nat\n`)
 

@@ -156,7 +156,14 @@ describe('golden environments: freeze a provisioned two-VM environment, three co
       assert.equal(collect.exitCode, 0, String(collect.all))
       for (const vm of ['vm0', 'vm1']) {
         const files = await readdir(path.join(output, vm))
-        const marker = await readFile(path.join(output, vm, files.find((f) => f.includes('provisioned'))!), 'utf8')
+        const marker = await readFile(
+          path.join(
+            output,
+            vm,
+            files.find((f) => f.includes('provisioned'))!,
+          ),
+          'utf8',
+        )
         assert.match(marker, new RegExp(`^provisioned ${vm} in`))
       }
     }
@@ -164,7 +171,10 @@ describe('golden environments: freeze a provisioned two-VM environment, three co
 
   it('prune keeps the golden environment while a copy uses it', async function () {
     this.timeout(120_000)
-    for (const args of [['template', 'prune', '--json'], ['golden', 'prune', '--json']]) {
+    for (const args of [
+      ['template', 'prune', '--json'],
+      ['golden', 'prune', '--json'],
+    ]) {
       const prune = await sandbox.lago(args)
       assert.equal(prune.exitCode, 0, String(prune.all))
       const result = JSON.parse(String(prune.stdout))

@@ -33,7 +33,8 @@ Then "lago init DIR --from NAME[:VERSION]" makes independent copies of it: own s
       restarted = result.shutDown
     }
     if (!this.jsonEnabled()) {
-      if (result.shutDown.length > 0) this.log(`${result.shutDown.join(', ')} ${result.shutDown.length === 1 ? 'was' : 'were'} shut down cleanly for the freeze${restarted.length > 0 ? ' and started again' : ' and left down'}.`)
+      if (result.shutDown.length > 0)
+        this.log(`${result.shutDown.join(', ')} ${result.shutDown.length === 1 ? 'was' : 'were'} shut down cleanly for the freeze${restarted.length > 0 ? ' and started again' : ' and left down'}.`)
       else this.log('The VMs were down: the disks were frozen as they are.')
       for (const d of result.disks) this.log(`  ${d.vm}/${d.disk} -> ${d.id}${d.layeredOn ? ` (layered on ${d.layeredOn})` : ' (flattened)'}, ${core.formatBytes(d.size)}`)
       this.log(`Froze golden environment ${result.golden} in ${store.dir}. Copies: "${this.config.bin} init DIR --from ${result.golden}".`)

@@ -1,5 +1,5 @@
 import type {PruneResult, StoreEntry, TemplateStore} from '../templates/store.js'
-import {GOLDEN_REPO, GoldenCatalog, formatGoldenRef, goldenStoreIds, type GoldenRef} from './catalog.js'
+import {GOLDEN_REPO, GoldenCatalog, goldenStoreIds, type GoldenRef} from './catalog.js'
 
 export interface StorePruneResult extends PruneResult {
   /** Golden environments removed (or that would be), as NAME:VERSION. */
@@ -47,4 +47,3 @@ export async function pruneStore(store: TemplateStore, options: {dryRun?: boolea
 function matches(manifest: {name: string; version: string}, ref: GoldenRef): boolean {
   return manifest.name === ref.name && (ref.version === undefined || manifest.version === ref.version)
 }
-

@@ -103,7 +103,11 @@ export async function pullGoldenDescription(catalog: GoldenCatalog, repo: Templa
   const chosen = ref.version === undefined ? versions[0] : versions.find(([v]) => v === ref.version)
   if (!chosen) {
     throw new LagoError('TEMPLATE', `Template repository ${repo.name} (${repo.location}) publishes no golden environment ${formatGoldenRef(ref)}.`, {
-      hint: `It publishes: ${Object.entries(repo.goldens ?? {}).flatMap(([n, g]) => Object.keys(g.versions).map((v) => `${n}:${v}`)).join(', ') || '(none)'}.`,
+      hint: `It publishes: ${
+        Object.entries(repo.goldens ?? {})
+          .flatMap(([n, g]) => Object.keys(g.versions).map((v) => `${n}:${v}`))
+          .join(', ') || '(none)'
+      }.`,
     })
   }
   const [version, published] = chosen
@@ -116,9 +120,13 @@ export async function pullGoldenDescription(catalog: GoldenCatalog, repo: Templa
   const {createHash} = await import('node:crypto')
   const actual = createHash(expected.algorithm).update(text).digest('hex')
   if (actual !== expected.hex) {
-    throw new LagoError('TEMPLATE', `Golden environment ${ref.name}:${version}: ${location} hashes to ${expected.algorithm}:${actual}, but ${formatDigest(expected)} is published; it was not stored.`, {
-      detail: {location, expected: formatDigest(expected), actual},
-    })
+    throw new LagoError(
+      'TEMPLATE',
+      `Golden environment ${ref.name}:${version}: ${location} hashes to ${expected.algorithm}:${actual}, but ${formatDigest(expected)} is published; it was not stored.`,
+      {
+        detail: {location, expected: formatDigest(expected), actual},
+      },
+    )
   }
   let manifest: GoldenManifest
   try {
@@ -152,4 +160,3 @@ export async function pullGoldenDescription(catalog: GoldenCatalog, repo: Templa
     await lock.release()
   }
 }
-

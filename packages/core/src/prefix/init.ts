@@ -80,9 +80,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   }
   const store = openStore(options.config, settings)
   const from = options.from ?? (await initFileGolden(options.initFile))
-  const golden = from
-    ? await goldenSource(store, parseGoldenRef(from), {signal: options.signal, loadRepo: () => loadSettingsRepo(options.config, settings, {signal: options.signal})})
-    : undefined
+  const golden = from ? await goldenSource(store, parseGoldenRef(from), {signal: options.signal, loadRepo: () => loadSettingsRepo(options.config, settings, {signal: options.signal})}) : undefined
   const spec =
     golden?.spec ??
     (await loadInitFile(

@@ -47,10 +47,14 @@ export async function initFileGolden(file: string): Promise<string | undefined> 
   if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !('golden' in raw)) return undefined
   const {golden, ...rest} = raw as Record<string, unknown>
   if (typeof golden !== 'string' || Object.keys(rest).length > 0) {
-    throw new LagoError('INIT_FILE', `${source}: "golden" must be a golden environment's NAME or NAME:VERSION (a string), and then the file holds nothing else (found: ${Object.keys(rest).join(', ') || typeof golden}).`, {
-      hint: 'A copy of a golden environment takes its VMs and nets from it: write only "golden: NAME:VERSION", or describe the VMs and nets without "golden".',
-      detail: {file: source, field: 'golden'},
-    })
+    throw new LagoError(
+      'INIT_FILE',
+      `${source}: "golden" must be a golden environment's NAME or NAME:VERSION (a string), and then the file holds nothing else (found: ${Object.keys(rest).join(', ') || typeof golden}).`,
+      {
+        hint: 'A copy of a golden environment takes its VMs and nets from it: write only "golden: NAME:VERSION", or describe the VMs and nets without "golden".',
+        detail: {file: source, field: 'golden'},
+      },
+    )
   }
   return golden
 }

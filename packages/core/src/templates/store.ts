@@ -439,7 +439,6 @@ export class TemplateStore {
     )
     return {release, signal: options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal}
   }
-
 }
 
 export async function readSidecar(location: string, signal?: AbortSignal): Promise<string | undefined> {

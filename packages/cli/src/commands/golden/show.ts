@@ -27,7 +27,9 @@ export default class GoldenShow extends LagoCommand {
         `  nets:        ${manifest.nets.map((n) => `${n.name} (${n.type}${n.management ? ', management' : ''})`).join(', ')}`,
       ]
       for (const vm of manifest.vms) {
-        lines.push(`  ${vm.name}: ${vm.memory} MiB, ${vm.vcpu} vCPU, ${vm.vmType}; nics ${vm.nics.map((n) => `${n.net} .${n.octet}`).join(', ')}; deploy ${vm.deployed.ran ? 'ran' : 'not run'} (${vm.deployed.scripts.join(', ') || 'no scripts'})`)
+        lines.push(
+          `  ${vm.name}: ${vm.memory} MiB, ${vm.vcpu} vCPU, ${vm.vmType}; nics ${vm.nics.map((n) => `${n.net} .${n.octet}`).join(', ')}; deploy ${vm.deployed.ran ? 'ran' : 'not run'} (${vm.deployed.scripts.join(', ') || 'no scripts'})`,
+        )
         for (const d of vm.disks) lines.push(`    ${d.name} (${d.dev}): ${d.id}, ${core.formatBytes(d.size)}, ${d.hash}${d.layeredOn ? `, layered on ${d.layeredOn}` : ', flattened'}`)
       }
       lines.push(`  used by:     ${summary.users.length > 0 ? summary.users.join(', ') : '(no prefix)'}`)

@@ -5,26 +5,10 @@ import {Sandbox, libvirtObjectsOf} from '../lib/harness.js'
 
 // A two-VM environment provisioned by a deploy script that does real work (~10 s under TCG)
 // and leaves a marker; frozen; three copies of it brought up at once.
-const TWO_VMS = `
-domains:
-  vm0:
-    memory: 256
-    vcpu: 1
-    nics: [{net: lago}]
-    disks: [{type: template, template_name: tiny, name: root, dev: vda}]
-    deploy-scripts: [scripts/provision.sh]
-    artifacts: [/var/lib/provisioned]
-  vm1:
-    memory: 256
-    vcpu: 1
-    nics: [{net: lago}]
-    disks: [{type: template, template_name: tiny, name: root, dev: vda}]
-    deploy-scripts: [scripts/provision.sh]
-    artifacts: [/var/lib/provisioned]
-nets:
-  lago:
-    type: nat
-`
+const vm = (name: string) =>
+  `  ${name}:\n    memory: 256\n    vcpu: 1\n    nics: [{net: lago}]\n    disks: [{type: template, template_name: tiny, name: root, dev: vda}]\n` +
+  '    deploy-scripts: [scripts/provision.sh]\n    artifacts: [/var/lib/provisioned]\n'
+const TWO_VMS = `domains:\n${vm('vm0')}${vm('vm1')}nets:\n  lago:\n    type: nat\n`
 
 const PROVISION = [
   '#!/bin/sh',

@@ -166,4 +166,23 @@ describe('examples/basic-suite end to end (lago ovirt: reposetup, start, deploy,
     assert.match(String(start.all), /engine: syslogd/)
     assert.match(String(start.all), /host0: syslogd/)
   })
+
+  it('the suite starts from a golden environment of the deployed one: no reposetup, no deploy, every scenario passes', async () => {
+    const freeze = await lago(['freeze', 'basic-suite', '--no-restart'])
+    assert.equal(freeze.exitCode, 0, String(freeze.all))
+    assert.match(String(freeze.all), /engine, host0 were shut down cleanly for the freeze and left down/)
+    const copy = path.join(sandbox.dir, 'from-golden')
+    const run = await execa(path.join(SUITE, 'run_suite.sh'), [copy], {
+      cwd: sandbox.dir,
+      reject: false,
+      all: true,
+      env: sandbox.env({...env(), LAGO: LAGO_BIN, GOLDEN: 'basic-suite:1'}),
+    })
+    const out = String(run.all)
+    await sandbox.lago(['destroy', '--yes', '--prefix-path', copy])
+    assert.equal(run.exitCode, 0, out.slice(-4000))
+    assert.match(out, /^== lago init .*from-golden --from basic-suite:1$/m)
+    assert.match(out, /^== lago ovirt runtest 004_basic_sanity\.py$/m)
+    assert.doesNotMatch(out, /^== lago ovirt (reposetup|deploy)/m)
+  })
 })

@@ -29,7 +29,12 @@ describe('golden environments (store side)', () => {
     await mkdir(path.join(dir, 'images'))
     const image = path.join(dir, 'images', 'a.qcow2')
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '16M'])
-    await writeFile(`${image}.hash`, createHash('sha256').update(await readFile(image)).digest('hex'))
+    await writeFile(
+      `${image}.hash`,
+      createHash('sha256')
+        .update(await readFile(image))
+        .digest('hex'),
+    )
     await writeFile(`${image}.metadata`, JSON.stringify({distro: 'tiny'}))
     repoFile = path.join(dir, 'repo.json')
     await writeFile(repoFile, JSON.stringify({name: 'r', sources: {l: {type: 'file', args: {root: 'images'}}}, templates: {t: {versions: {v1: {source: 'l', handle: 'a.qcow2', timestamp: 1}}}}}))
@@ -88,7 +93,12 @@ describe('golden environments (store side)', () => {
   it('names are NAME or NAME:VERSION, nothing a path could be made of', () => {
     assert.deepEqual(parseGoldenRef('base'), {name: 'base'})
     assert.deepEqual(parseGoldenRef('base:1.2'), {name: 'base', version: '1.2'})
-    for (const bad of ['a:b:c', '../x', 'a/b', '', 'a:', '.hidden']) assert.throws(() => parseGoldenRef(bad), (e) => isLagoError(e) && e.code === 'USAGE', bad)
+    for (const bad of ['a:b:c', '../x', 'a/b', '', 'a:', '.hidden'])
+      assert.throws(
+        () => parseGoldenRef(bad),
+        (e) => isLagoError(e) && e.code === 'USAGE',
+        bad,
+      )
   })
 
   it('an init file may name a golden environment, and then nothing else', async () => {
@@ -135,7 +145,10 @@ describe('golden environments (store side)', () => {
     await rm(copy.uuidFile)
     const onlyGoldens = await pruneStore(store, {only: {name: 'g'}})
     assert.deepEqual(onlyGoldens.goldensRemoved, ['g:1'])
-    assert.deepEqual(onlyGoldens.removed.map((e) => e.id), [id])
+    assert.deepEqual(
+      onlyGoldens.removed.map((e) => e.id),
+      [id],
+    )
     assert.deepEqual(await catalog.list(), [])
     assert.ok(await store.get('r:t:v1'), 'golden prune leaves other templates')
   })

@@ -37,6 +37,11 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
   async run() {
     const {argv, flags} = await this.parseLago(Init)
     const core = await import('@lago/core')
+    if (flags.from && argv.length > 1) {
+      throw new core.LagoError('USAGE', `Give either an init file (${argv[1]}) or --from ${flags.from}, not both: a copy takes its VMs and nets from the golden environment.`, {
+        hint: `lago init ${argv[0]} --from ${flags.from}`,
+      })
+    }
     const target = core.initTarget(process.cwd(), argv, flags['prefix-name'], {fromGolden: flags.from !== undefined})
     const config = await this.loadConfig()
     this.leftovers = () =>

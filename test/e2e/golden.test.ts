@@ -59,14 +59,19 @@ describe('golden environments: freeze a provisioned two-VM environment, three co
     await sandbox.remove()
   })
 
-  it('freeze shuts the running guests down cleanly, says so, and stores disks layered on their template plus the description', async function () {
+  it('freeze shuts the running guests down cleanly, stores disks layered on their template plus the description, and starts the guests again', async function () {
     this.timeout(300_000)
-    const freeze = await sandbox.lago(['freeze', 'provisioned', '--no-restart', '--json'], {cwd: original})
+    const freeze = await sandbox.lago(['freeze', 'provisioned', '--json'], {cwd: original})
     assert.equal(freeze.exitCode, 0, String(freeze.all))
     const result = JSON.parse(String(freeze.stdout))
     assert.equal(result.golden, 'provisioned:1')
     assert.deepEqual([...result.shutDown].sort(), ['vm0', 'vm1'])
-    assert.deepEqual(result.restarted, [])
+    assert.deepEqual([...result.restarted].sort(), ['vm0', 'vm1'])
+    const status = JSON.parse(String((await sandbox.lago(['status', '--json'], {cwd: original})).stdout))
+    assert.deepEqual(
+      status.vms.map((vm: any) => vm.state),
+      ['running', 'running'],
+    )
     assert.deepEqual(
       result.disks.map((d: any) => [d.id, d.layeredOn]),
       [

@@ -36,7 +36,8 @@ export default class GoldenShow extends LagoCommand {
       if (problems) lines.push(problems.length === 0 ? '  verified:    description and every disk match their hashes' : `  NOT INTACT:\n${problems.map((p) => `    ${p}`).join('\n')}`)
       this.log(lines.join('\n'))
     }
-    if (problems && problems.length > 0 && !this.jsonEnabled()) this.exit(1)
+    // Reported in full either way (--json too), then a failing exit status.
+    if (problems && problems.length > 0) process.exitCode = 1
     return {...summary, description: entry.file, hash: entry.hash, manifest, ...(problems ? {verified: problems.length === 0, problems} : {})}
   }
 }

@@ -1,8 +1,8 @@
-import {mkdir, readdir, readFile, rm} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rm, rmdir} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
 import type {DomainSpec, NetSpec} from '../spec/types.js'
-import {formatDigest, parseDigest} from '../templates/digest.js'
+import {fileDigest, formatDigest, parseDigest, textDigest} from '../templates/digest.js'
 import type {TemplateStore} from '../templates/store.js'
 import {readTextIfExists, unlessAbsent, writeFileAtomic} from '../util/fs.js'
 
@@ -175,8 +175,7 @@ export class GoldenCatalog {
     const file = this.file(manifest.name, manifest.version)
     await mkdir(path.dirname(file), {recursive: true})
     const text = `${JSON.stringify(manifest, null, 2)}\n`
-    const {createHash} = await import('node:crypto')
-    const hash = formatDigest({algorithm: 'sha256', hex: createHash('sha256').update(text).digest('hex')})
+    const hash = formatDigest(textDigest(text))
     await writeFileAtomic(`${file}.hash`, `${hash}\n`, 0o444)
     await writeFileAtomic(file, text, 0o444)
     return {manifest, file, hash}
@@ -186,18 +185,20 @@ export class GoldenCatalog {
     const file = this.file(name, version)
     await rm(file, {force: true})
     await rm(`${file}.hash`, {force: true})
-    await rm(path.dirname(file), {recursive: false}).catch(() => undefined)
+    // The name's directory goes with its last version.
+    await rmdir(path.dirname(file)).catch(() => undefined)
   }
 
   /** Problems found re-hashing the description and every disk (empty: intact). */
   async verify(entry: GoldenEntry): Promise<string[]> {
-    const {fileDigest} = await import('../templates/digest.js')
     const problems: string[] = []
     const text = await readFile(entry.file)
-    const {createHash} = await import('node:crypto')
-    const actual = `sha256:${createHash('sha256').update(text).digest('hex')}`
     if (!entry.hash) problems.push(`${entry.file}: no .hash beside it`)
-    else if (formatDigest(parseDigest(entry.hash, `${entry.file}.hash`)) !== actual) problems.push(`${entry.file}: its hash is ${actual}, ${entry.hash} was recorded`)
+    else {
+      const recorded = parseDigest(entry.hash, `${entry.file}.hash`)
+      const actual = formatDigest(textDigest(text, recorded.algorithm))
+      if (formatDigest(recorded) !== actual) problems.push(`${entry.file}: its hash is ${actual}, ${entry.hash} was recorded`)
+    }
     for (const disk of entry.manifest.vms.flatMap((vm) => vm.disks.map((d) => ({vm: vm.name, ...d})))) {
       const stored = await this.store.get(disk.id)
       if (!stored) {

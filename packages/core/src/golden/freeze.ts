@@ -1,4 +1,4 @@
-import {rm} from 'node:fs/promises'
+import {rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
@@ -56,7 +56,6 @@ export interface FreezePlan {
 export async function planFreeze(prefix: Prefix, options: FreezeOptions): Promise<FreezePlan> {
   prefix.requireInitialized()
   const {store, ref} = options
-  formatGoldenRef(ref)
   const iso = prefix.state.vms.flatMap((vm) => vm.disks.filter((d) => d.format === 'iso').map((d) => `${vm.name}/${d.name}`))
   if (iso.length > 0) {
     throw new LagoError('USAGE', `Cannot freeze ISO disks (${iso.join(', ')}): a golden environment holds writable disk images only.`, {
@@ -175,7 +174,7 @@ async function freezeDisk(
     await qemuImg(subject, ['convert', '-O', 'qcow2', source, part], {signal})
   }
   const [digest, info] = await Promise.all([fileDigest(part), qemuImageInfo(subject, part)])
-  const {size} = await (await import('node:fs/promises')).stat(part)
+  const {size} = await stat(part)
   const hash = formatDigest(digest)
   const from = disk.template?.id
   const inherited = from ? ((await store.get(from))?.metadata ?? {}) : {}

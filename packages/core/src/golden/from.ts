@@ -23,7 +23,7 @@ export interface GoldenSource {
 export async function goldenSource(store: TemplateStore, ref: GoldenRef, options: {loadRepo?: () => Promise<TemplateRepo | undefined>; signal?: AbortSignal} = {}): Promise<GoldenSource> {
   const catalog = new GoldenCatalog(store)
   let repo: TemplateRepo | undefined
-  let entry = await catalog.require(ref).catch(async (error: unknown) => {
+  const entry = await catalog.require(ref).catch(async (error: unknown) => {
     repo = await options.loadRepo?.()
     if (!repo?.goldens?.[ref.name]) throw error
     return pullGoldenDescription(catalog, repo, ref, {signal: options.signal})
@@ -50,7 +50,6 @@ export async function goldenSource(store: TemplateStore, ref: GoldenRef, options
       detail: {golden: formatGoldenRef(ref), missing},
     })
   }
-  if (repo) entry = (await catalog.get(manifest.name, manifest.version)) ?? entry
   const spec: EnvironmentSpec = {
     source: entry.file,
     nets: manifest.nets.map(({leased: _leased, gw: _gw, ...net}) => net),

@@ -1,7 +1,7 @@
 import {mkdir, rm, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
-import {fileDigest, formatDigest, parseDigest} from '../templates/digest.js'
+import {fileDigest, formatDigest, parseDigest, textDigest} from '../templates/digest.js'
 import {isUrl} from '../templates/location.js'
 import {parseTemplateRepo, sourceLocation, type TemplateRepo} from '../templates/repo.js'
 import {readSidecar} from '../templates/store.js'
@@ -88,9 +88,8 @@ export async function publishGolden(catalog: GoldenCatalog, ref: GoldenRef, opti
 
 async function copyManifest(manifest: GoldenManifest, file: string): Promise<void> {
   const text = `${JSON.stringify(manifest, null, 2)}\n`
-  const {createHash} = await import('node:crypto')
   await writeFile(file, text)
-  await writeFile(`${file}.hash`, `sha256:${createHash('sha256').update(text).digest('hex')}\n`)
+  await writeFile(`${file}.hash`, `${formatDigest(textDigest(text))}\n`)
 }
 
 /**
@@ -117,8 +116,7 @@ export async function pullGoldenDescription(catalog: GoldenCatalog, repo: Templa
   if (text === undefined) throw new LagoError('TEMPLATE', `Golden environment ${ref.name}:${version}: ${location} is missing.`, {detail: {location}})
   if (hashText === undefined) throw new LagoError('TEMPLATE', `Golden environment ${ref.name}:${version}: ${location}.hash is missing, so it cannot be verified.`, {detail: {location}})
   const expected = parseDigest(hashText, `${location}.hash`)
-  const {createHash} = await import('node:crypto')
-  const actual = createHash(expected.algorithm).update(text).digest('hex')
+  const actual = textDigest(text, expected.algorithm).hex
   if (actual !== expected.hex) {
     throw new LagoError(
       'TEMPLATE',

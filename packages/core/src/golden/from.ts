@@ -38,11 +38,19 @@ export async function goldenSource(store: TemplateStore, ref: GoldenRef, options
       else uses.push({vm: vm.name, disk: disk.name, resolved})
     }
   }
+  // The whole chain below the frozen disks (a copy of a copy was frozen again: layers on layers).
   const bases: ResolvedTemplate[] = []
-  for (const id of goldenStoreIds(manifest).bases) {
+  const pending = [...goldenStoreIds(manifest).bases]
+  for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
+    if (bases.some((b) => b.id === id)) continue
     const base = await localTemplate(store, id)
-    if (base) bases.push(base)
-    else missing.push(id)
+    if (!base) {
+      missing.push(id)
+      continue
+    }
+    bases.push(base)
+    const below = ((await store.get(id))?.metadata.golden as {'layered-on'?: unknown} | undefined)?.['layered-on']
+    if (typeof below === 'string') pending.push(below)
   }
   if (missing.length > 0) {
     throw new LagoError('TEMPLATE', `Golden environment ${formatGoldenRef(ref)} is incomplete in ${store.dir}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing.`, {

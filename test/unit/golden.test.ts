@@ -51,7 +51,17 @@ describe('golden environments (store side)', () => {
     const part = store.partPath(id)
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', './r:t:v1', '-F', 'qcow2', part])
     const hash = formatDigest(await fileDigest(part))
-    await store.commit(part, {id, path: store.imagePath(id), format: 'qcow2', hash, size: 1, verified: true, source: 'test', storedAt: new Date().toISOString(), metadata: {distro: 'tiny'}})
+    await store.commit(part, {
+      id,
+      path: store.imagePath(id),
+      format: 'qcow2',
+      hash,
+      size: 1,
+      verified: true,
+      source: 'test',
+      storedAt: new Date().toISOString(),
+      metadata: {distro: 'tiny', golden: {name: 'g', version: '1', 'layered-on': 'r:t:v1'}},
+    })
     await release()
     const manifest: GoldenManifest = {
       format: 1,
@@ -121,6 +131,23 @@ describe('golden environments (store side)', () => {
     assert.deepEqual(source.spec.domains[0].disks[0].templateName, 'golden:g.vm0.root:1')
     assert.deepEqual(source.templates.templates.map((t) => t.template.id).sort(), ['golden:g.vm0.root:1', 'r:t:v1'])
     await assert.rejects(goldenSource(store, {name: 'g', version: '9'}), (e) => isLagoError(e) && /It holds: g:1/.test(e.hint ?? ''))
+  })
+
+  it('a copy of a golden environment frozen again registers for every layer below it', async () => {
+    const {store, catalog, id} = await frozen(path.join(dir, 'store-chain'))
+    const second = 'golden:h.vm0.root:1'
+    const {release} = await store.acquire(second)
+    const part = store.partPath(second)
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', `./${id}`, '-F', 'qcow2', part])
+    const hash = formatDigest(await fileDigest(part))
+    const metadata = {golden: {name: 'h', version: '1', 'layered-on': id}}
+    await store.commit(part, {id: second, path: store.imagePath(second), format: 'qcow2', hash, size: 1, verified: true, source: 'test', storedAt: new Date().toISOString(), metadata})
+    await release()
+    const [g] = await catalog.list()
+    const vm = {...g.manifest.vms[0], disks: [{...g.manifest.vms[0].disks[0], id: second, template: 'h.vm0.root', hash, layeredOn: id}]}
+    await catalog.write({...g.manifest, name: 'h', vms: [vm]})
+    const source = await goldenSource(store, {name: 'h'})
+    assert.deepEqual(source.templates.templates.map((t) => t.template.id).sort(), [id, second, 'r:t:v1'])
   })
 
   it('verify finds a changed disk', async () => {

@@ -11,6 +11,7 @@ import {
   goldenSource,
   isLagoError,
   loadTemplateRepo,
+  parseTemplateRepo,
   parseGoldenRef,
   publishGolden,
   pruneStore,
@@ -109,6 +110,13 @@ describe('golden environments (store side)', () => {
         (e) => isLagoError(e) && e.code === 'USAGE',
         bad,
       )
+  })
+
+  it("a repository may publish golden environments; their names and handles are checked like templates'", async () => {
+    const repo = (goldens: unknown) => parseTemplateRepo(JSON.stringify({name: 'x', sources: {s: {type: 'file', args: {root: '.'}}}, templates: {}, goldens}), '/r.json')
+    assert.ok((await repo({g: {versions: {'1': {source: 's', handle: 'goldens/g/1.json', timestamp: 1}}}})).goldens?.g)
+    await assert.rejects(repo({'bad name': {versions: {'1': {source: 's', handle: 'a', timestamp: 1}}}}), /goldens\["bad name"\]: is not a valid name/)
+    await assert.rejects(repo({g: {versions: {'1': {source: 's', handle: '../etc/passwd', timestamp: 1}}}}), /goldens\.g\.versions\.1\.handle/)
   })
 
   it('an init file may name a golden environment, and then nothing else', async () => {

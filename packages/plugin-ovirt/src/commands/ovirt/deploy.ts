@@ -3,11 +3,13 @@ import {LagoCommand} from '@lago/cli'
 
 export default class OvirtDeploy extends LagoCommand {
   static changesPrefix = true
+  static collectsOnFailure = true
   static summary = 'Serve the internal repo, point each guest at it (/etc/yum.repos.d/lago-internal.repo), run the deploy scripts.'
   static description = `As "lago deploy", with the repository of "lago ovirt reposetup" served on the management
 network's gateway for the duration (the scripts get its URL as OVIRT_REPO_URL).`
 
   static flags = {
+    ...LagoCommand.collectFlags,
     vm: Flags.string({char: 'n', multiple: true, summary: 'Only this VM (repeatable).'}),
     port: Flags.integer({summary: 'Port to serve the repository on.', default: 8585, min: 1, max: 65_535}),
   }

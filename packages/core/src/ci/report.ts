@@ -105,6 +105,11 @@ function suiteOf(verb: string, run: string, list: LagoEvent[]): ReportSuite {
   return suite
 }
 
+/** "1.2 s" under a minute (CI steps are short), then "3 min 4 s". */
+function duration(value: number): string {
+  return value < 60 ? `${value.toFixed(1)} s` : formatDuration(value)
+}
+
 function seconds(value: number): string {
   return value.toFixed(3)
 }
@@ -156,13 +161,13 @@ export function markdownSummary(suites: ReportSuite[], options: {prefix: string;
     '',
     '| verb | started | duration | result | logs |',
     '| --- | --- | --- | --- | --- |',
-    ...suites.map((s) => `| ${s.verb} | ${s.started.slice(0, 19).replace('T', ' ')} | ${formatDuration(s.seconds)} | ${mark(s.status)}${s.exitCode ? ` (exit ${s.exitCode}, ${s.errorCode})` : ''} | ${s.logs ? link(s.logs) : ''} |`),
+    ...suites.map((s) => `| ${s.verb} | ${s.started.slice(0, 19).replace('T', ' ')} | ${duration(s.seconds)} | ${mark(s.status)}${s.exitCode ? ` (exit ${s.exitCode}, ${s.errorCode})` : ''} | ${s.logs ? link(s.logs) : ''} |`),
   ]
   for (const suite of suites.filter((s) => s.status !== 'passed')) {
     lines.push('', `## ${suite.verb} ${mark(suite.status)} (${suite.started.slice(0, 19).replace('T', ' ')})`, '')
     if (suite.message) lines.push('```', suite.message, '```', '')
     lines.push('| case | duration | result | message |', '| --- | --- | --- | --- |')
-    for (const c of suite.cases) lines.push(`| ${cell(c.name)} | ${formatDuration(c.seconds)} | ${mark(c.status)} | ${cell(c.message)} |`)
+    for (const c of suite.cases) lines.push(`| ${cell(c.name)} | ${duration(c.seconds)} | ${mark(c.status)} | ${cell(c.message)} |`)
     if (suite.logs) lines.push('', `Collected logs: ${link(suite.logs)} (per VM: artifacts, console.log, libvirt-domain.log, deploy.log; failure.json says what could not be read).`)
   }
   return `${lines.join('\n')}\n`

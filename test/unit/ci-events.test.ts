@@ -169,7 +169,7 @@ describe('events (docs/events.md)', () => {
     assert.equal(xml.testsuites['@_failures'], '2')
     assert.equal(testcases[0].failure['@_message'], 'exit status 3 <&>')
     const md = markdownSummary(suites, {prefix: '/p', dir: '/p/.lago/report'})
-    assert.match(md, /\| deploy \| .* \| 1 s \| \*\*FAILED\*\* \(exit 2, DEPLOY\) \| \[deploy-1\]\(\.\.\/failures\/deploy-1\) \|/)
+    assert.match(md, /\| deploy \| .* \| 1\.2 s \| \*\*FAILED\*\* \(exit 2, DEPLOY\) \| \[deploy-1\]\(\.\.\/failures\/deploy-1\) \|/)
   })
 
   it('the CLI: --events gets verb.started then verb.failed carrying the exit code and error code of the process', async () => {

@@ -3,23 +3,11 @@ import {spawn} from 'node:child_process'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import {Ajv} from 'ajv'
-import addFormats from 'ajv-formats'
 import {XMLParser} from 'fast-xml-parser'
 import {buildReport, EventBus, events, junitXml, markdownSummary, parseEvents, plainRunner, runStep, writeEventsTo, LagoError, type LagoEvent, type Task} from '@lago/core'
 import {printPlainProgress} from '../../packages/cli/src/plain-progress.js'
+import {eventValidator} from '../lib/events.js'
 import {LAGO_BIN, REPO_ROOT} from '../lib/harness.js'
-
-export async function eventValidator() {
-  const schema = JSON.parse(await readFile(path.join(REPO_ROOT, 'docs/events.schema.json'), 'utf8')) as object
-  const ajv = new Ajv({allErrors: true, strict: false})
-  ;(addFormats as unknown as (a: Ajv) => void)(ajv)
-  const validate = ajv.compile(schema)
-  return (event: unknown) => {
-    const ok = validate(event)
-    assert.ok(ok, `${JSON.stringify(event)}\n${ajv.errorsText(validate.errors)}`)
-  }
-}
 
 /** Every event the process's bus emits while `work` runs. */
 async function recorded(work: () => Promise<unknown>): Promise<LagoEvent[]> {

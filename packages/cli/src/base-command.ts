@@ -49,6 +49,8 @@ export abstract class LagoCommand extends Command {
 
   /** Commands that change a prefix hold its lock and journal what they make (see openPrefix). */
   static changesPrefix = false
+  /** Commands that act on an existing prefix (its path labels their events from the first one on); init makes one. */
+  static actsOnPrefix = true
   /** Commands whose failure collects every VM's artifacts, console and libvirt logs (docs/ci.md). */
   static collectsOnFailure = false
 
@@ -119,8 +121,10 @@ export abstract class LagoCommand extends Command {
     this.logLevel = level
     log.consoleLevel = level
     const {startEvents} = await import('./ci-events.js')
-    const flags = parsed.flags as {events?: string; 'collect-always'?: boolean}
-    const started = await startEvents(this, {events: flags.events, json: this.jsonEnabled(), config: await this.loadConfig()})
+    const flags = parsed.flags as {events?: string; 'collect-always'?: boolean; 'prefix-path'?: string; 'prefix-name'?: string}
+    const {findPrefix} = await import('@lago/core/prefix')
+    const prefix = (this.constructor as typeof LagoCommand).actsOnPrefix ? await findPrefix(process.cwd(), flags['prefix-path'], flags['prefix-name']).catch(() => undefined) : undefined
+    const started = await startEvents(this, {events: flags.events, json: this.jsonEnabled(), config: await this.loadConfig(), prefix: prefix?.root})
     this.sinks.push(...started.sinks)
     this.stopProgress = started.stopProgress
     this.collectAlways = flags['collect-always'] ?? false

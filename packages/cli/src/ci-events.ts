@@ -11,9 +11,9 @@ interface EventedCommand {
  * Start this run's event stream: the verb, --events/LAGO_EVENTS (NDJSON), plain timestamped
  * progress lines with a heartbeat when stderr is not a terminal, then verb.started.
  */
-export async function startEvents(command: EventedCommand, options: {events?: string; json: boolean; config: LagoConfig}): Promise<{sinks: EventSink[]; stopProgress?: () => void}> {
+export async function startEvents(command: EventedCommand, options: {events?: string; json: boolean; config: LagoConfig; prefix?: string}): Promise<{sinks: EventSink[]; stopProgress?: () => void}> {
   command.coreEvents = {events, writeEventsTo}
-  events.setContext({verb: command.id?.replace(/:/g, ' ')})
+  events.setContext({verb: command.id?.replace(/:/g, ' '), prefix: options.prefix})
   if (options.events === '-' && options.json) {
     throw new LagoError('USAGE', '--events - and --json would both write to standard output.', {hint: 'Write the events to a file (--events FILE), or leave out --json.'})
   }

@@ -23,6 +23,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
     initFile: Args.string({description: 'Init file, YAML or JSON (default ./LagoInitFile).'}),
   }
 
+  static actsOnPrefix = false
   static flags = {
     ...repoFlags,
     ...storeFlags,

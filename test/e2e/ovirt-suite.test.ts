@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {execa} from 'execa'
+import {XMLParser, XMLValidator} from 'fast-xml-parser'
 import {readdir, readFile, writeFile} from 'node:fs/promises'
 import {createServer} from 'node:net'
 import path from 'node:path'
@@ -97,6 +98,23 @@ describe('examples/basic-suite end to end (lago ovirt: reposetup, start, deploy,
     const ts = await readFile(path.join(prefix, '003_packages.ts.junit.xml'), 'utf8')
     assert.match(ts, /tests="3" failures="0"/)
     assert.match(ts, /name="packages from the internal repository engine got the locally built lago-hello, not upstream&apos;s"/)
+  })
+
+  it('lago report: the lifecycle of the suite run as JUnit XML a parser accepts, and its Markdown summary', async () => {
+    const dir = path.join(sandbox.dir, 'report')
+    const run = await lago(['report', '--output', dir])
+    assert.equal(run.exitCode, 0, String(run.all))
+    const text = await readFile(path.join(dir, 'lago-junit.xml'), 'utf8')
+    assert.equal(XMLValidator.validate(text), true)
+    const xml = new XMLParser({ignoreAttributes: false, isArray: (name) => name === 'testsuite' || name === 'testcase'}).parse(text)
+    const suites = xml.testsuites.testsuite as {'@_name': string; testcase: {'@_name': string}[]}[]
+    const casesOf = (verb: string) => suites.filter((s) => s['@_name'] === verb).flatMap((s) => s.testcase.map((c) => c['@_name']))
+    assert.deepEqual(casesOf('init'), ['init'])
+    assert.deepEqual(casesOf('ovirt start').sort(), ['engine', 'host0'])
+    assert.deepEqual(casesOf('ovirt deploy').sort(), ['engine', 'engine: add_local_repo.sh', 'engine: setup_engine.sh', 'host0', 'host0: add_local_repo.sh', 'host0: setup_host.sh'])
+    assert.deepEqual(casesOf('ovirt runtest'), ['001_initialize_engine.py', '002_bootstrap.py', '003_packages.ts', '004_basic_sanity.py'])
+    assert.equal(xml.testsuites['@_failures'], '0', text)
+    assert.match(await readFile(path.join(dir, 'lago-summary.md'), 'utf8'), /^# Lago report: .*\n\n\d+ verb runs, \d+ cases, 0 failed\./)
   })
 
   it('collect after each scenario produced the engine and host log trees', async () => {

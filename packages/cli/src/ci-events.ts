@@ -52,7 +52,9 @@ export async function collectLogs(
     process.stderr.write(`Collecting the VMs' logs${options.error ? ` after the failed ${verb}` : ''}...\n`)
     const collection = await collectFailure(prefix, {verb, ...options})
     const notes = collection.vms.flatMap((vm) => vm.notes.map((note) => `  ${vm.vm}: ${note.split('\n')[0]}`))
-    process.stderr.write(`Logs of ${prefix.state.vms.length} VM${prefix.state.vms.length === 1 ? '' : 's'} collected into ${collection.dir}${notes.length > 0 ? `; not everything could be read:\n${notes.join('\n')}` : ''}\n`)
+    process.stderr.write(
+      `Logs of ${prefix.state.vms.length} VM${prefix.state.vms.length === 1 ? '' : 's'} collected into ${collection.dir}${notes.length > 0 ? `; not everything could be read:\n${notes.join('\n')}` : ''}\n`,
+    )
     return collection.dir
   } catch (error) {
     process.stderr.write(`warning: collecting the VMs' logs failed: ${errorMessage(error)}\n`)

@@ -82,7 +82,8 @@ export async function collectFailure(prefix: Prefix, options: FailureCollectOpti
 
 async function copyLogs(prefix: Prefix, vm: VmState, logs: VmFailureLogs): Promise<void> {
   await mkdir(logs.dir, {recursive: true})
-  if (!(await copyIfPresent(prefix.paths.consoleLog(vm.name), path.join(logs.dir, 'console.log')))) logs.notes.push(`console.log: ${prefix.paths.consoleLog(vm.name)} does not exist (the VM never started)`)
+  if (!(await copyIfPresent(prefix.paths.consoleLog(vm.name), path.join(logs.dir, 'console.log'))))
+    logs.notes.push(`console.log: ${prefix.paths.consoleLog(vm.name)} does not exist (the VM never started)`)
   const domainLog = qemuLogFile(prefix.config.libvirt.uri, vm.libvirtName)
   if (!domainLog) logs.notes.push(`libvirt-domain.log: libvirt at ${prefix.config.libvirt.uri} keeps it on its own host`)
   else if (!(await copyIfPresent(domainLog, path.join(logs.dir, 'libvirt-domain.log')))) logs.notes.push(`libvirt-domain.log: ${domainLog} does not exist`)

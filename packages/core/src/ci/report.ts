@@ -98,10 +98,22 @@ function suiteOf(verb: string, run: string, list: LagoEvent[]): ReportSuite {
     }
   }
   for (const unfinished of open.values())
-    suite.cases.push({name: unfinished.name, classname: classname(verb, unfinished.vm), seconds: (Date.parse(last.time) - Date.parse(unfinished.started)) / 1000, status: 'failed', message: 'did not finish (the process ended first)'})
+    suite.cases.push({
+      name: unfinished.name,
+      classname: classname(verb, unfinished.vm),
+      seconds: (Date.parse(last.time) - Date.parse(unfinished.started)) / 1000,
+      status: 'failed',
+      message: 'did not finish (the process ended first)',
+    })
   // A verb with nothing per VM (init), or one that failed outside its cases, is a case of its own.
   if (suite.cases.length === 0 || (suite.status !== 'passed' && !suite.cases.some((c) => c.status === 'failed')))
-    suite.cases.push({name: verb, classname: classname(verb), seconds: suite.seconds, status: suite.status === 'passed' ? 'passed' : 'failed', message: suite.message ?? (suite.status === 'unfinished' ? 'did not finish (the process ended first)' : undefined)})
+    suite.cases.push({
+      name: verb,
+      classname: classname(verb),
+      seconds: suite.seconds,
+      status: suite.status === 'passed' ? 'passed' : 'failed',
+      message: suite.message ?? (suite.status === 'unfinished' ? 'did not finish (the process ended first)' : undefined),
+    })
   return suite
 }
 
@@ -161,7 +173,10 @@ export function markdownSummary(suites: ReportSuite[], options: {prefix: string;
     '',
     '| verb | started | duration | result | logs |',
     '| --- | --- | --- | --- | --- |',
-    ...suites.map((s) => `| ${s.verb} | ${s.started.slice(0, 19).replace('T', ' ')} | ${duration(s.seconds)} | ${mark(s.status)}${s.exitCode ? ` (exit ${s.exitCode}, ${s.errorCode})` : ''} | ${s.logs ? link(s.logs) : ''} |`),
+    ...suites.map(
+      (s) =>
+        `| ${s.verb} | ${s.started.slice(0, 19).replace('T', ' ')} | ${duration(s.seconds)} | ${mark(s.status)}${s.exitCode ? ` (exit ${s.exitCode}, ${s.errorCode})` : ''} | ${s.logs ? link(s.logs) : ''} |`,
+    ),
   ]
   for (const suite of suites.filter((s) => s.status !== 'passed')) {
     lines.push('', `## ${suite.verb} ${mark(suite.status)} (${suite.started.slice(0, 19).replace('T', ' ')})`, '')
@@ -190,4 +205,3 @@ export async function writeReport(prefixRoot: string, eventsFile: string, option
   const cases = suites.flatMap((s) => s.cases)
   return {junit: options.junit, markdown: options.markdown, suites: suites.length, cases: cases.length, failed: cases.filter((c) => c.status === 'failed').length}
 }
-

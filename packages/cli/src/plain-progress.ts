@@ -10,7 +10,7 @@ export interface PlainProgressOptions {
 
 /**
  * Progress for logs (no terminal): one plain line per event with a UTC timestamp, no spinners
- * or control sequences, and a heartbeat naming what still runs when the work has been quiet
+ * or control sequences, and while a task runs, a heartbeat naming it when nothing was printed
  * for `heartbeatSeconds` (CI systems kill jobs that print nothing for a while).
  */
 export function printPlainProgress(bus: EventBus, options: PlainProgressOptions): () => void {
@@ -29,9 +29,10 @@ export function printPlainProgress(bus: EventBus, options: PlainProgressOptions)
   })
   const timer = setInterval(
     () => {
-      if (Date.now() - lastLine < options.heartbeatSeconds * 1000) return
-      const tasks = [...running.values()].filter((t) => ![...running.values()].some((other) => other.parents.length > t.parents.length && other.id.startsWith(`${t.id}.`)))
-      const what = tasks.length > 0 ? tasks.map(pathOf).join('; ') : 'working'
+      // Only while a task runs: a shell session or "ovirt serve" waiting for requests is not a stuck step.
+      if (running.size === 0 || Date.now() - lastLine < options.heartbeatSeconds * 1000) return
+      const innermost = [...running.values()].filter((t) => ![...running.values()].some((other) => other.id.startsWith(`${t.id}.`)))
+      const what = innermost.map(pathOf).join('; ')
       print(`heartbeat: ${Math.round((Date.now() - started) / 1000)} s elapsed, still running: ${what}`)
     },
     Math.max(200, Math.min(options.heartbeatSeconds * 1000, 5000) / 2),

@@ -45,7 +45,7 @@ describe('CI: event stream, heartbeat, collection on failure and lago report (a 
   let deploy: Run
   let reportDir: string
   let report: {exitCode?: number; all?: unknown}
-  const ciEnv = {LAGO__CI__HEARTBEAT_SECONDS: '2', LAGO__CI__COLLECT_TIMEOUT: '5'}
+  const ciEnv = {LAGO__CI__HEARTBEAT_SECONDS: '2', LAGO__CI__COLLECT_TIMEOUT: '5', LAGO__CI__COLLECT_ON_FAILURE: 'true'}
   const lago = (args: string[], env: Record<string, string> = {}) => sandbox.lago(args, {cwd: prefix, env: {...ciEnv, ...env}})
 
   before(async () => {

@@ -249,10 +249,14 @@ export abstract class LagoCommand extends Command {
 
   private failureLogs?: Promise<string | undefined>
 
-  /** Collect on this failure: a collecting verb that got as far as opening its prefix, not stopped by a signal. */
+  /**
+   * Collect on this failure: a collecting verb that got as far as working on its VMs (a refusal
+   * before any task, such as a VM name that does not exist, has nothing to show), not stopped by a signal.
+   */
   private shouldCollect(error: Error): boolean {
     const command = this.constructor as typeof LagoCommand
-    return command.collectsOnFailure && this.prefix !== undefined && !this.abort.signal.aborted && (error as {code?: string}).code !== 'USAGE' && this.prefix.config.ci.collect_on_failure
+    const worked = (this.coreEvents?.events.tasksStarted ?? 0) > 0
+    return command.collectsOnFailure && worked && this.prefix !== undefined && !this.abort.signal.aborted && (error as {code?: string}).code !== 'USAGE' && this.prefix.config.ci.collect_on_failure
   }
 
   private report(json: Record<string, unknown>, text: string): void {

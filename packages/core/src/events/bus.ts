@@ -33,6 +33,8 @@ export class EventBus {
   private readonly listeners = new Set<EventListener>()
   private readonly history: LagoEvent[] = []
   private topLevel = 0
+  /** How many tasks this process started (a verb that failed before any did has nothing to collect). */
+  tasksStarted = 0
   private context: {prefix?: string; verb?: string} = {}
 
   /** The verb and prefix every following event carries. */
@@ -89,6 +91,7 @@ export class EventBus {
     }
     const fields = definedOnly(subject)
     const started = Date.now()
+    this.tasksStarted++
     let children = 0
     let ended = false
     this.emit({type: 'task.started', task: ref, ...fields})

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import {Command, Flags, Interfaces} from '@oclif/core'
 import type {EventSink, LagoConfig, LogLevel, Prefix, PrefixChange, PrefixPaths, Task, VmState} from '@lago/core'
 
@@ -124,7 +125,7 @@ export abstract class LagoCommand extends Command {
     const flags = parsed.flags as {events?: string; 'collect-always'?: boolean; 'prefix-path'?: string; 'prefix-name'?: string}
     const {findPrefix} = await import('@lago/core/prefix')
     const prefix = (this.constructor as typeof LagoCommand).actsOnPrefix ? await findPrefix(process.cwd(), flags['prefix-path'], flags['prefix-name']).catch(() => undefined) : undefined
-    const started = await startEvents(this, {events: flags.events, json: this.jsonEnabled(), config: await this.loadConfig(), prefix: prefix?.root})
+    const started = await startEvents(this, {events: flags.events, json: this.jsonEnabled(), config: await this.loadConfig().catch(() => undefined), prefix: prefix?.root})
     this.sinks.push(...started.sinks)
     this.stopProgress = started.stopProgress
     this.collectAlways = flags['collect-always'] ?? false
@@ -167,6 +168,11 @@ export abstract class LagoCommand extends Command {
       onRecovered: (line) => process.stderr.write(`lago: ${line}\n`),
     })
     return this.change !== undefined
+  }
+
+  /** The prefix the following events are about (init names it before it exists). */
+  protected eventsAbout(prefixRoot: string): void {
+    this.coreEvents?.events.setContext({prefix: path.resolve(prefixRoot)})
   }
 
   /** From now on, also record this run's events (those so far first) in the prefix's PREFIX/.lago/events.ndjson. */

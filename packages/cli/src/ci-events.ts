@@ -11,7 +11,7 @@ interface EventedCommand {
  * Start this run's event stream: the verb, --events/LAGO_EVENTS (NDJSON), plain timestamped
  * progress lines with a heartbeat when stderr is not a terminal, then verb.started.
  */
-export async function startEvents(command: EventedCommand, options: {events?: string; json: boolean; config: LagoConfig; prefix?: string}): Promise<{sinks: EventSink[]; stopProgress?: () => void}> {
+export async function startEvents(command: EventedCommand, options: {events?: string; json: boolean; config?: LagoConfig; prefix?: string}): Promise<{sinks: EventSink[]; stopProgress?: () => void}> {
   command.coreEvents = {events, writeEventsTo}
   events.setContext({verb: command.id?.replace(/:/g, ' '), prefix: options.prefix})
   if (options.events === '-' && options.json) {
@@ -21,7 +21,7 @@ export async function startEvents(command: EventedCommand, options: {events?: st
   let stopProgress: (() => void) | undefined
   if (!process.stderr.isTTY && !options.json) {
     const {printPlainProgress} = await import('./plain-progress.js')
-    stopProgress = printPlainProgress(events, {heartbeatSeconds: options.config.ci.heartbeat_seconds, transferEveryMs: Number(process.env.LAGO_PROGRESS_INTERVAL_MS ?? 5000)})
+    stopProgress = printPlainProgress(events, {heartbeatSeconds: options.config?.ci.heartbeat_seconds ?? 30, transferEveryMs: Number(process.env.LAGO_PROGRESS_INTERVAL_MS ?? 5000)})
   }
   events.emit({type: 'verb.started', argv: process.argv.slice(2)})
   return {sinks, stopProgress}

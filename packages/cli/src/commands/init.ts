@@ -37,6 +37,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
     const core = await import('@lago/core')
     const target = core.initTarget(process.cwd(), argv, flags['prefix-name'])
     const config = await this.loadConfig()
+    this.eventsAbout(target.prefixPath)
     this.leftovers = () =>
       `Nothing is left behind while init is still planning. After that, ${target.prefixPath} may be left half made: remove it with "rm -rf ${target.prefixPath}" (its subnet leases and template registrations lapse once it is gone).`
     const plan = await core.planInit({

@@ -1,4 +1,4 @@
-import {formatTransfer, type EventBus, type LagoEvent, type TaskRef} from '@lago/core'
+import {formatTransfer, type EventBus, type LagoEvent, type TaskRef} from '@lago/core/prefix'
 
 export interface PlainProgressOptions {
   /** A line at least this often while work goes on (a heartbeat when nothing else was printed). */

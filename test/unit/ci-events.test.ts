@@ -160,6 +160,15 @@ describe('events (docs/events.md)', () => {
     assert.match(md, /\| deploy \| .* \| 1\.2 s \| \*\*FAILED\*\* \(exit 2, DEPLOY\) \| \[deploy-1\]\(\.\.\/failures\/deploy-1\) \|/)
   })
 
+  it('the CLI refuses --events - with --json (both would write to standard output)', async () => {
+    const child = spawn(LAGO_BIN, ['status', '--events', '-', '--json'], {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    assert.equal(code, 2)
+    assert.match(out, /--events - and --json would both write to standard output/)
+  })
+
   it('the CLI: --events gets verb.started then verb.failed carrying the exit code and error code of the process', async () => {
     const file = path.join(dir, 'cli.ndjson')
     const validate = await eventValidator()

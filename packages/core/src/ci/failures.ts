@@ -38,6 +38,9 @@ export interface FailureCollection {
   vms: VmFailureLogs[]
 }
 
+/** However a disk read or a guest behaves, a collection ends within this (what is left is noted). */
+const COLLECTION_LIMIT_MS = 10 * 60 * 1000
+
 /** The directory collections of this prefix go to: [ci] failures_dir, relative to the prefix, or PREFIX/.lago/failures. */
 export function failuresDir(prefix: Prefix, config: LagoConfig = prefix.config): string {
   return config.ci.failures_dir ? path.resolve(prefix.paths.root, config.ci.failures_dir) : prefix.paths.failures
@@ -65,7 +68,9 @@ export async function collectFailure(prefix: Prefix, options: FailureCollectOpti
       connectTimeoutSeconds: prefix.config.ci.collect_timeout,
       diskWhenUnreachable: true,
     })
-    await plainRunner()(plan.tasks, options.signal).catch(() => undefined) // each VM's outcome is in plan.result
+    const limit = AbortSignal.timeout(COLLECTION_LIMIT_MS)
+    const signal = options.signal ? AbortSignal.any([options.signal, limit]) : limit
+    await plainRunner()(plan.tasks, signal).catch(() => undefined) // each VM's outcome is in plan.result
     for (const [i, result] of plan.result.vms.entries()) {
       collection.vms[i].artifacts = result
       if (result.error) collection.vms[i].notes.push(`artifacts: ${result.error}`)

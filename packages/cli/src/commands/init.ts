@@ -25,6 +25,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
     initFile: Args.string({description: 'Init file, YAML or JSON (default ./LagoInitFile).'}),
   }
 
+  static actsOnPrefix = false
   static flags = {
     ...repoFlags,
     ...storeFlags,
@@ -44,6 +45,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
     }
     const target = core.initTarget(process.cwd(), argv, flags['prefix-name'], {fromGolden: flags.from !== undefined})
     const config = await this.loadConfig()
+    this.eventsAbout(target.prefixPath)
     this.leftovers = () =>
       `Nothing is left behind while init is still planning. After that, ${target.prefixPath} may be left half made: remove it with "rm -rf ${target.prefixPath}" (its subnet leases and template registrations lapse once it is gone).`
     const plan = await core.planInit({
@@ -69,6 +71,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
       await this.runTasks(plan.tasks)
       if (workdir && (flags['set-current'] || !(await workdir.current()))) await workdir.setCurrent(target.prefixName!)
     }, rollback)
+    this.recordEventsIn(plan.paths)
     if (!this.jsonEnabled()) {
       const where = workdir ? `workdir ${workdir.dir} (prefix "${target.prefixName}")` : plan.paths.root
       this.log(`Initialized ${where}. Next: "${this.config.bin} start"${workdir ? '' : ` inside ${plan.paths.root}`}.`)

@@ -3,12 +3,14 @@ import {LagoCommand} from '@lago/cli'
 
 export default class OvirtDeploy extends LagoCommand {
   static changesPrefix = true
+  static collectsOnFailure = true
   static summary = 'Serve the internal repo, point each guest at it (/etc/yum.repos.d/lago-internal.repo), run the deploy scripts.'
   static description = `As "lago deploy", with the repository of "lago ovirt reposetup" served on the management
 network's gateway for the duration (the scripts get its URL as OVIRT_REPO_URL).
 In a copy of a golden environment ("lago init --from") it does nothing: the deploy ran before the freeze.`
 
   static flags = {
+    ...LagoCommand.collectFlags,
     vm: Flags.string({char: 'n', multiple: true, summary: 'Only this VM (repeatable).'}),
     port: Flags.integer({summary: 'Port to serve the repository on.', default: 8585, min: 1, max: 65_535}),
   }

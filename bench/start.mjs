@@ -4,10 +4,10 @@
 // 10 VMs, interleaved. Needs root and the test namespace:
 //   ip netns exec lago-test node bench/start.mjs [--counts 1,10] [--rounds 2]
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, symlinkSync, chmodSync} from 'node:fs'
+import {mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import {benchEnv, cli, median, mustRunner, root} from './lib.mjs'
+import {benchEnv, cli, median, mustRunner, root, tinyRepo} from './lib.mjs'
 
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback)
 const counts = arg('--counts', '1,10').split(',').map(Number)
@@ -18,17 +18,7 @@ const env = benchEnv(work)
 const must = mustRunner(env)
 const virsh = (...args) => must('virsh', ['-q', '-c', 'qemu:///system', ...args])
 
-const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')])
-  .trim()
-  .split('\n')
-  .pop()
-const repoDir = path.join(work, 'repo')
-must('mkdir', ['-p', repoDir])
-symlinkSync(image, path.join(repoDir, 'tiny.qcow2'))
-writeFileSync(
-  path.join(work, 'repo.json'),
-  JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}),
-)
+tinyRepo(work, must)
 
 function portOpen(host) {
   return new Promise((resolve) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {mkdir, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {execa} from 'execa'
-import {guestImage, LAGO_BIN, Sandbox} from '../lib/harness.js'
+import {guestImage, LAGO_BIN, ONE_VM_INIT_FILE, Sandbox} from '../lib/harness.js'
 
 // Rootless mode: ordinary users (no group, no polkit rule) run environments on qemu:///session.
 // The test runs as root inside the lago-test namespace; each user's lago runs there too
@@ -25,17 +25,6 @@ domains:
 nets:
   mgmt: {type: nat, management: true}
   data: {type: nat}
-`
-
-const INIT_B = `
-domains:
-  vm0:
-    memory: 256
-    vcpu: 1
-    nics: [{net: mgmt}]
-    disks: [{type: template, template_name: tiny, name: root, dev: vda}]
-nets:
-  mgmt: {type: nat, management: true}
 `
 
 interface Run {
@@ -145,7 +134,7 @@ describe('rootless mode: unprivileged users on qemu:///session', function () {
     const pulled = await root.lago(['template', 'pull', 'tiny', '--template-repo-path', await root.templateRepo()])
     assert.equal(pulled.exitCode, 0, String(pulled.all))
     bob.extraEnv[0] = `LAGO_SYSTEM_STORE=${root.store}`
-    await Promise.all([alice.create(INIT_A), bob.create(INIT_B)])
+    await Promise.all([alice.create(INIT_A), bob.create(ONE_VM_INIT_FILE)])
     initOut = await alice.ok(['init', 'env', 'init.yaml', '--template-repo-path', 'repo.json'])
     await bob.ok(['init', 'env', 'init.yaml', '--template-repo-path', 'repo.json'])
     // Both users' VMs boot at once.

@@ -3,7 +3,7 @@ import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
-import {LibvirtProvider, type VmRuntimeState} from '../providers/libvirt/provider.js'
+import {LibvirtProvider, type Runtime, type VmRuntimeState} from '../providers/libvirt/provider.js'
 import type {SshTarget} from '../ssh/client.js'
 import {sleep} from '../util/abort.js'
 import type {Task} from '../tasks.js'
@@ -50,6 +50,7 @@ export interface PrefixStatus {
 export class Prefix {
   /** The journal run of the command changing this prefix (under its lock), if any. */
   journal?: JournalRun
+  private stateWrites: Promise<void> = Promise.resolve()
 
   private constructor(
     readonly paths: PrefixPaths,
@@ -129,7 +130,7 @@ export class Prefix {
       })),
       vms: this.state.vms.map((vm) => ({
         name: vm.name,
-        state: runtime.vms.get(vm.libvirtName) ?? 'down',
+        state: this.vmState(runtime, vm),
         libvirtName: vm.libvirtName,
         memory: vm.memory,
         vcpu: vm.vcpu,
@@ -149,9 +150,11 @@ export class Prefix {
   }
 
   /** Start networks then VMs (only what is not running yet), and wait for each VM's SSH. */
-  async startTasks(names: string[] = [], options: {force?: boolean} = {}): Promise<{tasks: Task[]; rollback: () => Promise<void>}> {
+  async startTasks(names: string[] = [], options: {force?: boolean; cold?: boolean} = {}): Promise<{tasks: Task[]; rollback: () => Promise<void>}> {
     this.requireInitialized()
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
+    const {resumeSaved, forgetSaved} = await import('./saved.js')
+    if (options.cold) await forgetSaved(this, vms)
     const netNames = new Set(vms.flatMap((vm) => vm.nics.map((n) => n.net)))
     const provider = this.provider
     const {preflight} = await import('../host/run.js')
@@ -193,6 +196,7 @@ export class Prefix {
           ctx.report('booting')
           rollback.push(`stop VM ${vm.name}`, () => provider.stopVm(vm))
           await this.journal?.intent('domain', vm.libvirtName)
+          if (await resumeSaved(this, vm, ctx.report, ctx.signal)) return void (await this.journal?.done('domain', vm.libvirtName))
           await provider.bootVm(
             vm,
             (signal) => {
@@ -264,9 +268,14 @@ export class Prefix {
     }
   }
 
+  /** libvirt's word for the VM's domain; without one, "saved" (memory state on disk) or "down". */
+  vmState(runtime: Runtime, vm: VmState): VmRuntimeState {
+    return runtime.vms.get(vm.libvirtName) ?? (this.state.saved?.[vm.name] ? 'saved' : 'down')
+  }
+
   /** Refuse guest access to a VM that is not running, saying how to start it. */
   async requireRunning(vm: VmState): Promise<void> {
-    const state = (await this.provider.runtime()).vms.get(vm.libvirtName) ?? 'down'
+    const state = this.vmState(await this.provider.runtime(), vm)
     if (state !== 'running') {
       throw new LagoError('VM', `VM ${vm.name} is not running (state: ${state}).`, {hint: `Start it with "lago start ${vm.name}".`, detail: {vm: vm.name, state}})
     }
@@ -275,9 +284,11 @@ export class Prefix {
   /** Wait for SSH within the VM's boot deadline; on timeout say which VM, its state and its console. */
   async waitForVm(vm: VmState, signal?: AbortSignal): Promise<void> {
     const seconds = vm.bootTimeout ?? this.config.ssh.boot_timeout
+    const {waitForSsh, SshRefusedError} = await ssh()
     try {
-      await (await ssh()).waitForSsh(await this.sshTarget(vm), {deadline: Date.now() + seconds * 1000, signal})
+      await waitForSsh(await this.sshTarget(vm), {deadline: Date.now() + seconds * 1000, signal, refusalMs: this.config.ssh.refusal_timeout * 1000})
     } catch (error) {
+      if (error instanceof SshRefusedError) throw refusedError(vm, error, this.paths)
       if (!(error instanceof LagoError) || error.code !== 'SSH') throw error
       const state = (await this.provider.runtime()).vms.get(vm.libvirtName) ?? 'down'
       const console = await this.consoleTail(vm)
@@ -318,6 +329,7 @@ export class Prefix {
   /** Stop everything and give the subnets back; idempotent. The prefix directory stays. */
   async cleanup(): Promise<{releasedSubnets: string[]}> {
     await this.stop()
+    await (await import('./saved.js')).forgetSaved(this)
     const {SubnetLeases} = await import('../network/leases.js')
     const leases = new SubnetLeases(this.config.lago.lease_dir, this.config.lago.subnet_first, this.config.lago.subnet_count)
     const owner = {uuidFile: this.paths.uuid, uuid: this.state.uuid}
@@ -327,8 +339,11 @@ export class Prefix {
     return {releasedSubnets}
   }
 
+  /** Write state.json; writes from concurrent tasks go one after another, so the last change lands last. */
   async saveState(): Promise<void> {
-    await writeJsonAtomic(this.paths.state, this.state, SECRET_FILE_MODE)
+    const write = this.stateWrites.catch(() => undefined).then(() => writeJsonAtomic(this.paths.state, this.state, SECRET_FILE_MODE))
+    this.stateWrites = write
+    await write
   }
 
   /** Tell the template store this prefix no longer uses its templates (so prune may drop them). */
@@ -388,6 +403,19 @@ export class Prefix {
       client.end()
     }
   }
+}
+
+/** A VM whose SSH server is up but will not let us in: name it, what was refused, and the fix. */
+function refusedError(vm: VmState, error: import('../ssh/client.js').SshRefusedError, paths: PrefixPaths): LagoError {
+  const refused = error.target.password === undefined ? `the prefix key ${paths.privateKey}` : `the prefix key ${paths.privateKey} and the configured ssh-password`
+  const seconds = Math.round(error.refusedForMs / 1000)
+  return new LagoError('SSH', `VM ${vm.name} is up but its SSH server (${error.target.host}) refuses user ${error.target.user}: it rejected ${refused} for ${seconds} s.`, {
+    hint:
+      `The guest's ~${error.target.user}/.ssh/authorized_keys lacks ${paths.privateKey}.pub (a template that does not carry the prefix key, or one initialised with --skip-bootstrap). ` +
+      `Fix: let Lago bootstrap the guest (init without --skip-bootstrap), put the key into the template, or set ssh-user/ssh-password for ${vm.name} in the init file. ` +
+      `A guest that installs keys late may get more time: [ssh] refusal_timeout in lago.conf (or LAGO__SSH__REFUSAL_TIMEOUT).`,
+    detail: {vm: vm.name, user: error.target.user, host: error.target.host, refused: error.detail.refused, seconds},
+  })
 }
 
 /** Refuse to start VMs whose memory the hypervisor host does not have free. */

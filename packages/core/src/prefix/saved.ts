@@ -98,10 +98,12 @@ export async function resumeSaved(prefix: Prefix, vm: VmState, report: (line: st
     log.warn(`${vm.name}: its saved memory state could not be restored (${errorMessage(error)}); booting it cold instead (its disks are kept, its memory is lost).`)
     return false
   }
+  log.debug(`${vm.name}: resumed from ${saved.file}`)
   // From here its disks move on: the saved memory no longer matches them.
   await forgetSaved(prefix, [vm])
   report(`setting its clock on ${prefix.managementIp(vm)}`)
   await setGuestClock(prefix, vm, signal)
+  log.debug(`${vm.name}: clock set`)
   return true
 }
 

@@ -205,6 +205,7 @@ export class Prefix {
             },
             ctx.signal,
           )
+          log.debug(`${vm.name}: SSH answers`)
           await this.journal?.done('domain', vm.libvirtName)
         },
       })),

@@ -1,6 +1,7 @@
 import net from 'node:net'
 import type {Client, ClientChannel, ConnectConfig} from 'ssh2'
 import {LagoError, errorMessage} from '../errors.js'
+import {log} from '../log.js'
 import {sleep, throwIfAborted} from '../util/abort.js'
 
 export interface SshTarget {
@@ -92,6 +93,7 @@ function portOpen(host: string, port: number, windowMs: number, signal?: AbortSi
   })
 }
 
+const NEVER_OPENED = 'port 22 never opened'
 const PORT_POLL_MS = 100
 const PROBE_TIMEOUT_MS = 1_000
 
@@ -127,7 +129,7 @@ function isAuthRefusal(error: unknown): boolean {
  * booting VMs don't flood the log. Throws with the last reason when the deadline passes.
  */
 export async function waitForSsh(target: SshTarget, options: WaitOptions): Promise<void> {
-  let lastReason = 'port 22 never opened'
+  let lastReason = NEVER_OPENED
   let loginPause = 250
   let refusedSince: number | undefined
   const port = target.port ?? 22
@@ -138,6 +140,7 @@ export async function waitForSsh(target: SshTarget, options: WaitOptions): Promi
     // TCP probes are cheap (a refused or unanswered SYN costs the guest nothing): poll often,
     // so the wait ends close to when sshd starts listening.
     if (!(await portOpen(target.host, port, Math.min(5_000, left), options.signal))) continue
+    if (lastReason === NEVER_OPENED) log.debug(`${target.host}: port ${port} open`)
     try {
       const client = await connect(target, Math.min(10_000, Math.max(1_000, left)))
       client.end()

@@ -122,6 +122,7 @@ export class LibvirtProvider {
     this.started.set(vm.name, {type, logOffset: qemuLog ? await sizeIfExists(qemuLog) : 0})
     try {
       await this.virsh.createFromXml('create', file, {signal})
+      log.debug(`${vm.name}: domain created`)
     } catch (error) {
       const failure = type === 'kvm' && error instanceof LagoError ? kvmFailureIn(error.message) : undefined
       if (!failure) throw translateStartError(error, `VM ${vm.name}`)

@@ -18,6 +18,6 @@ export default class Stop extends LagoCommand {
       if (!this.jsonEnabled() && saved.length > 0) this.log(`Saved ${saved.join(', ')}: "lago start" resumes ${saved.length === 1 ? 'it' : 'them'}.`)
     }
     await prefix.stop(argv)
-    return prefix.status()
+    return this.jsonEnabled() ? prefix.status() : undefined
   }
 }

@@ -158,6 +158,8 @@ export class Prefix {
     const netNames = new Set(vms.flatMap((vm) => vm.nics.map((n) => n.net)))
     const provider = this.provider
     const {preflight} = await import('../host/run.js')
+    // What the tasks load later (XML builder, SSH) loads while the host is checked.
+    const warm = Promise.all([import('xmlbuilder2'), ssh().then(() => import('ssh2'))]).catch(() => undefined)
     const [, runtime, availableMiB] = await Promise.all([
       preflight({
         config: this.config,
@@ -167,6 +169,7 @@ export class Prefix {
       }),
       provider.runtime().catch(() => undefined),
       options.force ? Promise.resolve(Infinity) : provider.availableMemoryMiB().catch(() => Infinity),
+      warm,
     ])
     if (!runtime) throw new LagoError('LIBVIRT', 'libvirt did not list its domains.', {userError: false})
     const rollback = new Rollback()
@@ -309,6 +312,14 @@ export class Prefix {
   async stop(names: string[] = []): Promise<void> {
     const provider = this.provider
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
+    if (vms.length === this.state.vms.length) {
+      // No VM will be left to use a network: the networks go down together with the domains.
+      await Promise.all([
+        ...vms.map((vm) => this.removal('domain', vm.libvirtName, () => provider.stopVm(vm))),
+        ...this.state.nets.map((net) => this.removal('network', net.libvirtName, () => provider.stopNet(net))),
+      ])
+      return
+    }
     await Promise.all(vms.map((vm) => this.removal('domain', vm.libvirtName, () => provider.stopVm(vm))))
     const runtime = await provider.runtime()
     const stillUsed = new Set(this.state.vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running').flatMap((vm) => vm.nics.map((n) => n.net)))

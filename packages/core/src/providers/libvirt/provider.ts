@@ -3,7 +3,8 @@ import {LagoError} from '../../errors.js'
 import path from 'node:path'
 import {log} from '../../log.js'
 import {sleep} from '../../util/abort.js'
-import {sizeIfExists, writeFileAtomic} from '../../util/fs.js'
+import {sizeIfExists} from '../../util/fs.js'
+import {mkdir, rename, writeFile} from 'node:fs/promises'
 import type {PrefixPaths} from '../../prefix/paths.js'
 import type {NetState, PrefixState, VmState} from '../../prefix/state.js'
 import {cpuKey, recordKvmFailure, resolveDomainType, type DomainType} from './domain-type.js'
@@ -270,9 +271,13 @@ export class LibvirtProvider {
     return result.exitCode ?? 1
   }
 
+  /** The XML virsh reads, kept for debugging: written anew at every start, so no fsync is waited for. */
   private async writeXml(name: string, xml: string): Promise<string> {
     const file = path.join(this.paths.stateDir, 'libvirt', name)
-    await writeFileAtomic(file, xml)
+    await mkdir(path.dirname(file), {recursive: true})
+    const tmp = `${file}.${process.pid}.tmp`
+    await writeFile(tmp, xml)
+    await rename(tmp, file)
     return file
   }
 

@@ -34,10 +34,11 @@ export async function launch(loadOptions: Interfaces.LoadOptions, argv: string[]
 async function capturingStdout(work: () => Promise<unknown>): Promise<string> {
   const chunks: string[] = []
   const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  const copying = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
     chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString())
     return (write as (...args: unknown[]) => boolean)(chunk, ...rest)
-  }) as typeof process.stdout.write
+  }
+  process.stdout.write = copying
   try {
     await work()
   } finally {

@@ -17,7 +17,7 @@ export default class Start extends LagoCommand {
     const prefix = await this.openPrefix(flags)
     const {tasks, rollback} = await prefix.startTasks(argv, {force: flags.force, cold: flags.cold})
     await this.withRollback(() => this.runTasks(tasks), rollback)
-    const status = await prefix.status()
+    const status = await prefix.status({known: true})
     if (!this.jsonEnabled()) {
       for (const vm of status.vms) this.log(`${vm.name}: ${vm.state} at ${vm.ip}`)
     }

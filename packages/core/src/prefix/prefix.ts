@@ -51,6 +51,8 @@ export class Prefix {
   /** The journal run of the command changing this prefix (under its lock), if any. */
   journal?: JournalRun
   private stateWrites: Promise<void> = Promise.resolve()
+  /** libvirt's view at the last startTasks, updated with every network and VM it started. */
+  private knownRuntime?: Runtime
 
   private constructor(
     readonly paths: PrefixPaths,
@@ -113,8 +115,9 @@ export class Prefix {
     return {host: this.managementIp(vm), user: vm.sshUser, privateKey: await readFile(this.paths.privateKey, 'utf8'), password: vm.sshPassword}
   }
 
-  async status(): Promise<PrefixStatus> {
-    const runtime = await this.provider.runtime()
+  /** With `known`, from what this process saw and did (after startTasks) instead of asking libvirt again. */
+  async status(options: {known?: boolean} = {}): Promise<PrefixStatus> {
+    const runtime = (options.known ? this.knownRuntime : undefined) ?? (await this.provider.runtime())
     return {
       prefix: this.paths.root,
       uuid: this.state.uuid,
@@ -172,6 +175,7 @@ export class Prefix {
       warm,
     ])
     if (!runtime) throw new LagoError('LIBVIRT', 'libvirt did not list its domains.', {userError: false})
+    this.knownRuntime = runtime
     const rollback = new Rollback()
     const tasks: Task[] = []
     const nets = this.state.nets.filter((n) => netNames.has(n.name) && !runtime.activeNets.has(n.libvirtName))
@@ -184,6 +188,7 @@ export class Prefix {
             // Registered first: an interrupted create may still have reached libvirtd.
             rollback.push(`stop network ${net.name}`, () => provider.stopNet(net))
             await this.recorded('network', net.libvirtName, () => provider.startNet(net, ctx.signal))
+            runtime.activeNets.add(net.libvirtName)
           }
         },
       })
@@ -199,16 +204,18 @@ export class Prefix {
           ctx.report('booting')
           rollback.push(`stop VM ${vm.name}`, () => provider.stopVm(vm))
           await this.journal?.intent('domain', vm.libvirtName)
-          if (await resumeSaved(this, vm, ctx.report, ctx.signal)) return void (await this.journal?.done('domain', vm.libvirtName))
-          await provider.bootVm(
-            vm,
-            (signal) => {
-              ctx.report(`waiting for SSH on ${this.managementIp(vm)}`)
-              return this.waitForVm(vm, signal)
-            },
-            ctx.signal,
-          )
-          log.debug(`${vm.name}: SSH answers`)
+          if (!(await resumeSaved(this, vm, ctx.report, ctx.signal))) {
+            await provider.bootVm(
+              vm,
+              (signal) => {
+                ctx.report(`waiting for SSH on ${this.managementIp(vm)}`)
+                return this.waitForVm(vm, signal)
+              },
+              ctx.signal,
+            )
+            log.debug(`${vm.name}: SSH answers`)
+          }
+          runtime.vms.set(vm.libvirtName, 'running')
           await this.journal?.done('domain', vm.libvirtName)
         },
       })),
@@ -341,7 +348,7 @@ export class Prefix {
   /** Stop everything and give the subnets back; idempotent. The prefix directory stays. */
   async cleanup(): Promise<{releasedSubnets: string[]}> {
     await this.stop()
-    await (await import('./saved.js')).forgetSaved(this)
+    await (await import('./saved.js')).removeSaveFiles(this)
     const {SubnetLeases} = await import('../network/leases.js')
     const leases = new SubnetLeases(this.config.lago.lease_dir, this.config.lago.subnet_first, this.config.lago.subnet_count)
     const owner = {uuidFile: this.paths.uuid, uuid: this.state.uuid}

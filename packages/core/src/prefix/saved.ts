@@ -42,7 +42,7 @@ export async function saveVms(prefix: Prefix, vms: VmState[], signal?: AbortSign
   prefix.requireInitialized()
   const runtime = await prefix.provider.runtime()
   const running = vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running')
-  const dir = path.join(prefix.paths.stateDir, 'saved')
+  const dir = savedDir(prefix)
   await mkdir(dir, {recursive: true})
   const provider = prefix.provider
   const outcomes = await Promise.allSettled(
@@ -89,18 +89,20 @@ export async function resumeSaved(prefix: Prefix, vm: VmState, report: (line: st
   const saved = savedStateOf(prefix, vm)
   if (!saved) return false
   report('resuming from its saved memory state')
+  // Forgotten before the VM runs: once it has written to its disks the memory no longer fits
+  // them, so a start killed from here on must boot it cold next time, never resume it again.
+  const files = await forgetSaved(prefix, [vm], {keepFiles: true})
   try {
     await prefix.provider.restoreVm(vm, prefix.paths.resolve(saved.file), signal)
   } catch (error) {
     if (signal?.aborted) throw error
     await prefix.provider.stopVm(vm)
-    await forgetSaved(prefix, [vm])
     log.warn(`${vm.name}: its saved memory state could not be restored (${errorMessage(error)}); booting it cold instead (its disks are kept, its memory is lost).`)
     return false
+  } finally {
+    for (const file of files) await rm(file, {force: true})
   }
   log.debug(`${vm.name}: resumed from ${saved.file}`)
-  // From here its disks move on: the saved memory no longer matches them.
-  await forgetSaved(prefix, [vm])
   report(`setting its clock on ${prefix.managementIp(vm)}`)
   await setGuestClock(prefix, vm, signal)
   log.debug(`${vm.name}: clock set`)
@@ -122,8 +124,11 @@ async function setGuestClock(prefix: Prefix, vm: VmState, signal?: AbortSignal):
   }
 }
 
-/** Drop the saved memory of `vms` (all by default): records first, then the files that are not a snapshot's. */
-export async function forgetSaved(prefix: Prefix, vms: VmState[] = prefix.state.vms): Promise<void> {
+/**
+ * Drop the saved memory of `vms` (all by default): the records first, then the files that are
+ * not a snapshot's (with keepFiles, those are returned for the caller to remove).
+ */
+export async function forgetSaved(prefix: Prefix, vms: VmState[] = prefix.state.vms, options: {keepFiles?: boolean} = {}): Promise<string[]> {
   let changed = false
   const dropped = vms.flatMap((vm) => {
     const saved = savedStateOf(prefix, vm)
@@ -134,5 +139,17 @@ export async function forgetSaved(prefix: Prefix, vms: VmState[] = prefix.state.
   })
   if (prefix.state.saved && Object.keys(prefix.state.saved).length === 0) delete prefix.state.saved
   if (changed) await prefix.saveState()
+  if (options.keepFiles) return dropped
   for (const file of dropped) await rm(file, {force: true})
+  return []
+}
+
+/** Every save file of the prefix, recorded or left by a killed command (cleanup). */
+export async function removeSaveFiles(prefix: Prefix): Promise<void> {
+  await forgetSaved(prefix)
+  await rm(savedDir(prefix), {recursive: true, force: true})
+}
+
+function savedDir(prefix: Prefix): string {
+  return path.join(prefix.paths.stateDir, 'saved')
 }

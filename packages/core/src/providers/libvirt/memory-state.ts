@@ -1,4 +1,3 @@
-import {LagoError} from '../../errors.js'
 import type {Virsh} from './virsh.js'
 
 /**

@@ -16,7 +16,10 @@ if (process.getuid?.() !== 0) {
   process.exit(2)
 }
 if (spawnSync('ip', ['netns', 'identify', String(process.pid)], {encoding: 'utf8'}).stdout.trim() !== netns) {
-  const setup = spawnSync('bash', [path.join(root, 'test/harness/host-setup.sh')], {stdio: ['ignore', 'ignore', 'inherit'], env: {...process.env, LAGO_TEST_SKIP_APT: process.env.LAGO_TEST_SKIP_APT ?? '1'}})
+  const setup = spawnSync('bash', [path.join(root, 'test/harness/host-setup.sh')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {...process.env, LAGO_TEST_SKIP_APT: process.env.LAGO_TEST_SKIP_APT ?? '1'},
+  })
   if (setup.status !== 0) process.exit(setup.status ?? 1)
   const inside = spawnSync('ip', ['netns', 'exec', netns, process.execPath, ...process.argv.slice(1)], {stdio: 'inherit'})
   process.exit(inside.status ?? 1)

@@ -141,7 +141,9 @@ const results = []
 const record = ({name, value, unit, baseline, ratio, goal, limit, detail}) => {
   const met = (ratio ?? value) <= limit
   results.push({name, value, unit, baseline, ratio, goal, met, detail})
-  console.log(`${name}: ${value.toFixed(unit === 's' ? 2 : 0)} ${unit}${baseline ? ` vs ${baseline}` : ''}${ratio === undefined ? '' : `, ratio ${ratio.toFixed(2)}×`} (goal ${goal}: ${met ? 'met' : 'NOT met'})${detail ? `  ${detail}` : ''}`)
+  console.log(
+    `${name}: ${value.toFixed(unit === 's' ? 2 : 0)} ${unit}${baseline ? ` vs ${baseline}` : ''}${ratio === undefined ? '' : `, ratio ${ratio.toFixed(2)}×`} (goal ${goal}: ${met ? 'met' : 'NOT met'})${detail ? `  ${detail}` : ''}`,
+  )
 }
 const splitText = (split) =>
   Object.entries(split)

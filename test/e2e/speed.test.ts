@@ -56,7 +56,7 @@ describe('speed: stop --save / resume, live snapshots, SSH refusal (real libvirt
     assert.match(String(table.stdout), /vm0\s+saved\s/)
   })
 
-  it('verbs that would change a saved VM\'s disks refuse, naming it and the way out', async () => {
+  it("verbs that would change a saved VM's disks refuse, naming it and the way out", async () => {
     const snapshot = await sandbox.lago(['snapshot', 'while-saved'], {cwd: prefix})
     assert.equal(snapshot.exitCode, 2, String(snapshot.all))
     assert.match(String(snapshot.stderr), /vm0 is saved .*lago start --cold/s)

@@ -27,10 +27,14 @@ export function refuseSaved(prefix: Prefix, verb: string): void {
   const saved = prefix.state.vms.filter((vm) => savedStateOf(prefix, vm) && !savedStateOf(prefix, vm)!.snapshot)
   if (saved.length === 0) return
   const names = saved.map((vm) => vm.name).join(', ')
-  throw new LagoError('VM', `Cannot ${verb}: ${names} ${saved.length === 1 ? 'is' : 'are'} saved (memory state on disk, from "lago stop --save"), and changing ${saved.length === 1 ? 'its' : 'their'} disks would break the resume.`, {
-    hint: `Start ${saved.length === 1 ? 'it' : 'them'} first ("lago start"), or drop the saved memory with "lago start --cold".`,
-    detail: {saved: saved.map((vm) => vm.name)},
-  })
+  throw new LagoError(
+    'VM',
+    `Cannot ${verb}: ${names} ${saved.length === 1 ? 'is' : 'are'} saved (memory state on disk, from "lago stop --save"), and changing ${saved.length === 1 ? 'its' : 'their'} disks would break the resume.`,
+    {
+      hint: `Start ${saved.length === 1 ? 'it' : 'them'} first ("lago start"), or drop the saved memory with "lago start --cold".`,
+      detail: {saved: saved.map((vm) => vm.name)},
+    },
+  )
 }
 
 /**

@@ -32,7 +32,7 @@ export function withDiskSources(xml: string, sources: Map<string, string>): stri
     if (!file) return disk
     let edited = disk.replace(/<source\b[^>]*?\/>|<source\b[^>]*>[\s\S]*?<\/source>/, `<source file='${escapeAttribute(file)}'/>`)
     // Innermost first: backing chains nest.
-    for (let previous = ''; previous !== edited; ) {
+    for (let previous = ''; previous !== edited;) {
       previous = edited
       edited = edited.replace(/\s*<backingStore\b[^>]*\/>|\s*<backingStore\b[^>]*>(?:(?!<backingStore\b)[\s\S])*?<\/backingStore>/, '')
     }

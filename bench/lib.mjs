@@ -1,6 +1,7 @@
 // What every benchmark shares: the checkout's CLI, an environment isolated in a scratch
 // directory (own store, leases, config; the test subnet pool), and a spawn that must succeed.
 import {spawnSync} from 'node:child_process'
+import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -35,3 +36,17 @@ export function mustRunner(env) {
 }
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+/** A template repository in `work` serving the tiny test guest as tiny:v1; returns its repo.json. */
+export function tinyTemplateRepo(work, must) {
+  const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')])
+    .trim()
+    .split('\n')
+    .pop()
+  const repoDir = path.join(work, 'repo')
+  mkdirSync(repoDir, {recursive: true})
+  symlinkSync(image, path.join(repoDir, 'tiny.qcow2'))
+  const file = path.join(work, 'repo.json')
+  writeFileSync(file, JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}))
+  return file
+}

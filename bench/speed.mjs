@@ -9,10 +9,10 @@
 // Needs root and the test namespace (bench/run.mjs enters it):
 //   ip netns exec lago-test node bench/speed.mjs [--counts 1,3,10] [--rounds 2] [--json]
 import {spawn, spawnSync} from 'node:child_process'
-import {chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import {benchEnv, cli, median, mustRunner, root} from './lib.mjs'
+import {benchEnv, cli, median, mustRunner, root, tinyTemplateRepo} from './lib.mjs'
 
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback)
 const counts = arg('--counts', '1,3,10').split(',').map(Number)
@@ -25,17 +25,7 @@ const must = mustRunner(env)
 const virshArgs = (...args) => ['-q', '-c', 'qemu:///system', ...args]
 const prefixes = []
 
-const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')])
-  .trim()
-  .split('\n')
-  .pop()
-const repoDir = path.join(work, 'repo')
-must('mkdir', ['-p', repoDir])
-symlinkSync(image, path.join(repoDir, 'tiny.qcow2'))
-writeFileSync(
-  path.join(work, 'repo.json'),
-  JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}),
-)
+const repoJson = tinyTemplateRepo(work, must)
 
 const seconds = (t0) => Number(process.hrtime.bigint() - t0) / 1e9
 const spawnAll = (commands) =>
@@ -80,7 +70,7 @@ function makePrefix(count) {
   const domains = Array.from({length: count}, (_, i) => `  vm${i}:\n    memory: 256\n    vcpu: 1\n    nics: [{net: lago}]\n    disks: [{type: template, template_name: tiny}]`).join('\n')
   writeFileSync(path.join(work, `init-${count}.yaml`), `domains:\n${domains}\nnets:\n  lago: {}\n`)
   const prefix = path.join(work, `env-${count}`)
-  must(process.execPath, [cli, 'init', prefix, path.join(work, `init-${count}.yaml`), '--template-repo-path', path.join(work, 'repo.json')])
+  must(process.execPath, [cli, 'init', prefix, path.join(work, `init-${count}.yaml`), '--template-repo-path', repoJson])
   prefixes.push(prefix)
   const state = JSON.parse(readFileSync(path.join(prefix, '.lago/state.json'), 'utf8'))
   return {prefix, state, ips: state.vms.map((vm) => vm.nics[0].ip)}

@@ -2,6 +2,7 @@ import {mkdir, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
+import {syncGuest} from './guest-sync.js'
 import type {Prefix} from './prefix.js'
 import type {VmState} from './state.js'
 
@@ -51,7 +52,8 @@ export async function saveVms(prefix: Prefix, vms: VmState[], signal?: AbortSign
   const provider = prefix.provider
   const outcomes = await Promise.allSettled(
     running.map(async (vm) => {
-      await syncGuest(prefix, vm, signal)
+      // A guest we cannot reach is saved anyway: its disks are then crash-consistent while saved.
+      await syncGuest(prefix, vm, {signal, failed: (reason) => log.info(`stop --save: could not sync ${vm.name} over SSH (${reason}); saving it anyway`)})
       const file = path.join(dir, `${vm.name}.save`)
       await prefix.journal?.intent('file', file)
       await prefix.journal?.removing('domain', vm.libvirtName)
@@ -66,22 +68,6 @@ export async function saveVms(prefix: Prefix, vms: VmState[], signal?: AbortSign
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')
   if (failed) throw failed.reason
   return running.map((vm) => vm.name)
-}
-
-/** Best effort: a guest we cannot reach is saved anyway (its disks are then crash-consistent while saved). */
-async function syncGuest(prefix: Prefix, vm: VmState, signal?: AbortSignal): Promise<void> {
-  try {
-    const {execCapture} = await import('../ssh/client.js')
-    const client = await prefix.ssh(vm)
-    try {
-      await execCapture(client, 'sync')
-    } finally {
-      client.end()
-    }
-  } catch (error) {
-    if (signal?.aborted) throw error
-    log.info(`stop --save: could not sync ${vm.name} over SSH (${errorMessage(error)}); saving it anyway`)
-  }
 }
 
 /**

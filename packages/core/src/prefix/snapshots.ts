@@ -2,9 +2,9 @@ import {rm} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
-import {execCapture} from '../ssh/client.js'
 import {qemuImageInfo, qemuImg} from '../util/qemu-img.js'
 import type {Prefix} from './prefix.js'
+import {syncGuest} from './guest-sync.js'
 import {forgetSaved, refuseSaved} from './saved.js'
 import type {SnapshotState, VmState} from './state.js'
 
@@ -36,7 +36,7 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
       // Recorded before they exist: a kill before the state is saved removes exactly these.
       for (const file of [...overlays.values(), ...(memory ? [memory] : [])]) await prefix.journal?.intent('layer', file)
       if (running) {
-        await flushGuest(prefix, vm, signal)
+        await syncGuest(prefix, vm, {signal, wait: true, failed: (reason) => log.warn(`snapshot: could not sync ${vm.name} over SSH (${reason}); its snapshot is crash-consistent only`)})
         await prefix.provider.snapshotRunningDisks(vm, name, overlays, memory)
       } else {
         for (const disk of disks) {
@@ -54,21 +54,6 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
   snapshots[name] = snapshot
   await prefix.saveState()
   return snapshot
-}
-
-/** Make the guest's page cache reach its disk before the layer is frozen. */
-async function flushGuest(prefix: Prefix, vm: VmState, signal?: AbortSignal): Promise<void> {
-  try {
-    await prefix.waitForVm(vm, signal)
-    const client = await prefix.ssh(vm)
-    try {
-      await execCapture(client, 'sync')
-    } finally {
-      client.end()
-    }
-  } catch (error) {
-    log.warn(`snapshot: could not sync ${vm.name} over SSH (${String(error)}); its snapshot is crash-consistent only`)
-  }
 }
 
 /** Put every disk back to snapshot `name`; returns the VMs to start again (those running at the snapshot). */

@@ -5,18 +5,15 @@
 // Needs root and the test namespace:
 //   ip netns exec lago-test node bench/collect.mjs [--rounds 5] [--large-mib 50] [--small 2000]
 import {spawn, spawnSync} from 'node:child_process'
-import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {benchEnv, cli, median, mustRunner, root, tinyTemplateRepo} from './lib.mjs'
+import {benchWork, cli, median, tinyTemplateRepo} from './lib.mjs'
 
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback)
 const rounds = Number(arg('--rounds', '5'))
 const largeMiB = Number(arg('--large-mib', '50'))
 const smallCount = Number(arg('--small', '2000'))
-const work = mkdtempSync(path.join(root, 'test/.tmp/bench-collect-'))
-chmodSync(work, 0o755)
-const env = benchEnv(work)
-const must = mustRunner(env)
+const {work, env, must} = benchWork('collect')
 const lago = (...args) => must(process.execPath, [cli, ...args], {cwd: prefix})
 
 const repoJson = tinyTemplateRepo(work, must)

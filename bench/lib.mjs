@@ -1,7 +1,7 @@
 // What every benchmark shares: the checkout's CLI, an environment isolated in a scratch
 // directory (own store, leases, config; the test subnet pool), and a spawn that must succeed.
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -49,4 +49,12 @@ export function tinyTemplateRepo(work, must) {
   const file = path.join(work, 'repo.json')
   writeFileSync(file, JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}))
   return file
+}
+
+/** A scratch directory under test/.tmp that qemu can enter, with the CLI environment and spawn bound to it. */
+export function benchWork(name) {
+  const work = mkdtempSync(path.join(root, `test/.tmp/bench-${name}-`))
+  chmodSync(work, 0o755)
+  const env = benchEnv(work)
+  return {work, env, must: mustRunner(env)}
 }

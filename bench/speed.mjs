@@ -9,19 +9,16 @@
 // Needs root and the test namespace (bench/run.mjs enters it):
 //   ip netns exec lago-test node bench/speed.mjs [--counts 1,3,10] [--rounds 2] [--json]
 import {spawn, spawnSync} from 'node:child_process'
-import {chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import {benchEnv, cli, median, mustRunner, root, tinyTemplateRepo} from './lib.mjs'
+import {benchWork, cli, median, tinyTemplateRepo} from './lib.mjs'
 
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback)
 const counts = arg('--counts', '1,3,10').split(',').map(Number)
 const rounds = Number(arg('--rounds', '2'))
 const cliRuns = Number(arg('--cli-runs', '10'))
-const work = mkdtempSync(path.join(root, 'test/.tmp/bench-speed-'))
-chmodSync(work, 0o755)
-const env = benchEnv(work)
-const must = mustRunner(env)
+const {work, env, must} = benchWork('speed')
 const virshArgs = (...args) => ['-q', '-c', 'qemu:///system', ...args]
 const prefixes = []
 

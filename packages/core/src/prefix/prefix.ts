@@ -414,8 +414,7 @@ export class Prefix {
     this.requireInitialized()
     const vm = this.vm(name)
     await this.requireRunning(vm)
-    await this.waitForVm(vm, signal)
-    const client = await this.ssh(vm)
+    const client = await this.connectWhenReady(vm, signal)
     try {
       return await (await ssh()).whileConnected(client, () => work(client))
     } finally {

@@ -15,7 +15,7 @@ if (process.getuid?.() !== 0) {
   console.error('bench: run as root (it boots VMs in the test namespace, as the e2e tests do)')
   process.exit(2)
 }
-if (spawnSync('ip', ['netns', 'identify', String(process.pid)], {encoding: 'utf8'}).stdout.trim() !== netns) {
+if (spawnSync('ip', ['netns', 'identify', String(process.pid)], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).stdout.trim() !== netns) {
   const setup = spawnSync('bash', [path.join(root, 'test/harness/host-setup.sh')], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {...process.env, LAGO_TEST_SKIP_APT: process.env.LAGO_TEST_SKIP_APT ?? '1'},

@@ -6,7 +6,7 @@ import {qemuImageInfo, qemuImg} from '../util/qemu-img.js'
 import type {Prefix} from './prefix.js'
 import {syncGuest} from './guest-sync.js'
 import {forgetSaved, refuseSaved} from './saved.js'
-import type {SnapshotState, VmState} from './state.js'
+import type {SnapshotState} from './state.js'
 
 /**
  * Whole-environment snapshots, as external qcow2 layers: at `snapshot NAME` each disk's

@@ -26,12 +26,12 @@ export function benchEnv(work, extra = {}) {
   }
 }
 
-/** A spawnSync bound to `env` that throws with the command's output when it fails; returns stdout. */
+/** A spawnSync bound to `env` that throws with the command's output when it fails; returns stdout (and stderr with `withStderr`). */
 export function mustRunner(env) {
   return (file, args, options = {}) => {
     const result = spawnSync(file, args, {encoding: 'utf8', env, maxBuffer: 64 << 20, ...options})
     if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed: ${result.stderr || ''}${result.stdout || ''}`)
-    return result.stdout
+    return options.withStderr ? `${result.stdout}${result.stderr}` : result.stdout
   }
 }
 

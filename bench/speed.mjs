@@ -207,13 +207,24 @@ try {
     }
     if (count === 3) {
       const resumes = []
+      let coldFallbacks = 0
       for (let r = 0; r < rounds; r++) {
         must(process.execPath, [cli, 'start'], {cwd: target.prefix})
         must(process.execPath, [cli, 'stop', '--save'], {cwd: target.prefix})
-        resumes.push(timed(process.execPath, [cli, 'start'], {cwd: target.prefix}))
+        const t0 = process.hrtime.bigint()
+        const output = must(process.execPath, [cli, 'start'], {cwd: target.prefix, withStderr: true})
+        resumes.push(seconds(t0))
+        if (/booting it cold/.test(output)) coldFallbacks++
         must(process.execPath, [cli, 'stop'], {cwd: target.prefix})
       }
-      record({name: 'start 3 saved VMs until SSH', value: median(resumes), unit: 's', goal: '≤ 2 s', limit: 2, detail: `runs ${resumes.map((x) => x.toFixed(2)).join('/')}`})
+      record({
+        name: 'start 3 saved VMs until SSH',
+        value: median(resumes),
+        unit: 's',
+        goal: '≤ 2 s',
+        limit: 2,
+        detail: `runs ${resumes.map((x) => x.toFixed(2)).join('/')}${coldFallbacks > 0 ? `; ${coldFallbacks} run(s) fell back to a cold boot` : ''}`,
+      })
     }
     must(process.execPath, [cli, 'destroy', '--yes'], {cwd: target.prefix})
     prefixes.pop()

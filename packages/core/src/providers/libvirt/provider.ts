@@ -6,7 +6,7 @@ import {sleep} from '../../util/abort.js'
 import {readTextIfExists, sizeIfExists, writeFileAtomic} from '../../util/fs.js'
 import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
 import {modeOf, type LibvirtMode} from '../../session/mode.js'
-import {freeLoopbackPort, isPortClash, sessionNicArgs} from './session-net.js'
+import {freeLoopbackPort, isPortClash, sessionNicArgs, withForwardedPort} from './session-net.js'
 import type {PrefixPaths} from '../../prefix/paths.js'
 import type {NetState, PrefixState, VmState} from '../../prefix/state.js'
 import {cpuKey, recordKvmFailure, resolveDomainType, type DomainType} from './domain-type.js'
@@ -300,7 +300,8 @@ export class LibvirtProvider {
   /** Resume the VM from a memory state file, on its disks as the prefix state has them now. */
   async restoreVm(vm: VmState, file: string, signal?: AbortSignal): Promise<void> {
     const saved = await savedDomainXml(this.virsh, file)
-    const xml = withDiskSources(saved, new Map(this.diskDevices(vm).map((d) => [d.dev, d.path])))
+    let xml = withDiskSources(saved, new Map(this.diskDevices(vm).map((d) => [d.dev, d.path])))
+    if (this.mode === 'session') xml = withForwardedPort(xml, (await this.forwardPort(vm)).port)
     const xmlFile = await this.writeXml(`restore-${vm.name}.xml`, xml)
     await restoreDomain(this.virsh, file, xmlFile, signal)
   }

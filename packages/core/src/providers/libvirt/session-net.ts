@@ -40,6 +40,11 @@ export function freeLoopbackPort(): Promise<number> {
   })
 }
 
+/** A saved domain's XML with its SSH forwarded from `port` instead (the port it was saved with may be taken by now). */
+export function withForwardedPort(domainXml: string, port: number): string {
+  return domainXml.replace(/hostfwd=tcp:127\.0\.0\.1:\d+-:22/g, `hostfwd=tcp:127.0.0.1:${port}-:22`)
+}
+
 /** The qemu failure of a forwarded port another process took first. */
 export function isPortClash(message: string): boolean {
   return /could not set up host forwarding rule|address already in use/i.test(message)

@@ -29,6 +29,7 @@ import {distroOf} from '../compat/original-view.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 import type {DiskImages, Provider} from '../providers/provider.js'
 import {prefixProvider} from './provider-environment.js'
+import {createProvider} from '../providers/registry.js'
 
 export interface InitOptions {
   prefixPath: string
@@ -97,14 +98,18 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   const templatePlan = await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`, {signal: options.signal}), store)
   const templates = templatePlan.uses
   throwIfAborted(options.signal)
-  await preflight({
-    signal: options.signal,
-    config: options.config,
-    purpose: 'init',
-    prefixPath: paths.root,
-    paths: [{label: 'template store', path: store.dir}],
-    bootstrap: !options.skipBootstrap,
-  })
+  const providerName = options.provider ?? options.config.lago.provider
+  // Refuses an unknown provider before anything exists.
+  if (createProvider(options.config, undefined, providerName).hostChecks !== false) {
+    await preflight({
+      signal: options.signal,
+      config: options.config,
+      purpose: 'init',
+      prefixPath: paths.root,
+      paths: [{label: 'template store', path: store.dir}],
+      bootstrap: !options.skipBootstrap,
+    })
+  }
 
   throwIfAborted(options.signal)
   const rollback = new Rollback()
@@ -116,7 +121,6 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   let state: PrefixState | undefined
   let change: PrefixChange | undefined
   let provider: Provider | undefined
-  const providerName = options.provider ?? options.config.lago.provider
 
   const tasks: Task[] = [
     {

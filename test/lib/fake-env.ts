@@ -36,11 +36,18 @@ export class FakeEnvironment {
     return new FakeEnvironment(dir, config, providerName)
   }
 
-  /** Guests' SSH answers here (a login succeeds; nothing else is served). */
+  /** Guests' SSH answers here: any login succeeds, every command exits 0 without output. */
   async serveSsh(): Promise<void> {
     const hostKey = (await generateKeyPair('host')).privateKey
     const server = new ssh2.Server({hostKeys: [hostKey]}, (client) => {
       client.on('authentication', (ctx) => ctx.accept())
+      client.on('session', (accept) => {
+        accept().on('exec', (acceptExec) => {
+          const channel = acceptExec()
+          channel.exit(0)
+          channel.end()
+        })
+      })
       client.on('error', () => {})
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

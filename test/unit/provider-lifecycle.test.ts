@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {readFile} from 'node:fs/promises'
 import {beginChange, isLagoError, loadConfig, plainRunner, Prefix, PrefixPaths, type JournalEntry, type PrefixChange} from '@lago/core'
 import {FakeEnvironment, TWO_VMS} from '../lib/fake-env.js'
 
@@ -154,6 +155,33 @@ describe('provider seam: start, stop, rollback and status through the fake provi
     assert.ok(calls.indexOf(`vm-stop ${vm('vm0')}`) < calls.findIndex((c) => c.startsWith('image-overlay')), calls.join('\n'))
     assert.ok(calls.includes(`image-remove ${layer}`), 'the layer written since the snapshot is thrown away')
     assert.equal(env.fake.world.images.has(layer), false)
+  })
+
+  it("cleanup of a prefix whose state is corrupt removes its objects by owner tag, never another prefix's", async () => {
+    const {cleanupPrefix} = await import('@lago/core')
+    const {writeFile} = await import('node:fs/promises')
+    await start()
+    env.fake.world.calls.length = 0
+    const other = {prefixId: 'other', prefixPath: '/elsewhere', name: 'x'}
+    env.fake.world.domains.set('lago-other-x', {vm: {...env.fake.world.domains.get(vm('vm0'))!.vm, libvirtName: 'lago-other-x'}, state: 'running', disks: [], owner: other})
+    const saved = await readFile(paths.state, 'utf8')
+    await writeFile(paths.state, '{corrupt')
+    try {
+      await cleanupPrefix(paths, env.config)
+    } finally {
+      await writeFile(paths.state, saved)
+    }
+    assert.deepEqual([...env.fake.world.domains.keys()], ['lago-other-x'])
+    assert.equal(env.fake.world.networks.size, 0)
+    assert.deepEqual(
+      env.fake
+        .callLog(['remove-domain', 'remove-network'])
+        .slice(0, 2)
+        .map((c) => c.split(' ')[0]),
+      ['remove-domain', 'remove-domain'],
+      'domains before networks',
+    )
+    env.fake.world.domains.clear()
   })
 
   it('the provider setting reaches SDK users too: openPrefix-style config loading keeps the recorded provider', async () => {

@@ -2,6 +2,7 @@ import path from 'node:path'
 import type {Provider, ProviderEnvironment} from '../providers/provider.js'
 import {createProvider} from '../providers/registry.js'
 import type {LagoConfig} from '../config/config.js'
+import {readTextIfExists} from '../util/fs.js'
 import type {PrefixPaths} from './paths.js'
 import type {PrefixState} from './state.js'
 
@@ -20,4 +21,20 @@ export function providerEnvironment(paths: PrefixPaths, state: PrefixState): Pro
 /** The provider of this prefix: the one its state names (recorded at init), else the setting's. */
 export function prefixProvider(config: LagoConfig, paths: PrefixPaths, state: PrefixState): Provider {
   return createProvider(config, providerEnvironment(paths, state), state.provider)
+}
+
+/**
+ * The hypervisor a prefix's objects live on, for verbs that work without its state (cleanup,
+ * destroy and recovery of a prefix whose state is unreadable): the provider the state names
+ * when it can be read, else the setting's.
+ */
+export async function prefixHypervisor(config: LagoConfig, paths: PrefixPaths): Promise<Provider> {
+  let recorded: string | undefined
+  try {
+    const state = JSON.parse((await readTextIfExists(paths.state)) ?? '{}') as {provider?: unknown}
+    if (typeof state.provider === 'string') recorded = state.provider
+  } catch {
+    // Corrupt state: the setting's provider it is.
+  }
+  return createProvider(config, undefined, recorded)
 }

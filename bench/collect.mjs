@@ -5,31 +5,18 @@
 // Needs root and the test namespace:
 //   ip netns exec lago-test node bench/collect.mjs [--rounds 5] [--large-mib 50] [--small 2000]
 import {spawn, spawnSync} from 'node:child_process'
-import {chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {benchEnv, cli, median, mustRunner, root} from './lib.mjs'
+import {benchWork, cli, median, tinyTemplateRepo} from './lib.mjs'
 
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback)
 const rounds = Number(arg('--rounds', '5'))
 const largeMiB = Number(arg('--large-mib', '50'))
 const smallCount = Number(arg('--small', '2000'))
-const work = mkdtempSync(path.join(root, 'test/.tmp/bench-collect-'))
-chmodSync(work, 0o755)
-const env = benchEnv(work)
-const must = mustRunner(env)
+const {work, env, must} = benchWork('collect')
 const lago = (...args) => must(process.execPath, [cli, ...args], {cwd: prefix})
 
-const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')])
-  .trim()
-  .split('\n')
-  .pop()
-const repoDir = path.join(work, 'repo')
-must('mkdir', ['-p', repoDir])
-symlinkSync(image, path.join(repoDir, 'tiny.qcow2'))
-writeFileSync(
-  path.join(work, 'repo.json'),
-  JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}),
-)
+const repoJson = tinyTemplateRepo(work, must)
 // The template's root has ~920 MiB free: enough for the tree, no data disk needed.
 writeFileSync(
   path.join(work, 'LagoInitFile'),
@@ -63,7 +50,7 @@ function byHand(ip, key, out) {
 }
 
 try {
-  must(process.execPath, [cli, 'init', prefix, path.join(work, 'LagoInitFile'), '--template-repo-path', path.join(work, 'repo.json')])
+  must(process.execPath, [cli, 'init', prefix, path.join(work, 'LagoInitFile'), '--template-repo-path', repoJson])
   lago('start')
   const state = JSON.parse(readFileSync(path.join(prefix, '.lago/state.json'), 'utf8'))
   const ip = state.vms[0].nics[0].ip

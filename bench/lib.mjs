@@ -1,6 +1,7 @@
 // What every benchmark shares: the checkout's CLI, an environment isolated in a scratch
 // directory (own store, leases, config; the test subnet pool), and a spawn that must succeed.
 import {spawnSync} from 'node:child_process'
+import {chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -25,13 +26,35 @@ export function benchEnv(work, extra = {}) {
   }
 }
 
-/** A spawnSync bound to `env` that throws with the command's output when it fails; returns stdout. */
+/** A spawnSync bound to `env` that throws with the command's output when it fails; returns stdout (and stderr with `withStderr`). */
 export function mustRunner(env) {
   return (file, args, options = {}) => {
     const result = spawnSync(file, args, {encoding: 'utf8', env, maxBuffer: 64 << 20, ...options})
     if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed: ${result.stderr || ''}${result.stdout || ''}`)
-    return result.stdout
+    return options.withStderr ? `${result.stdout}${result.stderr}` : result.stdout
   }
 }
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+/** A template repository in `work` serving the tiny test guest as tiny:v1; returns its repo.json. */
+export function tinyTemplateRepo(work, must) {
+  const image = must('bash', [path.join(root, 'test/harness/build-guest-image.sh')])
+    .trim()
+    .split('\n')
+    .pop()
+  const repoDir = path.join(work, 'repo')
+  mkdirSync(repoDir, {recursive: true})
+  symlinkSync(image, path.join(repoDir, 'tiny.qcow2'))
+  const file = path.join(work, 'repo.json')
+  writeFileSync(file, JSON.stringify({name: 'bench', sources: {l: {type: 'file', args: {root: repoDir}}}, templates: {tiny: {versions: {v1: {source: 'l', handle: 'tiny.qcow2', timestamp: 1}}}}}))
+  return file
+}
+
+/** A scratch directory under test/.tmp that qemu can enter, with the CLI environment and spawn bound to it. */
+export function benchWork(name) {
+  const work = mkdtempSync(path.join(root, `test/.tmp/bench-${name}-`))
+  chmodSync(work, 0o755)
+  const env = benchEnv(work)
+  return {work, env, must: mustRunner(env)}
+}

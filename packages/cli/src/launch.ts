@@ -1,5 +1,6 @@
 import {Config, execute, type Interfaces} from '@oclif/core'
 import {mayNeedTranslation, translateArgv} from './compat/argv.js'
+import {isHelpOnly, storeHelp} from './fast-path.js'
 
 /**
  * Run the CLI (both launchers: bin/run.js of a checkout or npm install, and the RPM's
@@ -7,6 +8,11 @@ import {mayNeedTranslation, translateArgv} from './compat/argv.js'
  * flag spellings) is rewritten first; the command list is loaded for that only when needed.
  */
 export async function launch(loadOptions: Interfaces.LoadOptions, argv: string[] = process.argv.slice(2)): Promise<void> {
+  if (isHelpOnly(argv)) {
+    const text = await capturingStdout(() => execute({args: argv, loadOptions}))
+    if (!process.exitCode) storeHelp(argv, text)
+    return
+  }
   if (!mayNeedTranslation(argv)) {
     await execute({args: argv, loadOptions})
     return
@@ -22,4 +28,21 @@ export async function launch(loadOptions: Interfaces.LoadOptions, argv: string[]
   // The original printed "lago <version>", which scripts read.
   if (translation.argv.length === 1 && translation.argv[0] === '--version') process.stdout.write(`${config.bin} ${config.version}\n`)
   else await execute({args: translation.argv, loadOptions: config})
+}
+
+/** Run `work`, passing its standard output through and returning a copy of it. */
+async function capturingStdout(work: () => Promise<unknown>): Promise<string> {
+  const chunks: string[] = []
+  const write = process.stdout.write.bind(process.stdout)
+  const copying = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString())
+    return (write as (...args: unknown[]) => boolean)(chunk, ...rest)
+  }
+  process.stdout.write = copying
+  try {
+    await work()
+  } finally {
+    process.stdout.write = write
+  }
+  return chunks.join('')
 }

@@ -7,14 +7,19 @@ export default class Start extends LagoCommand {
   static summary = 'Start the networks and VMs of the prefix (or the named VMs) and wait for SSH.'
   static strict = false
   static args = {vms: Args.string({description: 'VMs to start (default: all).'})}
-  static flags = {...LagoCommand.collectFlags, force: Flags.boolean({summary: 'Start even when the host lacks the free memory the VMs need.'})}
+  static description = 'VMs saved by "lago stop --save" (or reverted to a live snapshot) resume from their memory state; one that cannot be restored boots cold, and says so.'
+  static flags = {
+    ...LagoCommand.collectFlags,
+    force: Flags.boolean({summary: 'Start even when the host lacks the free memory the VMs need.'}),
+    cold: Flags.boolean({summary: 'Boot from the disks, dropping any saved memory state.'}),
+  }
 
   async run() {
     const {argv, flags} = await this.parseLago(Start)
     const prefix = await this.openPrefix(flags)
-    const {tasks, rollback} = await prefix.startTasks(argv, {force: flags.force})
+    const {tasks, rollback} = await prefix.startTasks(argv, {force: flags.force, cold: flags.cold})
     await this.withRollback(() => this.runTasks(tasks), rollback)
-    const status = await prefix.status()
+    const status = await prefix.status({known: true})
     if (!this.jsonEnabled()) {
       for (const vm of status.vms) this.log(`${vm.name}: ${vm.state} at ${vm.ip}`)
     }

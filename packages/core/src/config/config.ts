@@ -43,6 +43,8 @@ export interface LagoConfig {
     user: string
     /** Seconds a VM may take from start until SSH answers. */
     boot_timeout: number
+    /** Seconds a VM's SSH server may refuse our key (and password) before start gives up on it. */
+    refusal_timeout: number
   }
   download: {
     /** Failed attempts in a row (no byte gained) before a template download gives up. */
@@ -84,7 +86,7 @@ export const DEFAULT_CONFIG: LagoConfig = {
     provider: 'libvirt',
   },
   libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: '', emulator: ''},
-  ssh: {user: 'root', boot_timeout: 600},
+  ssh: {user: 'root', boot_timeout: 600, refusal_timeout: 30},
   download: {retries: 5, backoff_ms: 1000, stall_timeout: 30, allow_unverified: false},
   ci: {collect_on_failure: true, collect_always: false, failures_dir: '', collect_timeout: 15, heartbeat_seconds: 30},
 }

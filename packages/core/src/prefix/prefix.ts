@@ -4,7 +4,7 @@ import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
 import {events} from '../events/bus.js'
 import {log} from '../log.js'
-import type {Provider, VmRuntimeState} from '../providers/provider.js'
+import type {Provider, Runtime, VmRuntimeState} from '../providers/provider.js'
 import type {SshTarget} from '../ssh/client.js'
 import {sleep} from '../util/abort.js'
 import type {Task} from '../tasks.js'
@@ -52,6 +52,9 @@ export interface PrefixStatus {
 export class Prefix {
   /** The journal run of the command changing this prefix (under its lock), if any. */
   journal?: JournalRun
+  private stateWrites: Promise<void> = Promise.resolve()
+  /** libvirt's view at the last startTasks, updated with every network and VM it started. */
+  private knownRuntime?: Runtime
 
   private constructor(
     readonly paths: PrefixPaths,
@@ -125,8 +128,9 @@ export class Prefix {
     }
   }
 
-  async status(): Promise<PrefixStatus> {
-    const runtime = await this.provider.runtime()
+  /** With `known`, from what this process saw and did (after startTasks) instead of asking libvirt again. */
+  async status(options: {known?: boolean} = {}): Promise<PrefixStatus> {
+    const runtime = (options.known ? this.knownRuntime : undefined) ?? (await this.provider.runtime())
     return {
       prefix: this.paths.root,
       uuid: this.state.uuid,
@@ -142,7 +146,7 @@ export class Prefix {
       })),
       vms: this.state.vms.map((vm) => ({
         name: vm.name,
-        state: runtime.vms.get(vm.libvirtName) ?? 'down',
+        state: this.vmState(runtime, vm),
         libvirtName: vm.libvirtName,
         memory: vm.memory,
         vcpu: vm.vcpu,
@@ -162,12 +166,16 @@ export class Prefix {
   }
 
   /** Start networks then VMs (only what is not running yet), and wait for each VM's SSH. */
-  async startTasks(names: string[] = [], options: {force?: boolean} = {}): Promise<{tasks: Task[]; rollback: () => Promise<void>}> {
+  async startTasks(names: string[] = [], options: {force?: boolean; cold?: boolean} = {}): Promise<{tasks: Task[]; rollback: () => Promise<void>}> {
     this.requireInitialized()
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
+    const {resumeSaved, forgetSaved} = await import('./saved.js')
+    if (options.cold) await forgetSaved(this, vms)
     const netNames = new Set(vms.flatMap((vm) => vm.nics.map((n) => n.net)))
     const provider = this.provider
     const {preflight} = await import('../host/run.js')
+    // What the tasks load later (XML builder, SSH) loads while the host is checked.
+    const warm = Promise.all([import('xmlbuilder2'), ssh().then(() => import('ssh2'))]).catch(() => undefined)
     const [, runtime, availableMiB] = await Promise.all([
       provider.hostChecks === false
         ? undefined
@@ -179,8 +187,10 @@ export class Prefix {
           }),
       provider.runtime().catch(() => undefined),
       options.force ? Promise.resolve(Infinity) : provider.availableMemoryMiB().catch(() => Infinity),
+      warm,
     ])
     if (!runtime) throw new LagoError('LIBVIRT', 'libvirt did not list its domains.', {userError: false})
+    this.knownRuntime = runtime
     const rollback = new Rollback()
     const tasks: Task[] = []
     const nets = this.state.nets.filter((n) => netNames.has(n.name) && !runtime.activeNets.has(n.libvirtName))
@@ -193,6 +203,7 @@ export class Prefix {
             // Registered first: an interrupted create may still have reached libvirtd.
             rollback.push(`stop network ${net.name}`, () => provider.stopNet(net))
             await this.recorded('network', net.libvirtName, () => provider.startNet(net, ctx.signal))
+            runtime.activeNets.add(net.libvirtName)
           }
         },
       })
@@ -211,16 +222,20 @@ export class Prefix {
           rollback.push(`stop VM ${vm.name}`, () => provider.stopVm(vm))
           await this.journal?.intent('domain', vm.libvirtName)
           events.vmState(vm.name, 'starting')
-          await provider.bootVm(
-            vm,
-            (signal) => {
-              events.vmState(vm.name, 'booted')
-              ctx.report(`waiting for SSH on ${this.managementIp(vm)}`)
-              return this.waitForVm(vm, signal)
-            },
-            ctx.signal,
-          )
+          if (!(await resumeSaved(this, vm, ctx.report, ctx.signal))) {
+            await provider.bootVm(
+              vm,
+              (signal) => {
+                events.vmState(vm.name, 'booted')
+                ctx.report(`waiting for SSH on ${this.managementIp(vm)}`)
+                return this.waitForVm(vm, signal)
+              },
+              ctx.signal,
+            )
+            log.debug(`${vm.name}: SSH answers`)
+          }
           events.vmState(vm.name, 'ssh-ready')
+          runtime.vms.set(vm.libvirtName, 'running')
           await this.journal?.done('domain', vm.libvirtName)
         },
       })),
@@ -285,9 +300,14 @@ export class Prefix {
     }
   }
 
+  /** libvirt's word for the VM's domain; without one, "saved" (memory state on disk) or "down". */
+  vmState(runtime: Runtime, vm: VmState): VmRuntimeState {
+    return runtime.vms.get(vm.libvirtName) ?? (this.state.saved?.[vm.name] ? 'saved' : 'down')
+  }
+
   /** Refuse guest access to a VM that is not running, saying how to start it. */
   async requireRunning(vm: VmState): Promise<void> {
-    const state = (await this.provider.runtime()).vms.get(vm.libvirtName) ?? 'down'
+    const state = this.vmState(await this.provider.runtime(), vm)
     if (state !== 'running') {
       throw new LagoError('VM', `VM ${vm.name} is not running (state: ${state}).`, {hint: `Start it with "lago start ${vm.name}".`, detail: {vm: vm.name, state}})
     }
@@ -296,9 +316,11 @@ export class Prefix {
   /** Wait for SSH within the VM's boot deadline (or `timeoutSeconds`); on timeout say which VM, its state and its console. */
   async waitForVm(vm: VmState, signal?: AbortSignal, timeoutSeconds?: number): Promise<void> {
     const seconds = timeoutSeconds ?? vm.bootTimeout ?? this.config.ssh.boot_timeout
+    const {waitForSsh, SshRefusedError} = await ssh()
     try {
-      await (await ssh()).waitForSsh(await this.sshTarget(vm), {deadline: Date.now() + seconds * 1000, signal})
+      await waitForSsh(await this.sshTarget(vm), {deadline: Date.now() + seconds * 1000, signal, refusalMs: this.config.ssh.refusal_timeout * 1000})
     } catch (error) {
+      if (error instanceof SshRefusedError) throw refusedError(vm, error, this.paths)
       if (!(error instanceof LagoError) || error.code !== 'SSH') throw error
       events.vmState(vm.name, 'unreachable', error.message)
       const state = (await this.provider.runtime()).vms.get(vm.libvirtName) ?? 'down'
@@ -319,12 +341,16 @@ export class Prefix {
   async stop(names: string[] = []): Promise<void> {
     const provider = this.provider
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
-    await Promise.all(
-      vms.map(async (vm) => {
-        await this.removal('domain', vm.libvirtName, () => provider.stopVm(vm))
-        events.vmState(vm.name, 'stopped')
-      }),
-    )
+    const stopped = (vm: VmState) => async () => {
+      await this.removal('domain', vm.libvirtName, () => provider.stopVm(vm))
+      events.vmState(vm.name, 'stopped')
+    }
+    if (vms.length === this.state.vms.length) {
+      // No VM will be left to use a network: the networks go down together with the domains.
+      await Promise.all([...vms.map((vm) => stopped(vm)()), ...this.state.nets.map((net) => this.removal('network', net.libvirtName, () => provider.stopNet(net)))])
+      return
+    }
+    await Promise.all(vms.map((vm) => stopped(vm)()))
     const runtime = await provider.runtime()
     const stillUsed = new Set(this.state.vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running').flatMap((vm) => vm.nics.map((n) => n.net)))
     for (const net of this.state.nets.filter((n) => !stillUsed.has(n.name))) await this.removal('network', net.libvirtName, () => provider.stopNet(net))
@@ -345,6 +371,7 @@ export class Prefix {
   /** Stop everything and give the subnets back; idempotent. The prefix directory stays. */
   async cleanup(): Promise<{releasedSubnets: string[]}> {
     await this.stop()
+    await (await import('./saved.js')).removeSaveFiles(this)
     const {SubnetLeases} = await import('../network/leases.js')
     const leases = new SubnetLeases(this.config.lago.lease_dir, this.config.lago.subnet_first, this.config.lago.subnet_count)
     const owner = {uuidFile: this.paths.uuid, uuid: this.state.uuid}
@@ -354,8 +381,11 @@ export class Prefix {
     return {releasedSubnets}
   }
 
+  /** Write state.json; writes from concurrent tasks go one after another, so the last change lands last. */
   async saveState(): Promise<void> {
-    await writeJsonAtomic(this.paths.state, this.state, SECRET_FILE_MODE)
+    const write = this.stateWrites.catch(() => undefined).then(() => writeJsonAtomic(this.paths.state, this.state, SECRET_FILE_MODE))
+    this.stateWrites = write
+    await write
   }
 
   /** Tell the template store this prefix no longer uses its templates (so prune may drop them). */
@@ -407,14 +437,26 @@ export class Prefix {
     this.requireInitialized()
     const vm = this.vm(name)
     await this.requireRunning(vm)
-    await this.waitForVm(vm, signal)
-    const client = await this.ssh(vm)
+    const client = await this.connectWhenReady(vm, signal)
     try {
       return await (await ssh()).whileConnected(client, () => work(client))
     } finally {
       client.end()
     }
   }
+}
+
+/** A VM whose SSH server is up but will not let us in: name it, what was refused, and the fix. */
+function refusedError(vm: VmState, error: import('../ssh/client.js').SshRefusedError, paths: PrefixPaths): LagoError {
+  const refused = error.target.password === undefined ? `the prefix key ${paths.privateKey}` : `the prefix key ${paths.privateKey} and the configured ssh-password`
+  const seconds = Math.round(error.refusedForMs / 1000)
+  return new LagoError('SSH', `VM ${vm.name} is up but its SSH server (${error.target.host}) refuses user ${error.target.user}: it rejected ${refused} for ${seconds} s.`, {
+    hint:
+      `The guest's ~${error.target.user}/.ssh/authorized_keys lacks ${paths.privateKey}.pub (a template that does not carry the prefix key, or one initialised with --skip-bootstrap). ` +
+      `Fix: let Lago bootstrap the guest (init without --skip-bootstrap), put the key into the template, or set ssh-user/ssh-password for ${vm.name} in the init file. ` +
+      `A guest that installs keys late may get more time: [ssh] refusal_timeout in lago.conf (or LAGO__SSH__REFUSAL_TIMEOUT).`,
+    detail: {vm: vm.name, user: error.target.user, host: error.target.host, refused: error.detail.refused, seconds},
+  })
 }
 
 /** Refuse to start VMs whose memory the hypervisor host does not have free. */

@@ -44,6 +44,7 @@ export async function recoverInterrupted(paths: PrefixPaths, config: LagoConfig)
     case 'stop':
     case 'shutdown': {
       await stopPrefix(paths, config, (run.detail?.vms as string[] | undefined) ?? [])
+      await removeUnrecordedFiles(paths, run, undo)
       await undo.end('ok')
       return {line: `finished the interrupted ${who}: its VMs are stopped`, prefixRemoved: false}
     }
@@ -79,6 +80,16 @@ async function removeLibvirtObjects(paths: PrefixPaths, config: LagoConfig, obje
     }
   }
   return removed
+}
+
+/** Files the run made (memory saves) that state.json never came to record: partial or orphaned, so removed. */
+async function removeUnrecordedFiles(paths: PrefixPaths, run: InterruptedRun, undo: JournalRun): Promise<void> {
+  const stateText = await readTextIfExists(paths.state)
+  for (const file of run.objects.filter((o) => o.kind === 'file')) {
+    if (stateText?.includes(JSON.stringify(paths.relative(file.name)))) continue
+    await rm(file.name, {force: true})
+    await undo.removed('file', file.name)
+  }
 }
 
 async function rollbackInit(paths: PrefixPaths, config: LagoConfig, run: InterruptedRun): Promise<void> {

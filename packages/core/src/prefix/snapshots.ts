@@ -1,15 +1,17 @@
 import path from 'node:path'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
-import {execCapture} from '../ssh/client.js'
 import type {Prefix} from './prefix.js'
-import type {SnapshotState, VmState} from './state.js'
+import {syncGuest} from './guest-sync.js'
+import {forgetSaved, refuseSaved} from './saved.js'
+import type {SnapshotState} from './state.js'
 
 /**
  * Whole-environment snapshots, as external qcow2 layers: at `snapshot NAME` each disk's
  * current file is frozen (it becomes a backing file, never written again) and the VM
- * continues on a new overlay; `revert NAME` throws the current overlays away and starts
- * fresh ones on the frozen files, then restores each VM's running state.
+ * continues on a new overlay; a running VM's memory of that instant is kept too.
+ * `revert NAME` throws the current overlays away and starts fresh ones on the frozen files;
+ * VMs that were running then resume from their memory (or boot, when it cannot be restored).
  */
 export async function createSnapshot(prefix: Prefix, name: string, signal?: AbortSignal): Promise<SnapshotState> {
   prefix.requireInitialized()
@@ -18,6 +20,7 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
   }
   const snapshots = (prefix.state.snapshots ??= {})
   if (snapshots[name]) throw new LagoError('USAGE', `Snapshot "${name}" already exists (snapshots: ${Object.keys(snapshots).join(', ')}).`)
+  refuseSaved(prefix, `snapshot "${name}"`)
   const runtime = await prefix.provider.runtime()
   const layer = Object.keys(snapshots).length + 1
   const snapshot: SnapshotState = {createdAt: new Date().toISOString(), vms: {}}
@@ -26,18 +29,20 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
       const running = runtime.vms.get(vm.libvirtName) === 'running'
       const disks = vm.disks.filter((d) => d.format !== 'iso')
       const overlays = new Map(disks.map((d) => [d.dev, path.join(prefix.paths.images, `${vm.name}_${d.name}.${layer}.qcow2`)]))
+      // A running VM's memory is kept with its disks: a revert resumes it instead of booting it.
+      const memory = running ? path.join(prefix.paths.images, `${vm.name}.${layer}.memory`) : undefined
       // Recorded before they exist: a kill before the state is saved removes exactly these.
-      for (const overlay of overlays.values()) await prefix.journal?.intent('layer', overlay)
+      for (const file of [...overlays.values(), ...(memory ? [memory] : [])]) await prefix.journal?.intent('layer', file)
       if (running) {
-        await flushGuest(prefix, vm, signal)
-        await prefix.provider.snapshotRunningDisks(vm, name, overlays)
+        await syncGuest(prefix, vm, {signal, wait: true, failed: (reason) => log.warn(`snapshot: could not sync ${vm.name} over SSH (${reason}); its snapshot is crash-consistent only`)})
+        await prefix.provider.snapshotRunningDisks(vm, name, overlays, memory)
       } else {
         for (const disk of disks) {
           await prefix.provider.images.createOverlay(overlays.get(disk.dev)!, {path: prefix.paths.resolve(disk.path), format: disk.format}, {subject: `VM ${vm.name} disk ${disk.name}`})
         }
       }
-      for (const overlay of overlays.values()) await prefix.journal?.done('layer', overlay)
-      snapshot.vms[vm.name] = {running, disks: Object.fromEntries(disks.map((d) => [d.name, d.path]))}
+      for (const file of [...overlays.values(), ...(memory ? [memory] : [])]) await prefix.journal?.done('layer', file)
+      snapshot.vms[vm.name] = {running, disks: Object.fromEntries(disks.map((d) => [d.name, d.path])), ...(memory ? {memory: prefix.paths.relative(memory)} : {})}
       for (const disk of disks) {
         disk.path = prefix.paths.relative(overlays.get(disk.dev)!)
         disk.format = 'qcow2'
@@ -47,21 +52,6 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
   snapshots[name] = snapshot
   await prefix.saveState()
   return snapshot
-}
-
-/** Make the guest's page cache reach its disk before the layer is frozen. */
-async function flushGuest(prefix: Prefix, vm: VmState, signal?: AbortSignal): Promise<void> {
-  try {
-    await prefix.waitForVm(vm, signal)
-    const client = await prefix.ssh(vm)
-    try {
-      await execCapture(client, 'sync')
-    } finally {
-      client.end()
-    }
-  } catch (error) {
-    log.warn(`snapshot: could not sync ${vm.name} over SSH (${String(error)}); its snapshot is crash-consistent only`)
-  }
 }
 
 /** Put every disk back to snapshot `name`; returns the VMs to start again (those running at the snapshot). */
@@ -76,6 +66,8 @@ export async function revertSnapshot(prefix: Prefix, name: string): Promise<stri
   }
   const frozen = new Set(Object.values(prefix.state.snapshots!).flatMap((s) => Object.values(s.vms).flatMap((v) => Object.values(v.disks))))
   await prefix.stop(prefix.state.vms.map((vm) => vm.name))
+  // The disks go back: memory saved on top of the current ones no longer fits them.
+  await forgetSaved(prefix)
   // New overlays first, then the state, then the old overlays go: a kill at any point leaves
   // the state pointing at files that exist, and the journal says which files are extra.
   const replaced: string[] = []
@@ -97,6 +89,10 @@ export async function revertSnapshot(prefix: Prefix, name: string): Promise<stri
       disk.path = prefix.paths.relative(overlay)
       disk.format = 'qcow2'
     }
+  }
+  // VMs snapshotted running resume from the snapshot's memory on the next start.
+  for (const [vm, saved] of Object.entries(snapshot.vms)) {
+    if (saved.memory) (prefix.state.saved ??= {})[vm] = {file: saved.memory, savedAt: snapshot.createdAt, snapshot: name}
   }
   await prefix.saveState()
   for (const file of replaced) await prefix.provider.images.remove(file)

@@ -1,3 +1,4 @@
+import type {SavedVmState} from './saved.js'
 import type {DomainSpec, NetSpec} from '../spec/types.js'
 
 /** Everything a prefix knows about itself; written at init, read by every other verb. */
@@ -17,12 +18,14 @@ export interface PrefixState {
   golden?: {name: string; version: string; store: string}
   /** Snapshots of the whole environment, oldest first. */
   snapshots?: Record<string, SnapshotState>
+  /** Per VM: the memory state the next start resumes from (stop --save, or a revert to a live snapshot). */
+  saved?: Record<string, SavedVmState>
 }
 
 export interface SnapshotState {
   createdAt: string
-  /** Per VM: whether it was running, and each disk's frozen file (relative to the state dir). */
-  vms: Record<string, {running: boolean; disks: Record<string, string>}>
+  /** Per VM: whether it was running, each disk's frozen file and (live snapshots) its memory state file, relative to the state dir. */
+  vms: Record<string, {running: boolean; disks: Record<string, string>; memory?: string}>
 }
 
 export interface NetState extends NetSpec {

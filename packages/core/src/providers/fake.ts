@@ -260,9 +260,10 @@ export class FakeProvider implements Provider {
     return Promise.resolve('qemu')
   }
 
-  async snapshotRunningDisks(vm: ProviderVm, name: string, overlays: Map<string, string>): Promise<void> {
+  async snapshotRunningDisks(vm: ProviderVm, name: string, overlays: Map<string, string>, memoryFile?: string): Promise<void> {
     const env = this.env
     this.call('vm-snapshot', `${vm.libvirtName} ${name}`)
+    if (memoryFile) this.world.images.set(memoryFile, {format: 'memory'})
     const domain = this.world.domains.get(vm.libvirtName)
     for (const disk of vm.disks) {
       const overlay = overlays.get(disk.dev)
@@ -271,6 +272,18 @@ export class FakeProvider implements Provider {
       if (domain) domain.disks = domain.disks.map((file) => (file === env.resolve(disk.path) ? overlay : file))
     }
     await Promise.resolve()
+  }
+
+  /** The memory state is a record; the domain goes, as with libvirt's save. */
+  async saveVm(vm: ProviderVm, file: string): Promise<void> {
+    this.world.images.set(file, {format: 'memory'})
+    await this.drop('vm-save', this.world.domains, vm.libvirtName)
+  }
+
+  async restoreVm(vm: ProviderVm, file: string): Promise<void> {
+    this.call('vm-restore', vm.libvirtName)
+    if (this.world.images.get(file)?.format !== 'memory') throw new LagoError('LIBVIRT', `fake provider: ${file} is no saved memory state`, {userError: false})
+    await this.startVm(vm)
   }
 
   sshEndpoint(vm: ProviderVm, ip: string): Promise<SshEndpoint> {

@@ -188,8 +188,15 @@ export interface Provider {
   rebootVm(vm: ProviderVm): Promise<void>
   /** What the VM runs (or would run) as: hardware virtualization or emulation. */
   domainTypeFor(vm: ProviderVm): Promise<DomainType>
-  /** Live external disk-only snapshot: the VM goes on writing to `overlays` (by dev); other disks are left out. */
-  snapshotRunningDisks(vm: ProviderVm, name: string, overlays: Map<string, string>): Promise<void>
+  /**
+   * Live external snapshot: the VM goes on writing to `overlays` (by dev); other disks are left
+   * out. With `memoryFile`, the memory state of the same instant is written there.
+   */
+  snapshotRunningDisks(vm: ProviderVm, name: string, overlays: Map<string, string>, memoryFile?: string): Promise<void>
+  /** Write the running VM's memory state to `file`; its domain is gone afterwards. */
+  saveVm(vm: ProviderVm, file: string): Promise<void>
+  /** Resume the VM from a memory state file, on its disks as the environment's state has them now. */
+  restoreVm(vm: ProviderVm, file: string, signal?: AbortSignal): Promise<void>
   /** How to reach the VM's SSH server at `ip` (its management address). */
   sshEndpoint(vm: ProviderVm, ip: string): Promise<SshEndpoint>
 }

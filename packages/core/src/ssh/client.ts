@@ -2,6 +2,7 @@ import net from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {Client, ClientChannel, ConnectConfig} from 'ssh2'
 import {LagoError, errorMessage} from '../errors.js'
+import {log} from '../log.js'
 import {sleep, throwIfAborted} from '../util/abort.js'
 
 export interface SshTarget {
@@ -59,23 +60,71 @@ export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promi
   })
 }
 
-function portOpen(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/**
+ * Whether `port` opens within `windowMs`. A probe starts every PORT_POLL_MS without waiting
+ * for the last to end: while the guest has no address yet a SYN goes unanswered until its own
+ * timeout, and waiting for that would find the port up to a second late.
+ */
+function portOpen(host: string, port: number, windowMs: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({host, port})
-    const done = (open: boolean) => {
-      socket.destroy()
+    const sockets = new Set<net.Socket>()
+    let settled = false
+    const finish = (open: boolean) => {
+      if (settled) return
+      settled = true
+      clearInterval(probing)
+      clearTimeout(window)
+      signal?.removeEventListener('abort', onAbort)
+      for (const socket of sockets) socket.destroy()
       resolve(open)
     }
-    socket.setTimeout(timeoutMs, () => done(false))
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
+    const onAbort = () => finish(false)
+    const probe = () => {
+      const socket = net.connect({host, port})
+      sockets.add(socket)
+      const drop = () => {
+        socket.destroy()
+        sockets.delete(socket)
+      }
+      socket.setTimeout(PROBE_TIMEOUT_MS, drop)
+      socket.once('connect', () => finish(true))
+      socket.once('error', drop)
+    }
+    const probing = setInterval(probe, PORT_POLL_MS)
+    const window = setTimeout(() => finish(false), windowMs)
+    signal?.addEventListener('abort', onAbort, {once: true})
+    probe()
   })
 }
+
+const NEVER_OPENED = 'port 22 never opened'
+const PORT_POLL_MS = 100
+const PROBE_TIMEOUT_MS = 1_000
 
 export interface WaitOptions {
   /** Absolute time (ms since epoch) after which we give up. */
   deadline: number
   signal?: AbortSignal
+  /** Give up after the server has refused our credentials for this long (it is up, but will not let us in). */
+  refusalMs?: number
+}
+
+/** The SSH server answers but rejects our key (and password): waiting longer will not help. */
+export class SshRefusedError extends LagoError {
+  constructor(
+    readonly target: SshTarget,
+    readonly refusedForMs: number,
+  ) {
+    const port = target.port ?? 22
+    const what = target.password === undefined ? 'public key' : 'public key and password'
+    super('SSH', `SSH on ${target.host}:${port} answers but refuses user ${target.user}: it rejected our ${what} for ${Math.round(refusedForMs / 1000)} s.`, {
+      detail: {reason: 'refused', host: target.host, user: target.user, refused: target.password === undefined ? ['publickey'] : ['publickey', 'password']},
+    })
+  }
+}
+
+function isAuthRefusal(error: unknown): boolean {
+  return (error as {level?: string}).level === 'client-authentication'
 }
 
 /**
@@ -84,8 +133,9 @@ export interface WaitOptions {
  * booting VMs don't flood the log. Throws with the last reason when the deadline passes.
  */
 export async function waitForSsh(target: SshTarget, options: WaitOptions): Promise<void> {
-  let lastReason = 'port 22 never opened'
+  let lastReason = NEVER_OPENED
   let loginPause = 250
+  let refusedSince: number | undefined
   const port = target.port ?? 22
   for (;;) {
     throwIfAborted(options.signal)
@@ -94,24 +144,24 @@ export async function waitForSsh(target: SshTarget, options: WaitOptions): Promi
     // TCP probes are cheap (a refused or unanswered SYN costs the guest nothing): poll often,
     // so the wait ends close to when sshd starts listening.
     // Through a provider's stream there is no port to probe: the login attempt is the probe.
-    if (!target.sock && !(await portOpen(target.host, port, Math.min(1_000, left)))) {
-      await sleep(Math.min(PORT_POLL_MS, Math.max(0, options.deadline - Date.now())), options.signal)
-      continue
-    }
+    if (!target.sock && !(await portOpen(target.host, port, Math.min(5_000, left), options.signal))) continue
+    if (lastReason === NEVER_OPENED) log.debug(`${target.host}: port ${port} open`)
     try {
       const client = await connect(target, Math.min(10_000, Math.max(1_000, left)))
       client.end()
       return
     } catch (error) {
       lastReason = `SSH login failed: ${errorMessage(error)}`
+      refusedSince = isAuthRefusal(error) ? (refusedSince ?? Date.now()) : undefined
+      if (refusedSince !== undefined && options.refusalMs !== undefined && Date.now() - refusedSince >= options.refusalMs) {
+        throw new SshRefusedError(target, Date.now() - refusedSince)
+      }
     }
     // A failed login (keys not in place yet) is retried more gently.
     await sleep(Math.min(loginPause, Math.max(0, options.deadline - Date.now())), options.signal)
     loginPause = Math.min(loginPause * 2, 2_000)
   }
 }
-
-const PORT_POLL_MS = 150
 
 export interface ExecOptions {
   stdout?: NodeJS.WritableStream

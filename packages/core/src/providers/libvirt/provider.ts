@@ -3,12 +3,14 @@ import {LagoError} from '../../errors.js'
 import path from 'node:path'
 import {log} from '../../log.js'
 import {sleep} from '../../util/abort.js'
-import {sizeIfExists, writeFileAtomic} from '../../util/fs.js'
+import {sizeIfExists} from '../../util/fs.js'
+import {mkdir, rename, writeFile} from 'node:fs/promises'
 import {writeNoCloudSeed} from '../../bootstrap/nocloud.js'
 import type {OwnedObject, Provider, ProviderEnvironment, ProviderFactory, ProviderNet, ProviderVm, Runtime, SeedContent, SshEndpoint, VmRuntimeState} from '../provider.js'
 import {localImages} from '../local-images.js'
 import {cpuKey, recordKvmFailure, resolveDomainType, type DomainType} from './domain-type.js'
 import {kvmFailureIn} from './kvm-failure.js'
+import {restoreDomain, saveDomain, savedDomainXml, snapshotWithMemory, withDiskSources} from './memory-state.js'
 import {lagoObjects, removeObject} from './owned.js'
 import {qemuLogFile, readFrom} from './qemu-log.js'
 import {cleanVirshError, Virsh} from './virsh.js'
@@ -162,6 +164,7 @@ export class LibvirtProvider implements Provider {
     this.started.set(vm.name, {type, logOffset: qemuLog ? await sizeIfExists(qemuLog) : 0})
     try {
       await this.virsh.createFromXml('create', file, {signal})
+      log.debug(`${vm.name}: domain created`)
     } catch (error) {
       const failure = type === 'kvm' && error instanceof LagoError ? kvmFailureIn(error.message) : undefined
       if (!failure) throw translateStartError(error, `VM ${vm.name}`)
@@ -261,16 +264,32 @@ export class LibvirtProvider implements Provider {
   }
 
   /**
-   * Live external disk-only snapshot: the VM goes on writing to new overlays while the
-   * files it used become read-only restore points. Disks not listed are left out.
+   * Live external snapshot: the VM goes on writing to new overlays while the files it used
+   * become read-only restore points. Disks not listed are left out. With `memoryFile`, the
+   * memory state of the same instant is written there (a revert resumes instead of booting).
    */
-  async snapshotRunningDisks(vm: ProviderVm, name: string, overlays: Map<string, string>): Promise<void> {
+  async snapshotRunningDisks(vm: ProviderVm, name: string, overlays: Map<string, string>, memoryFile?: string): Promise<void> {
     const specs = this.diskDevices(vm).flatMap(({dev}) => {
       const file = overlays.get(dev)
       // virsh splits --diskspec on commas; a literal one in the path is written twice.
       return ['--diskspec', file ? `${dev},snapshot=external,file=${file.replaceAll(',', ',,')}` : `${dev},snapshot=no`]
     })
-    await this.virsh.run(['snapshot-create-as', vm.libvirtName, '--name', `${name}-${Date.now()}`, '--no-metadata', '--disk-only', '--atomic', ...specs])
+    const snapshotName = `${name}-${Date.now()}`
+    if (memoryFile) return snapshotWithMemory(this.virsh, vm.libvirtName, snapshotName, memoryFile, specs)
+    await this.virsh.run(['snapshot-create-as', vm.libvirtName, '--name', snapshotName, '--no-metadata', '--disk-only', '--atomic', ...specs])
+  }
+
+  /** Write the running VM's memory state to `file`; its domain is gone afterwards. */
+  async saveVm(vm: ProviderVm, file: string): Promise<void> {
+    await saveDomain(this.virsh, vm.libvirtName, file)
+  }
+
+  /** Resume the VM from a memory state file, on its disks as the prefix state has them now. */
+  async restoreVm(vm: ProviderVm, file: string, signal?: AbortSignal): Promise<void> {
+    const saved = await savedDomainXml(this.virsh, file)
+    const xml = withDiskSources(saved, new Map(this.diskDevices(vm).map((d) => [d.dev, d.path])))
+    const xmlFile = await this.writeXml(`restore-${vm.name}.xml`, xml)
+    await restoreDomain(this.virsh, file, xmlFile, signal)
   }
 
   /** Every disk device of the domain as libvirt sees it: the VM's disks plus its seed. */
@@ -294,9 +313,13 @@ export class LibvirtProvider implements Provider {
     return result.exitCode ?? 1
   }
 
+  /** The XML virsh reads, kept for debugging: written anew at every start, so no fsync is waited for. */
   private async writeXml(name: string, xml: string): Promise<string> {
     const file = path.join(this.env.definitionsDir, name)
-    await writeFileAtomic(file, xml)
+    await mkdir(path.dirname(file), {recursive: true})
+    const tmp = `${file}.${process.pid}.tmp`
+    await writeFile(tmp, xml)
+    await rename(tmp, file)
     return file
   }
 

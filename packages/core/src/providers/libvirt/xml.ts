@@ -53,7 +53,8 @@ export async function networkXml(net: NetworkDefinition): Promise<string> {
   root.ele('name').txt(net.libvirtName)
   ownerMetadata(root, net.owner)
   if (net.mode === 'nat') root.ele('forward').att('mode', 'nat').ele('nat').ele('port').att('start', '1024').att('end', '65535')
-  root.ele('bridge').att('name', net.bridge).att('stp', 'on').att('delay', '0')
+  // No STP: the kernel holds a new port (a booted or resumed VM) in listening and learning for 2 s each otherwise.
+  root.ele('bridge').att('name', net.bridge).att('stp', 'off').att('delay', '0')
   if (net.dns?.domain) root.ele('domain').att('name', net.dns.domain).att('localOnly', 'yes')
   if (!net.dns) root.ele('dns').att('enable', 'no')
   else if (net.dns.records.length > 0) {

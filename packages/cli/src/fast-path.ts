@@ -1,0 +1,94 @@
+import {createHash} from 'node:crypto'
+import {mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/**
+ * `lago --version` and `lago --help` without loading oclif (node builtins only, so the
+ * launcher can try this first). The version comes from the CLI's package.json; the help is
+ * the text oclif printed last time for the same installation (CLI, manifests, plugins),
+ * terminal and colour settings, kept in the user's cache directory.
+ */
+
+const cliRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+interface CliPackage {
+  version: string
+  oclif: {bin: string}
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T
+  } catch {
+    return undefined
+  }
+}
+
+function stamp(file: string): string {
+  try {
+    const s = statSync(file)
+    return `${file}:${s.size}:${s.mtimeMs}`
+  } catch {
+    return `${file}:-`
+  }
+}
+
+function dataDir(env: NodeJS.ProcessEnv): string {
+  return env.LAGO_DATA_DIR ?? path.join(env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local/share'), 'lago')
+}
+
+/** Everything the help text depends on: the installation (CLI and every plugin's manifest), the terminal, colours. */
+function helpKey(argv: string[], env: NodeJS.ProcessEnv): string {
+  const userPlugins = path.join(dataDir(env), 'package.json')
+  const linked = readJson<{oclif?: {plugins?: {root?: string}[]}}>(userPlugins)?.oclif?.plugins ?? []
+  const files = [path.join(cliRoot, 'package.json'), path.join(cliRoot, 'oclif.manifest.json'), userPlugins]
+  for (const plugin of linked) if (plugin.root) files.push(path.join(plugin.root, 'package.json'), path.join(plugin.root, 'oclif.manifest.json'))
+  const terminal = [process.stdout.isTTY ?? false, process.stdout.columns, env.OCLIF_COLUMNS, env.COLUMNS, env.NO_COLOR, env.FORCE_COLOR, env.TERM]
+  const settings = Object.entries(env).filter(([name]) => name.startsWith('OCLIF_') || name.startsWith('LAGO_'))
+  return createHash('sha256')
+    .update(JSON.stringify([argv, files.map(stamp), terminal, settings, process.version]))
+    .digest('hex')
+    .slice(0, 32)
+}
+
+function helpFile(argv: string[], env: NodeJS.ProcessEnv): string {
+  return path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lago', 'help', `${helpKey(argv, env)}.txt`)
+}
+
+/** Whether this command line is one the fast path answers (the root help, the version). */
+export function isHelpOnly(argv: string[]): boolean {
+  return argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')
+}
+
+/** Answer --version, or --help from the cache; false when oclif must run. */
+export function fastPath(argv: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  if (argv.length === 1 && argv[0] === '--version') {
+    const cli = readJson<CliPackage>(path.join(cliRoot, 'package.json'))
+    if (!cli) return false
+    // The original printed "lago <version>", which scripts read (as the launcher's compat path does).
+    process.stdout.write(`${cli.oclif.bin} ${cli.version}\n`)
+    return true
+  }
+  if (!isHelpOnly(argv) || env.LAGO_NO_HELP_CACHE) return false
+  try {
+    process.stdout.write(readFileSync(helpFile(argv, env)))
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Keep what oclif printed for this help, for the next time (best effort: a read-only home just means no cache). */
+export function storeHelp(argv: string[], text: string, env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    const file = helpFile(argv, env)
+    mkdirSync(path.dirname(file), {recursive: true})
+    const tmp = `${file}.${process.pid}.tmp`
+    writeFileSync(tmp, text)
+    renameSync(tmp, file)
+  } catch {
+    // no cache then
+  }
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict'
+import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+import {libvirtObjectsOf, ONE_VM_INIT_FILE, Sandbox} from '../lib/harness.js'
+
+/**
+ * Memory states: `stop --save` then `start` resumes (a process keeps running, the clock is
+ * set), a live snapshot's revert resumes, a broken save boots cold and says so, destroy of
+ * a saved prefix leaves nothing; and a guest that refuses the prefix key fails `start` fast.
+ * One VM, booted once for the whole file (plus one --skip-bootstrap VM for the refusal).
+ */
+describe('speed: stop --save / resume, live snapshots, SSH refusal (real libvirt)', function () {
+  let sandbox: Sandbox
+  let prefix: string
+  let repo: string
+  let id: string
+  let sleeper: string
+  let bootId: string
+
+  const shell = async (command: string) => {
+    const result = await sandbox.lago(['shell', 'vm0', '-c', command], {cwd: prefix})
+    assert.equal(result.exitCode, 0, String(result.all))
+    return String(result.stdout).trim()
+  }
+  const lagoOk = async (args: string[], env: Record<string, string> = {}, cwd = prefix) => {
+    const result = await sandbox.lago(args, {cwd, env})
+    assert.equal(result.exitCode, 0, String(result.all))
+    return result
+  }
+  const vmState = async () => JSON.parse(String((await lagoOk(['status', '--json'])).stdout)).vms[0].state as string
+
+  before(async () => {
+    sandbox = await Sandbox.create('speed')
+    prefix = path.join(sandbox.dir, 'env')
+    repo = await sandbox.templateRepo()
+    const initFile = await sandbox.writeInitFile('LagoInitFile', ONE_VM_INIT_FILE)
+    await lagoOk(['init', prefix, initFile, '--template-repo-path', repo], {}, sandbox.dir)
+    id = JSON.parse(await readFile(path.join(prefix, '.lago/state.json'), 'utf8')).id
+    await lagoOk(['start'])
+    sleeper = await shell('sleep 10000 >/dev/null 2>&1 & echo $!')
+    bootId = await shell('cat /proc/sys/kernel/random/boot_id')
+  })
+
+  after(async () => {
+    for (const name of ['env', 'refusing']) await sandbox.lago(['destroy', '--yes', '--prefix-path', path.join(sandbox.dir, name)])
+    await sandbox.remove()
+  })
+
+  it('stop --save keeps the memory state; status shows "saved"; nothing runs meanwhile', async () => {
+    const result = await lagoOk(['stop', '--save'])
+    assert.match(String(result.stdout), /Saved vm0/)
+    assert.equal(await vmState(), 'saved')
+    assert.ok((await stat(path.join(prefix, '.lago/saved/vm0.save'))).size > 0)
+    assert.deepEqual(await libvirtObjectsOf(id), [], 'no domain or network while saved')
+    const table = await lagoOk(['status'])
+    assert.match(String(table.stdout), /vm0\s+saved\s/)
+  })
+
+  it("verbs that would change a saved VM's disks refuse, naming it and the way out", async () => {
+    const snapshot = await sandbox.lago(['snapshot', 'while-saved'], {cwd: prefix})
+    assert.equal(snapshot.exitCode, 2, String(snapshot.all))
+    assert.match(String(snapshot.stderr), /vm0 is saved .*lago start --cold/s)
+    const shellResult = await sandbox.lago(['shell', 'vm0', '-c', 'true'], {cwd: prefix})
+    assert.notEqual(shellResult.exitCode, 0)
+    assert.match(String(shellResult.stderr), /state: saved/)
+  })
+
+  it('start resumes it: the process started before still runs, same boot, clock set, address unchanged', async () => {
+    const result = await lagoOk(['start'])
+    assert.doesNotMatch(String(result.all), /cold/)
+    assert.match(String(result.stdout), /vm0: running at 192\.168\./)
+    assert.equal(await shell(`kill -0 ${sleeper} && echo alive`), 'alive')
+    assert.equal(await shell('cat /proc/sys/kernel/random/boot_id'), bootId)
+    const guestNow = Number(await shell('date +%s'))
+    assert.ok(Math.abs(guestNow - Date.now() / 1000) < 5, `guest clock ${guestNow} is off the host's ${Date.now() / 1000}`)
+    assert.deepEqual(await readdir(path.join(prefix, '.lago/saved')), [], 'the used save file is gone')
+  })
+
+  it('a live snapshot keeps the memory: revert resumes instead of booting', async () => {
+    await lagoOk(['snapshot', 'live'])
+    await shell('touch /root/after-snapshot')
+    const result = await lagoOk(['revert', 'live'])
+    assert.doesNotMatch(String(result.all), /cold/)
+    assert.equal(await shell(`kill -0 ${sleeper} && echo alive`), 'alive')
+    assert.equal(await shell('cat /proc/sys/kernel/random/boot_id'), bootId)
+    assert.equal(await shell('test -e /root/after-snapshot && echo present || echo absent'), 'absent')
+  })
+
+  it('a save that cannot be restored (corrupt file) boots cold and says so', async () => {
+    await lagoOk(['stop', '--save'])
+    const file = path.join(prefix, '.lago/saved/vm0.save')
+    await writeFile(file, Buffer.alloc(4096, 0x42))
+    const result = await lagoOk(['start'])
+    assert.match(String(result.all), /vm0: its saved memory state could not be restored .*booting it cold/s)
+    assert.notEqual(await shell('cat /proc/sys/kernel/random/boot_id'), bootId)
+    assert.equal(await vmState(), 'running')
+  })
+
+  it('destroy of a saved prefix leaves nothing: no save files, domains or networks', async () => {
+    await lagoOk(['stop', '--save'])
+    await lagoOk(['destroy', '--yes'])
+    await assert.rejects(stat(prefix), {code: 'ENOENT'})
+    assert.deepEqual(await libvirtObjectsOf(id), [])
+  })
+
+  it('start fails fast, naming VM, user and fix, when the guest refuses the prefix key', async () => {
+    const refusing = path.join(sandbox.dir, 'refusing')
+    const initFile = await sandbox.writeInitFile('RefusingInitFile', ONE_VM_INIT_FILE)
+    await lagoOk(['init', refusing, initFile, '--template-repo-path', repo, '--skip-bootstrap'], {}, sandbox.dir)
+    // The tiny template carries no key: without the bootstrap seed, root's authorized_keys stays empty.
+    const result = await sandbox.lago(['start'], {cwd: refusing, env: {LAGO__SSH__REFUSAL_TIMEOUT: '3'}})
+    assert.notEqual(result.exitCode, 0, String(result.all))
+    assert.match(String(result.stderr), /VM vm0 is up but its SSH server \(192\.168\.\d+\.\d+\) refuses user root: it rejected the prefix key .*id_ed25519 for \d+ s/)
+    assert.match(String(result.stderr), /authorized_keys lacks .*id_ed25519\.pub.*--skip-bootstrap/s)
+    assert.doesNotMatch(String(result.stderr), /did not answer/)
+  })
+})

@@ -1,0 +1,107 @@
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+import type {LagoConfig} from '../../config/config.js'
+import {LagoError} from '../../errors.js'
+import {SubnetLeases} from '../../network/leases.js'
+import {LibvirtProvider} from '../libvirt/provider.js'
+import {isRemoteUri} from './uri.js'
+
+/** A hypervisor a prefix can run on: a configured name (or the host of a URI) and its libvirt URI. */
+export interface Hypervisor {
+  name: string
+  uri: string
+}
+
+/** The configured remote hypervisors (`[hypervisors]`), in the order written. */
+export function configuredHypervisors(config: LagoConfig): Hypervisor[] {
+  return Object.entries(config.hypervisors).map(([name, uri]) => ({name, uri}))
+}
+
+/** `--host` or the init file's `hypervisor`: a configured name, or a URI (named after its host). */
+export function namedHypervisor(config: LagoConfig, nameOrUri: string): Hypervisor {
+  const configured = configuredHypervisors(config).find((h) => h.name === nameOrUri)
+  if (configured) return configured
+  if (isRemoteUri(nameOrUri)) return {name: new URL(nameOrUri).hostname, uri: nameOrUri}
+  if (nameOrUri === 'local' || nameOrUri === config.libvirt.uri) return localHypervisor(config)
+  const names = configuredHypervisors(config).map((h) => h.name)
+  throw new LagoError('USAGE', `No hypervisor named "${nameOrUri}".`, {
+    hint: names.length > 0 ? `Configured hypervisors: ${names.join(', ')} (or give a qemu+ssh:// URI, or "local").` : 'Configure some in [hypervisors] of lago.conf (NAME = qemu+ssh://USER@HOST/system), or give a qemu+ssh:// URI.',
+    detail: {host: nameOrUri},
+  })
+}
+
+/** libvirt.uri: this host, or (a qemu+ssh:// URI there) a remote one named after its host. */
+export function localHypervisor(config: LagoConfig): Hypervisor {
+  const uri = config.libvirt.uri
+  return {name: isRemoteUri(uri) ? new URL(uri).hostname : 'local', uri}
+}
+
+/** The subnet leases of a hypervisor: this host's pool, or one pool per remote host. */
+export function leasesOn(config: LagoConfig, hypervisor: Hypervisor): SubnetLeases {
+  const remote = isRemoteUri(hypervisor.uri)
+  const dir = remote ? path.join(config.lago.lease_dir, 'hosts', hypervisor.name) : config.lago.lease_dir
+  return new SubnetLeases(dir, config.lago.subnet_first, config.lago.subnet_count, !remote)
+}
+
+export interface HostMemory {
+  hypervisor: Hypervisor
+  /** What libvirt reports the host can give (free + buffers + cache), MiB. */
+  availableMiB: number
+  /** Memory of VMs of Lago prefixes placed there that are not running (libvirt does not count them yet), MiB. */
+  promisedMiB: number
+  freeMiB: number
+  error?: string
+}
+
+/**
+ * Free memory of each hypervisor: what libvirt reports, minus the memory of the VMs Lago has
+ * placed there that are not running yet (a prefix initialised on that host but not started).
+ */
+export async function hostMemory(config: LagoConfig, hypervisors: Hypervisor[]): Promise<HostMemory[]> {
+  return Promise.all(
+    hypervisors.map(async (hypervisor) => {
+      const provider = new LibvirtProvider({...config.libvirt, uri: hypervisor.uri})
+      try {
+        const [availableMiB, runtime, placed] = await Promise.all([provider.availableMemoryMiB(), provider.runtime(), placedVms(config, hypervisor)])
+        const promisedMiB = placed.filter((vm) => runtime.vms.get(vm.libvirtName) !== 'running').reduce((sum, vm) => sum + vm.memory, 0)
+        return {hypervisor, availableMiB, promisedMiB, freeMiB: availableMiB - promisedMiB}
+      } catch (error) {
+        return {hypervisor, availableMiB: 0, promisedMiB: 0, freeMiB: 0, error: error instanceof Error ? error.message : String(error)}
+      }
+    }),
+  )
+}
+
+/** The VMs of every live prefix holding a subnet lease on that hypervisor. */
+async function placedVms(config: LagoConfig, hypervisor: Hypervisor): Promise<{libvirtName: string; memory: number}[]> {
+  const owners = new Set((await leasesOn(config, hypervisor).liveLeases()).map((l) => l.uuidFile))
+  const vms: {libvirtName: string; memory: number}[] = []
+  for (const uuidFile of owners) {
+    const text = await readFile(path.join(path.dirname(uuidFile), 'state.json'), 'utf8').catch(() => undefined)
+    if (!text) continue
+    const state = JSON.parse(text) as {vms?: {libvirtName: string; memory: number}[]}
+    vms.push(...(state.vms ?? []))
+  }
+  return vms
+}
+
+/**
+ * Where `init` puts a prefix: `--host` (or the init file's hypervisor) when given; else, when
+ * hypervisors are configured, the one with the most free memory that fits `neededMiB` (refused
+ * with every host's numbers when none does); else libvirt.uri.
+ */
+export async function placePrefix(config: LagoConfig, options: {host?: string; neededMiB: number}): Promise<{hypervisor: Hypervisor; memory?: HostMemory[]}> {
+  if (options.host) return {hypervisor: namedHypervisor(config, options.host)}
+  const candidates = configuredHypervisors(config)
+  if (candidates.length === 0) return {hypervisor: localHypervisor(config)}
+  const memory = await hostMemory(config, candidates)
+  const fitting = memory.filter((m) => !m.error && m.freeMiB >= options.neededMiB).sort((a, b) => b.freeMiB - a.freeMiB)
+  if (fitting.length === 0) {
+    const numbers = memory.map((m) => (m.error ? `${m.hypervisor.name}: unreachable (${m.error})` : `${m.hypervisor.name}: ${m.freeMiB} MiB free (${m.availableMiB} available - ${m.promisedMiB} promised to prefixes not started)`))
+    throw new LagoError('HOST', `No hypervisor has ${options.neededMiB} MiB free for this environment. ${numbers.join('; ')}.`, {
+      hint: 'Free memory on one of them ("lago cleanup" an environment there), lower the VMs\' memory in the init file, or name a host with --host.',
+      detail: {neededMiB: options.neededMiB, hosts: memory.map((m) => ({name: m.hypervisor.name, freeMiB: m.freeMiB, availableMiB: m.availableMiB, promisedMiB: m.promisedMiB, error: m.error}))},
+    })
+  }
+  return {hypervisor: fitting[0].hypervisor, memory}
+}

@@ -1,12 +1,6 @@
 import {writeFile} from 'node:fs/promises'
+import type {SeedContent} from '../providers/provider.js'
 import {buildIso9660} from './iso9660.js'
-
-export interface SeedContent {
-  instanceId: string
-  hostname: string
-  fqdn?: string
-  authorizedKeys: string[]
-}
 
 /** A cloud-init NoCloud seed: an ISO 9660 image (Joliet names) labelled `cidata` with meta-data and user-data. */
 export async function writeNoCloudSeed(isoPath: string, content: SeedContent): Promise<void> {

@@ -28,6 +28,8 @@ export interface LagoConfig {
     prefix_min_free: string
     /** Seconds a command waits for another one changing the same prefix. */
     lock_timeout: number
+    /** The provider new prefixes are made on (docs/plugins.md): libvirt, or one a plugin registers. */
+    provider: string
   }
   libvirt: {
     uri: string
@@ -73,6 +75,7 @@ export const DEFAULT_CONFIG: LagoConfig = {
     store_min_free: '10G',
     prefix_min_free: '200M',
     lock_timeout: 600,
+    provider: 'libvirt',
   },
   libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: '', emulator: ''},
   ssh: {user: 'root', boot_timeout: 600},

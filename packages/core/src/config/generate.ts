@@ -13,6 +13,7 @@ export const CONFIG_HELP: Record<string, string> = {
   'lago.store_min_free': 'Free space "lago doctor" wants under the template store.',
   'lago.prefix_min_free': 'Free space "lago doctor" wants under a prefix.',
   'lago.lock_timeout': 'Seconds a command waits for another one changing the same prefix.',
+  'lago.provider': 'The provider new prefixes are made on: libvirt, or one a plugin registers.',
   'libvirt.uri': "libvirt connection (the original's [lago] libvirt_url).",
   'libvirt.domain_type': 'auto (KVM when a KVM guest really runs here, else TCG), kvm or qemu.',
   'libvirt.qemu_user': 'The account qemu runs as; empty = read /etc/libvirt/qemu.conf.',

@@ -12,12 +12,10 @@ import {fetchTemplateTask} from '../templates/fetch-task.js'
 import {planTemplates, type TemplateUse} from '../templates/plan.js'
 import {openStore, requireSettingsRepo, retryPolicy, type TemplateSettings} from '../templates/settings.js'
 import type {StoredTemplate} from '../templates/store.js'
-import {writeNoCloudSeed} from '../bootstrap/nocloud.js'
 import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
 import {pathExists, writeFileAtomic, writeJsonAtomic} from '../util/fs.js'
 import {preflight} from '../host/run.js'
-import {qemuImg as runQemuImg} from '../util/qemu-img.js'
 import {Rollback} from '../util/rollback.js'
 import {throwIfAborted} from '../util/abort.js'
 import {mapLimit} from '../util/pool.js'
@@ -29,6 +27,8 @@ import {PrefixPaths, SECRET_FILE_MODE, STATE_DIR_NAME} from './paths.js'
 import {applyGuestfsFirstBoot, firstBootMethod} from '../bootstrap/guestfs-first-boot.js'
 import {distroOf} from '../compat/original-view.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
+import type {DiskImages, Provider} from '../providers/provider.js'
+import {prefixProvider} from './provider-environment.js'
 
 export interface InitOptions {
   prefixPath: string
@@ -47,6 +47,8 @@ export interface InitOptions {
   workdirPath?: string
   /** Ctrl-C while planning (a repository fetch, host checks) stops it at once. */
   signal?: AbortSignal
+  /** The provider the prefix is made on (default: the `[lago] provider` setting). */
+  provider?: string
 }
 
 export interface InitPlan {
@@ -113,6 +115,8 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   const stored = new Map<string, StoredTemplate>()
   let state: PrefixState | undefined
   let change: PrefixChange | undefined
+  let provider: Provider | undefined
+  const providerName = options.provider ?? options.config.lago.provider
 
   const tasks: Task[] = [
     {
@@ -140,6 +144,8 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       run: async (ctx) => {
         rollback.push('release subnet leases', async () => void (await leases.release(owner)))
         state = await change!.run.making('lease', 'subnets', () => planNetwork(spec, {uuid, id, paths, leases, owner, repo: options.templateRepo}))
+        state.provider = providerName
+        provider = prefixProvider(options.config, paths, state)
         ctx.report(state.nets.map((n) => `${n.name} ${n.subnet}/24`).join(', '))
       },
     },
@@ -165,7 +171,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         await mapLimit(state!.vms, 4, async (vm) => {
           const domain = spec.domains.find((d) => d.name === vm.name)!
           vm.disks = []
-          for (const disk of domain.disks) vm.disks.push(await createDisk(paths, path.dirname(spec.source), vm.name, disk, templates, stored, overlays))
+          for (const disk of domain.disks) vm.disks.push(await createDisk(provider!.images, paths, path.dirname(spec.source), vm.name, disk, templates, stored, overlays))
         })
       },
     },
@@ -207,7 +213,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
           async (vm) => {
             const iso = path.join(paths.seeds, `${vm.name}-cidata.iso`)
             const mgmt = state!.nets.find((n) => n.management)
-            await writeNoCloudSeed(iso, {
+            await provider!.writeSeed(iso, {
               instanceId: `${uuid}-${vm.name}`,
               hostname: vm.name,
               fqdn: mgmt?.dnsDomainName ? `${vm.name}.${mgmt.dnsDomainName}` : undefined,
@@ -308,6 +314,7 @@ export async function planNetwork(spec: EnvironmentSpec, ctx: NetworkContext): P
 }
 
 async function createDisk(
+  images: DiskImages,
   paths: PrefixPaths,
   initFileDir: string,
   vm: string,
@@ -318,29 +325,29 @@ async function createDisk(
   overlays: Map<string, Promise<string>>,
 ): Promise<DiskState> {
   const file = path.join(paths.images, `${vm}_${disk.name}.qcow2`)
-  const qemuImg = (args: string[]) => runQemuImg(`domains.${vm}.disks (${disk.name})`, args, {code: 'INIT_FILE'})
+  const options = {subject: `domains.${vm}.disks (${disk.name})`, code: 'INIT_FILE' as const, lazyRefcounts: true}
   if (disk.type === 'file') {
     const source = path.resolve(initFileDir, disk.path!)
     if (!disk.makeACopy) return {name: disk.name, dev: disk.dev, format: disk.format, path: source}
     if (disk.format === 'iso') {
       const copy = path.join(paths.images, `${vm}_${disk.name}.iso`)
-      await copyFile(source, copy)
+      await images.copy(source, copy)
       return {name: disk.name, dev: disk.dev, format: 'iso', path: paths.relative(copy)}
     }
     // An overlay does what a copy would (the file is never written) without copying it.
-    await qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', disk.format, '-b', source, file])
+    await images.createOverlay(file, {path: source, format: disk.format}, options)
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
   }
   if (disk.type === 'empty') {
-    await qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', file, String(disk.size)])
+    await images.createEmpty(file, disk.size!, options)
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
   }
   const template = stored.get(templates.find((t) => t.vm === vm && t.disk === disk.name)!.resolved.id)!
   const first = overlays.get(template.id)
   if (first) {
-    await copyFile(await first, file)
+    await images.copy(await first, file)
   } else {
-    const made = qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file]).then(() => file)
+    const made = images.createOverlay(file, {path: template.path, format: template.format}, options).then(() => file)
     overlays.set(template.id, made)
     await made
   }

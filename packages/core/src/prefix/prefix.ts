@@ -3,7 +3,7 @@ import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
-import {LibvirtProvider, type VmRuntimeState} from '../providers/libvirt/provider.js'
+import type {Provider, VmRuntimeState} from '../providers/provider.js'
 import type {SshTarget} from '../ssh/client.js'
 import {sleep} from '../util/abort.js'
 import type {Task} from '../tasks.js'
@@ -11,6 +11,7 @@ import {pathExists, readTextIfExists, writeJsonAtomic} from '../util/fs.js'
 import {Rollback} from '../util/rollback.js'
 import type {JournalRun, ObjectKind} from './journal.js'
 import {PrefixPaths, SECRET_FILE_MODE} from './paths.js'
+import {prefixProvider} from './provider-environment.js'
 import type {PrefixState, VmState} from './state.js'
 
 // Guest access and host checks load on first use, so `status` and friends start fast.
@@ -58,8 +59,11 @@ export class Prefix {
     readonly initialized: boolean,
   ) {}
 
-  get provider(): LibvirtProvider {
-    return new LibvirtProvider(this.config.libvirt, this.paths, this.state)
+  private providerInstance?: Provider
+
+  /** The hypervisor this prefix runs on. */
+  get provider(): Provider {
+    return (this.providerInstance ??= prefixProvider(this.config, this.paths, this.state))
   }
 
   static async open(paths: PrefixPaths, config: LagoConfig): Promise<Prefix> {
@@ -109,7 +113,15 @@ export class Prefix {
   }
 
   async sshTarget(vm: VmState): Promise<SshTarget> {
-    return {host: this.managementIp(vm), user: vm.sshUser, privateKey: await readFile(this.paths.privateKey, 'utf8'), password: vm.sshPassword}
+    const endpoint = await this.provider.sshEndpoint(vm, this.managementIp(vm))
+    return {
+      host: endpoint.host,
+      port: endpoint.port,
+      user: vm.sshUser,
+      privateKey: await readFile(this.paths.privateKey, 'utf8'),
+      password: vm.sshPassword,
+      ...(endpoint.connect ? {sock: endpoint.connect} : {}),
+    }
   }
 
   async status(): Promise<PrefixStatus> {

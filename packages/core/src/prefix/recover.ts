@@ -2,7 +2,7 @@ import {rm} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {log} from '../log.js'
-import {lagoObjects, removeObject} from '../providers/libvirt/owned.js'
+import {createProvider} from '../providers/registry.js'
 import {readTextIfExists} from '../util/fs.js'
 import {Journal, JournalRun, type InterruptedRun, type JournalObject} from './journal.js'
 import type {PrefixPaths} from './paths.js'
@@ -70,9 +70,10 @@ export async function recoverInterrupted(paths: PrefixPaths, config: LagoConfig)
 /** Domains first, then networks, newest first; only those this run recorded. */
 async function removeLibvirtObjects(config: LagoConfig, objects: JournalObject[], undo: JournalRun): Promise<string[]> {
   const removed: string[] = []
+  const provider = createProvider(config)
   for (const kind of ['domain', 'network'] as const) {
     for (const object of objects.filter((o) => o.kind === kind).reverse()) {
-      await removeObject(config.libvirt.uri, {kind, name: object.name})
+      await provider.removeObject({kind, name: object.name})
       await undo.removed(kind, object.name)
       removed.push(`${kind} ${object.name}`)
     }
@@ -94,7 +95,7 @@ async function rollbackInit(paths: PrefixPaths, config: LagoConfig, run: Interru
   }
   // An init makes no libvirt objects, but a recorded one is still ours to remove.
   for (const object of run.objects.filter((o) => o.kind === 'domain' || o.kind === 'network')) {
-    await removeObject(config.libvirt.uri, {kind: object.kind as 'domain' | 'network', name: object.name})
+    await createProvider(config).removeObject({kind: object.kind as 'domain' | 'network', name: object.name})
   }
   await rm(paths.root, {recursive: true, force: true})
   const {Workdir} = await import('./workdir.js')
@@ -120,13 +121,12 @@ async function settleLayers(paths: PrefixPaths, config: LagoConfig, run: Interru
     }
     return {finished, stopped}
   }
-  const mine = (await lagoObjects(config.libvirt.uri)).filter((o) => o.kind === 'domain' && o.prefixPath === paths.root)
-  const {Virsh} = await import('../providers/libvirt/virsh.js')
-  const virsh = new Virsh(config.libvirt.uri)
+  const provider = createProvider(config)
+  const mine = (await provider.ownedObjects()).filter((o) => o.kind === 'domain' && o.prefixPath === paths.root)
   for (const domain of mine) {
-    const disks = (await virsh.run(['domblklist', domain.name], {reject: false})).stdout
+    const disks = await provider.domainDisks(domain.name)
     if (layers.some((layer) => disks.includes(layer.name))) {
-      await removeObject(config.libvirt.uri, domain)
+      await provider.removeObject(domain)
       stopped.push(domain.name)
     }
   }

@@ -9,6 +9,8 @@ export interface PrefixState {
   createdAt: string
   initFile: string
   templateRepo?: string
+  /** The provider the prefix was made on (absent: the one the settings name, libvirt by default). */
+  provider?: string
   nets: NetState[]
   vms: VmState[]
   /** Snapshots of the whole environment, oldest first. */

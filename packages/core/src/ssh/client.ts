@@ -1,4 +1,5 @@
 import net from 'node:net'
+import type {Duplex} from 'node:stream'
 import type {Client, ClientChannel, ConnectConfig} from 'ssh2'
 import {LagoError, errorMessage} from '../errors.js'
 import {sleep, throwIfAborted} from '../util/abort.js'
@@ -9,6 +10,8 @@ export interface SshTarget {
   user: string
   privateKey: string
   password?: string
+  /** A stream to the guest's SSH server opened by the provider (a tunnel); host and port then only name it. */
+  sock?: () => Promise<Duplex>
 }
 
 async function newClient(): Promise<Client> {
@@ -33,6 +36,7 @@ export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promi
     // AES-NI, but guests under TCG (and dropbear) have none: chacha20-poly1305 costs them
     // less CPU, which bounds bulk transfers such as collect (bench/collect.mjs).
     algorithms: {cipher: CIPHERS},
+    ...(target.sock ? {sock: await target.sock()} : {}),
   }
   // ssh2 may emit more than one error (e.g. a socket error, then "connection lost before
   // handshake"); the promise reports the first, the rest must not crash the process.
@@ -89,7 +93,8 @@ export async function waitForSsh(target: SshTarget, options: WaitOptions): Promi
     if (left <= 0) throw new LagoError('SSH', `SSH on ${target.host}:${port} did not answer in time: ${lastReason}.`)
     // TCP probes are cheap (a refused or unanswered SYN costs the guest nothing): poll often,
     // so the wait ends close to when sshd starts listening.
-    if (!(await portOpen(target.host, port, Math.min(1_000, left)))) {
+    // Through a provider's stream there is no port to probe: the login attempt is the probe.
+    if (!target.sock && !(await portOpen(target.host, port, Math.min(1_000, left)))) {
       await sleep(Math.min(PORT_POLL_MS, Math.max(0, options.deadline - Date.now())), options.signal)
       continue
     }

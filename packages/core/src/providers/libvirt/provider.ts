@@ -4,27 +4,27 @@ import path from 'node:path'
 import {log} from '../../log.js'
 import {sleep} from '../../util/abort.js'
 import {sizeIfExists, writeFileAtomic} from '../../util/fs.js'
-import type {PrefixPaths} from '../../prefix/paths.js'
-import type {NetState, PrefixState, VmState} from '../../prefix/state.js'
+import {writeNoCloudSeed} from '../../bootstrap/nocloud.js'
+import type {OwnedObject, Provider, ProviderEnvironment, ProviderFactory, ProviderNet, ProviderVm, Runtime, SeedContent, SshEndpoint, VmRuntimeState} from '../provider.js'
+import {localImages} from '../local-images.js'
 import {cpuKey, recordKvmFailure, resolveDomainType, type DomainType} from './domain-type.js'
 import {kvmFailureIn} from './kvm-failure.js'
+import {lagoObjects, removeObject} from './owned.js'
 import {qemuLogFile, readFrom} from './qemu-log.js'
 import {cleanVirshError, Virsh} from './virsh.js'
 import {domainXml, networkXml} from './xml.js'
 
-export type VmRuntimeState = 'running' | 'paused' | 'shut off' | 'crashed' | 'down' | string
-
-export interface Runtime {
-  vms: Map<string, VmRuntimeState>
-  activeNets: Set<string>
-}
+export type {Runtime, VmRuntimeState} from '../provider.js'
 
 /**
  * The libvirt side of a prefix: transient networks and domains (as the original Lago
- * made them), created from the prefix state each time it starts.
+ * made them), created from the prefix state each time it starts; disks and seeds are
+ * files on this host, guests are reached by routing to their subnet.
  */
-export class LibvirtProvider {
+export class LibvirtProvider implements Provider {
+  readonly name = 'libvirt'
   readonly virsh: Virsh
+  readonly images = localImages
   /** Domain type per CPU configuration (host-passthrough, custom:MODEL), decided once. */
   private readonly domainTypes = new Map<string, Promise<DomainType>>()
   /** What each VM was started as, and where its qemu log stood then. */
@@ -33,10 +33,49 @@ export class LibvirtProvider {
 
   constructor(
     readonly config: LagoConfig['libvirt'],
-    readonly paths: PrefixPaths,
-    readonly state: PrefixState,
+    private readonly environment?: ProviderEnvironment,
   ) {
     this.virsh = new Virsh(config.uri)
+  }
+
+  get location(): string {
+    return this.config.uri
+  }
+
+  /** The environment this provider was made for; environment verbs need one. */
+  private get env(): ProviderEnvironment {
+    if (!this.environment) throw new LagoError('INTERNAL', 'This libvirt provider was created without an environment.', {userError: false})
+    return this.environment
+  }
+
+  async ping(): Promise<void> {
+    await this.virsh.ping()
+  }
+
+  ownedObjects(): Promise<OwnedObject[]> {
+    return lagoObjects(this.virsh)
+  }
+
+  removeObject(object: Pick<OwnedObject, 'kind' | 'name'>): Promise<void> {
+    return removeObject(this.virsh, object)
+  }
+
+  async domainDisks(domain: string): Promise<string[]> {
+    const result = await this.virsh.run(['domblklist', domain], {reject: false})
+    if (result.exitCode !== 0) return []
+    return result.stdout
+      .split('\n')
+      .map((line) => /^\s*\S+\s+(.*\S)\s*$/.exec(line)?.[1] ?? '')
+      .filter((file) => file !== '' && file !== '-')
+  }
+
+  writeSeed(file: string, content: SeedContent): Promise<void> {
+    return writeNoCloudSeed(file, content)
+  }
+
+  /** Guests are on subnets routed to this host: their SSH port answers at their address. */
+  sshEndpoint(_vm: ProviderVm, ip: string): Promise<SshEndpoint> {
+    return Promise.resolve({host: ip, port: 22})
   }
 
   async runtime(): Promise<Runtime> {
@@ -57,8 +96,9 @@ export class LibvirtProvider {
     }
   }
 
-  async startNet(net: NetState, signal?: AbortSignal): Promise<void> {
-    const vmsOnNet = this.state.vms.flatMap((vm) => vm.nics.filter((n) => n.net === net.name).map((n) => ({vm, nic: n})))
+  async startNet(net: ProviderNet, signal?: AbortSignal): Promise<void> {
+    const env = this.env
+    const vmsOnNet = env.state.vms.flatMap((vm) => vm.nics.filter((n) => n.net === net.name).map((n) => ({vm, nic: n})))
     const xml = await networkXml({
       libvirtName: net.libvirtName,
       bridge: net.bridge,
@@ -70,8 +110,8 @@ export class LibvirtProvider {
         end: replaceLastOctet(net.gateway, net.dhcp?.end ?? 254),
       },
       hosts: vmsOnNet.map(({vm, nic}) => ({mac: nic.mac, ip: nic.ip, name: vm.name})),
-      dns: net.management ? {domain: net.dnsDomainName, records: dnsRecords(this.state)} : undefined,
-      owner: {prefixId: this.state.id, prefixPath: this.paths.root, name: net.name},
+      dns: net.management ? {domain: net.dnsDomainName, records: dnsRecords(env.state)} : undefined,
+      owner: {prefixId: env.id, prefixPath: env.root, name: net.name},
     })
     const file = await this.writeXml(`net-${net.name}.xml`, xml)
     try {
@@ -81,12 +121,12 @@ export class LibvirtProvider {
     }
   }
 
-  async stopNet(net: NetState): Promise<void> {
+  async stopNet(net: ProviderNet): Promise<void> {
     await this.destroyIgnoringAbsent(['net-destroy', net.libvirtName])
   }
 
   /** The domain type a VM gets: the setting, or for auto the proven KVM decision for its CPU mode. */
-  domainTypeFor(vm: VmState): Promise<DomainType> {
+  domainTypeFor(vm: ProviderVm): Promise<DomainType> {
     const key = cpuKey(vm.cpuModel)
     let decision = this.domainTypes.get(key)
     if (!decision) {
@@ -100,9 +140,10 @@ export class LibvirtProvider {
    * Create the VM's domain. A KVM domain that qemu cannot start for a KVM reason is recorded,
    * and (domain_type auto) created again under TCG.
    */
-  async startVm(vm: VmState, signal?: AbortSignal, forceType?: DomainType): Promise<void> {
+  async startVm(vm: ProviderVm, signal?: AbortSignal, forceType?: DomainType): Promise<void> {
     const type = forceType ?? (await this.domainTypeFor(vm))
-    const netByName = new Map(this.state.nets.map((n) => [n.name, n]))
+    const env = this.env
+    const netByName = new Map(env.state.nets.map((n) => [n.name, n]))
     const disks = this.diskDevices(vm)
     const xml = await domainXml({
       libvirtName: vm.libvirtName,
@@ -112,8 +153,8 @@ export class LibvirtProvider {
       cpuModel: vm.cpuModel,
       disks,
       nics: vm.nics.map((n) => ({network: netByName.get(n.net)!.libvirtName, mac: n.mac})),
-      consoleLog: this.paths.consoleLog(vm.name),
-      owner: {prefixId: this.state.id, prefixPath: this.paths.root, name: vm.name},
+      consoleLog: env.consoleLog(vm.name),
+      owner: {prefixId: env.id, prefixPath: env.root, name: vm.name},
       emulator: this.config.emulator || undefined,
     })
     const file = await this.writeXml(`vm-${vm.name}.xml`, xml)
@@ -134,7 +175,7 @@ export class LibvirtProvider {
    * ready, that is recorded and the VM boots again under TCG (domain_type auto), or the
    * start fails naming the reason (domain_type kvm).
    */
-  async bootVm(vm: VmState, ready: (signal: AbortSignal) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  async bootVm(vm: ProviderVm, ready: (signal: AbortSignal) => Promise<void>, signal?: AbortSignal): Promise<void> {
     await this.startVm(vm, signal)
     if (this.started.get(vm.name)?.type !== 'kvm') return ready(signal ?? new AbortController().signal)
     const stopWaiting = new AbortController()
@@ -156,7 +197,7 @@ export class LibvirtProvider {
   }
 
   /** Resolves with the KVM failure when the VM's domain dies of one; otherwise stays pending until aborted. */
-  private async watchForKvmDeath(vm: VmState, signal: AbortSignal): Promise<string> {
+  private async watchForKvmDeath(vm: ProviderVm, signal: AbortSignal): Promise<string> {
     const qemuLog = qemuLogFile(this.config.uri, vm.libvirtName)
     const offset = this.started.get(vm.name)?.logOffset ?? 0
     while (!signal.aborted) {
@@ -172,7 +213,7 @@ export class LibvirtProvider {
   }
 
   /** A VM died under KVM: record it; fail (domain_type kvm) or boot it again under TCG. */
-  private async kvmFailed(vm: VmState, failure: string, signal?: AbortSignal): Promise<void> {
+  private async kvmFailed(vm: ProviderVm, failure: string, signal?: AbortSignal): Promise<void> {
     await recordKvmFailure(this.config, vm.cpuModel, `${vm.name}: ${failure}`)
     if (this.config.domain_type === 'kvm') {
       await this.stopVm(vm)
@@ -195,15 +236,15 @@ export class LibvirtProvider {
     await this.startVm(vm, signal, 'qemu')
   }
 
-  async stopVm(vm: VmState): Promise<void> {
+  async stopVm(vm: ProviderVm): Promise<void> {
     await this.destroyIgnoringAbsent(['destroy', vm.libvirtName])
   }
 
-  async shutdownVm(vm: VmState): Promise<void> {
+  async shutdownVm(vm: ProviderVm): Promise<void> {
     await this.destroyIgnoringAbsent(['shutdown', vm.libvirtName])
   }
 
-  async rebootVm(vm: VmState): Promise<void> {
+  async rebootVm(vm: ProviderVm): Promise<void> {
     await this.virsh.run(['reboot', vm.libvirtName])
   }
 
@@ -223,7 +264,7 @@ export class LibvirtProvider {
    * Live external disk-only snapshot: the VM goes on writing to new overlays while the
    * files it used become read-only restore points. Disks not listed are left out.
    */
-  async snapshotRunningDisks(vm: VmState, name: string, overlays: Map<string, string>): Promise<void> {
+  async snapshotRunningDisks(vm: ProviderVm, name: string, overlays: Map<string, string>): Promise<void> {
     const specs = this.diskDevices(vm).flatMap(({dev}) => {
       const file = overlays.get(dev)
       // virsh splits --diskspec on commas; a literal one in the path is written twice.
@@ -233,27 +274,28 @@ export class LibvirtProvider {
   }
 
   /** Every disk device of the domain as libvirt sees it: the VM's disks plus its seed. */
-  diskDevices(vm: VmState): {dev: string; path: string; format: 'qcow2' | 'raw'; readonly: boolean; cdrom: boolean}[] {
+  diskDevices(vm: ProviderVm): {dev: string; path: string; format: 'qcow2' | 'raw'; readonly: boolean; cdrom: boolean}[] {
+    const env = this.env
     const disks = vm.disks.map((d) => ({
       dev: d.dev,
-      path: this.paths.resolve(d.path),
+      path: env.resolve(d.path),
       format: d.format === 'iso' ? ('raw' as const) : d.format,
       readonly: d.format === 'iso',
       cdrom: d.format === 'iso',
     }))
-    if (vm.seed) disks.push({dev: nextVirtioDev(vm.disks.map((d) => d.dev)), path: this.paths.resolve(vm.seed), format: 'raw', readonly: true, cdrom: false})
+    if (vm.seed) disks.push({dev: nextVirtioDev(vm.disks.map((d) => d.dev)), path: env.resolve(vm.seed), format: 'raw', readonly: true, cdrom: false})
     return disks
   }
 
   /** Interactive serial console on this terminal; resolves with virsh's exit code. */
-  async attachConsole(vm: VmState): Promise<number> {
+  async attachConsole(domain: string): Promise<number> {
     const {execa} = await import('execa')
-    const result = await execa('virsh', ['-c', this.config.uri, 'console', '--force', vm.libvirtName], {stdio: 'inherit', reject: false})
+    const result = await execa('virsh', ['-c', this.config.uri, 'console', '--force', domain], {stdio: 'inherit', reject: false})
     return result.exitCode ?? 1
   }
 
   private async writeXml(name: string, xml: string): Promise<string> {
-    const file = path.join(this.paths.stateDir, 'libvirt', name)
+    const file = path.join(this.env.definitionsDir, name)
     await writeFileAtomic(file, xml)
     return file
   }
@@ -271,7 +313,7 @@ export class LibvirtProvider {
  * address, `vm-NET` and `vm-ethN` at each NIC's address. Other nets serve no DNS, so a
  * guest's resolver always points at the management net.
  */
-export function dnsRecords(state: PrefixState): {ip: string; names: string[]}[] {
+export function dnsRecords(state: ProviderEnvironment['state']): {ip: string; names: string[]}[] {
   const mgmt = state.nets.find((n) => n.management)
   const domain = mgmt?.dnsDomainName
   return state.vms.flatMap((vm) =>
@@ -282,6 +324,13 @@ export function dnsRecords(state: PrefixState): {ip: string; names: string[]}[] 
       return {ip: nic.ip, names: [...new Set(names)]}
     }),
   )
+}
+
+/** The local libvirt (any URI virsh reaches; disks and seeds are files on this host). */
+export const libvirtProviderFactory: ProviderFactory = {
+  name: 'libvirt',
+  description: 'libvirt on this host (libvirt.uri), disks and seeds in the prefix directory',
+  create: (config, environment) => new LibvirtProvider(config.libvirt, environment),
 }
 
 const KVM_CHOICE_AUTO = 'set domain_type = auto ([libvirt] in lago.conf, or LAGO__LIBVIRT__DOMAIN_TYPE=auto) to fall back to TCG'

@@ -1,0 +1,46 @@
+import type {LagoConfig} from '../config/config.js'
+import {LagoError} from '../errors.js'
+import {libvirtProviderFactory} from './libvirt/provider.js'
+import type {Provider, ProviderEnvironment, ProviderFactory} from './provider.js'
+
+/**
+ * Providers by name, registered like VM types: core registers `libvirt`; a plugin calls
+ * registerProvider() when it loads. Kept on globalThis so a plugin that loads a second copy
+ * of @lago/core still registers into the one the CLI reads.
+ */
+export const DEFAULT_PROVIDER = 'libvirt'
+
+const KEY = Symbol.for('lago.providers')
+type Registry = Map<string, ProviderFactory>
+
+function registry(): Registry {
+  const global = globalThis as {[KEY]?: Registry}
+  return (global[KEY] ??= new Map([[DEFAULT_PROVIDER, libvirtProviderFactory]]))
+}
+
+/** Add a provider; registering the same name again replaces it (so twice is harmless). */
+export function registerProvider(factory: ProviderFactory): void {
+  registry().set(factory.name, factory)
+}
+
+export function registeredProviders(): ProviderFactory[] {
+  return [...registry().values()]
+}
+
+export function findProvider(name: string): ProviderFactory | undefined {
+  return registry().get(name)
+}
+
+/** The provider named `name` (default: the `[lago] provider` setting), for `environment` when given. */
+export function createProvider(config: LagoConfig, environment?: ProviderEnvironment, name: string = config.lago.provider || DEFAULT_PROVIDER): Provider {
+  const factory = findProvider(name)
+  if (!factory) {
+    throw new LagoError('USAGE', `No provider named "${name}" is registered.`, {
+      hint: `Providers: ${registeredProviders()
+        .map((p) => p.name)
+        .join(', ')}. Set [lago] provider in lago.conf (or LAGO__LAGO__PROVIDER), or install the plugin that provides "${name}".`,
+      detail: {provider: name},
+    })
+  }
+  return factory.create(config, environment)
+}

@@ -9,6 +9,7 @@ import type {PrefixState} from './state.js'
 export function providerEnvironment(paths: PrefixPaths, state: PrefixState): ProviderEnvironment {
   return {
     id: state.id,
+    uuid: state.uuid,
     root: paths.root,
     state,
     definitionsDir: path.join(paths.stateDir, 'libvirt'),
@@ -20,4 +21,10 @@ export function providerEnvironment(paths: PrefixPaths, state: PrefixState): Pro
 /** The provider of this prefix: the one its state names (recorded at init), else the setting's. */
 export function prefixProvider(config: LagoConfig, paths: PrefixPaths, state: PrefixState): Provider {
   return createProvider(config, providerEnvironment(paths, state), state.provider)
+}
+
+/** Remove a prefix's files on its hypervisor (a remote host's disks and seeds) knowing only its uuid: its state may be gone. */
+export async function removeHypervisorFiles(paths: PrefixPaths, config: LagoConfig, uuid: string): Promise<void> {
+  const bare = {version: 1, uuid, id: uuid.slice(0, 8), createdAt: '', initFile: '', nets: [], vms: []} satisfies PrefixState
+  await prefixProvider(config, paths, bare).removeFiles?.()
 }

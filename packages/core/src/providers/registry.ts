@@ -1,6 +1,6 @@
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
-import {libvirtProviderFactory} from './libvirt/provider.js'
+import {libvirtAnywhereFactory} from './remote/provider.js'
 import type {Provider, ProviderEnvironment, ProviderFactory} from './provider.js'
 
 /**
@@ -15,7 +15,7 @@ type Registry = Map<string, ProviderFactory>
 
 function registry(): Registry {
   const global = globalThis as {[KEY]?: Registry}
-  return (global[KEY] ??= new Map([[DEFAULT_PROVIDER, libvirtProviderFactory]]))
+  return (global[KEY] ??= new Map([[DEFAULT_PROVIDER, libvirtAnywhereFactory]]))
 }
 
 /** Add a provider; registering the same name again replaces it (so twice is harmless). */

@@ -57,6 +57,9 @@ export class RemoteFiles {
   private async store(localFile: string): Promise<string> {
     const hash = await sha256File(localFile)
     const target = path.posix.join(this.dir, 'store', hash)
+    // This prefix uses the copy from now on: removeMirror drops the copy with its last user.
+    await this.connection.check('register the store copy', ['mkdir', '-p', `${target}.users`])
+    await this.connection.check('register the store copy', ['touch', path.posix.join(`${target}.users`, this.uuid)])
     const present = await this.connection.exec(['test', '-f', target])
     if (present.exitCode === 0) return target
     const partial = `${target}.part-${process.pid}`
@@ -87,9 +90,23 @@ export class RemoteFiles {
     return result.exitCode === 0 ? result.stdout : undefined
   }
 
-  /** Remove the prefix's mirror directory (never anything outside DIR/prefixes). */
+  /**
+   * Remove the prefix's mirror directory and its uses of stored copies; a copy no prefix uses
+   * any more goes too, and so do the directories left empty. Nothing outside DIR is touched.
+   */
   async removeMirror(): Promise<void> {
-    await this.connection.check(`remove ${this.remoteRoot}`, ['rm', '-rf', '--one-file-system', this.remoteRoot])
+    const script = [
+      'dir=$1 uuid=$2',
+      'rm -rf --one-file-system "$dir/prefixes/$uuid"',
+      'for users in "$dir"/store/*.users; do',
+      '  [ -d "$users" ] || continue',
+      '  rm -f "$users/$uuid"',
+      '  rmdir "$users" 2>/dev/null && rm -f "${users%.users}"',
+      'done',
+      'rmdir "$dir/prefixes" "$dir/store" 2>/dev/null',
+      'true',
+    ].join('\n')
+    await this.connection.check(`remove ${this.remoteRoot}`, ['sh', '-c', script, 'sh', this.dir, this.uuid])
   }
 }
 

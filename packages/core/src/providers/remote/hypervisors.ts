@@ -3,6 +3,7 @@ import path from 'node:path'
 import type {LagoConfig} from '../../config/config.js'
 import {LagoError} from '../../errors.js'
 import {SubnetLeases} from '../../network/leases.js'
+import {placedConfig} from '../../prefix/hypervisor.js'
 import {LibvirtProvider} from '../libvirt/provider.js'
 import {isRemoteUri} from './uri.js'
 
@@ -36,11 +37,10 @@ export function localHypervisor(config: LagoConfig): Hypervisor {
   return {name: isRemoteUri(uri) ? new URL(uri).hostname : 'local', uri}
 }
 
-/** The subnet leases of a hypervisor: this host's pool, or one pool per remote host. */
+/** The subnet leases of a hypervisor: this host's pool, or one pool per remote host (lease_dir/hosts/NAME). */
 export function leasesOn(config: LagoConfig, hypervisor: Hypervisor): SubnetLeases {
-  const remote = isRemoteUri(hypervisor.uri)
-  const dir = remote ? path.join(config.lago.lease_dir, 'hosts', hypervisor.name) : config.lago.lease_dir
-  return new SubnetLeases(dir, config.lago.subnet_first, config.lago.subnet_count, !remote)
+  const placed = placedConfig(config, hypervisor)
+  return new SubnetLeases(placed.lago.lease_dir, config.lago.subnet_first, config.lago.subnet_count, !isRemoteUri(hypervisor.uri))
 }
 
 export interface HostMemory {

@@ -1,12 +1,12 @@
 import type {LagoConfig} from '../../config/config.js'
 import {writeNoCloudSeed} from '../../bootstrap/nocloud.js'
 import {LagoError} from '../../errors.js'
-import {LibvirtProvider} from '../libvirt/provider.js'
-import type {DiskImages, ProviderEnvironment, ProviderFactory, ProviderVm, SeedContent, SshEndpoint} from '../provider.js'
+import {LibvirtProvider, libvirtProviderFactory} from '../libvirt/provider.js'
+import type {DiskImages, DomainType, ProviderEnvironment, ProviderFactory, ProviderVm, SeedContent, SshEndpoint} from '../provider.js'
 import {hypervisorConnection, type HypervisorConnection} from './connection.js'
 import {RemoteFiles} from './files.js'
 import {remoteImages} from './images.js'
-import {parseSshUri} from './uri.js'
+import {isRemoteUri} from './uri.js'
 
 /**
  * libvirt on another host, reached with a `qemu+ssh://` URI. virsh drives its libvirtd as
@@ -16,14 +16,13 @@ import {parseSshUri} from './uri.js'
  * routes) are reached through tunnels from it.
  */
 export class RemoteLibvirtProvider extends LibvirtProvider {
-  override readonly name = REMOTE_PROVIDER
   override readonly images: DiskImages
   readonly files: RemoteFiles
 
   constructor(
     config: LagoConfig,
     readonly connection: HypervisorConnection,
-    environment: ProviderEnvironment & {uuid: string},
+    environment: ProviderEnvironment,
   ) {
     const files = new RemoteFiles(connection, config.remote.dir, environment.root, environment.uuid)
     super(config.libvirt, {
@@ -40,7 +39,10 @@ export class RemoteLibvirtProvider extends LibvirtProvider {
     })
     this.files = files
     this.images = remoteImages(files)
+    this.localConsoleLog = (vm) => environment.consoleLog(vm)
   }
+
+  private readonly localConsoleLog: (vm: string) => string
 
   override get location(): string {
     return this.connection.label
@@ -56,13 +58,19 @@ export class RemoteLibvirtProvider extends LibvirtProvider {
     return Promise.resolve({host: ip, port: 22, connect: () => this.connection.forward(ip, 22)})
   }
 
+  override async startVm(vm: ProviderVm, signal?: AbortSignal, forceType?: DomainType): Promise<void> {
+    // libvirt opens the console log itself, in a directory that must exist on the host.
+    await this.files.place(this.localConsoleLog(vm.name))
+    await super.startVm(vm, signal, forceType)
+  }
+
   override async snapshotRunningDisks(vm: ProviderVm, name: string, overlays: Map<string, string>): Promise<void> {
     const placed = new Map<string, string>()
     for (const [dev, file] of overlays) placed.set(dev, await this.files.place(file))
     await super.snapshotRunningDisks(vm, name, placed)
   }
 
-  /** The last `lines` lines of a VM's serial console log, read on the host. */
+  /** A VM's serial console log, read on the host. */
   async consoleText(consoleLog: string): Promise<string> {
     const file = this.files.mirrored(consoleLog)
     return (file && (await this.files.read(file))) || ''
@@ -74,26 +82,23 @@ export class RemoteLibvirtProvider extends LibvirtProvider {
   }
 }
 
-export const REMOTE_PROVIDER = 'remote-libvirt'
+export const REMOTE_PROVIDER = 'libvirt'
 
-/** Where a prefix runs (recorded in its state at init): a configured name or the host, and the URI. */
-export interface HypervisorPlacement {
-  name: string
-  uri: string
+/**
+ * The `libvirt` provider wherever libvirt.uri points: this host's libvirt, or (a URI naming
+ * another host) the remote provider. Environment verbs on a remote host need the environment.
+ */
+export const libvirtAnywhereFactory: ProviderFactory = {
+  ...libvirtProviderFactory,
+  description: 'libvirt at libvirt.uri: on this host (disks and seeds in the prefix), or on another over SSH (qemu+ssh://; disks, seeds and templates under remote.dir there)',
+  create: (config, environment) => {
+    if (!isRemoteUri(config.libvirt.uri) || !environment) return libvirtProviderFactory.create(config, environment)
+    const connection = hypervisorConnection(hostLabel(config), config.libvirt.uri)
+    return new RemoteLibvirtProvider(config, connection, environment)
+  },
 }
 
-export function remoteProviderFactory(placement: HypervisorPlacement): ProviderFactory {
-  return {
-    name: REMOTE_PROVIDER,
-    description: 'libvirt on another host over SSH (qemu+ssh:// URI); disks, seeds and templates under remote.dir there',
-    create: (config, environment) => {
-      if (!environment) throw new LagoError('INTERNAL', 'The remote provider needs an environment.', {userError: false})
-      parseSshUri(placement.uri)
-      return new RemoteLibvirtProvider(
-        {...config, libvirt: {...config.libvirt, uri: placement.uri}},
-        hypervisorConnection(placement.name, placement.uri),
-        environment as ProviderEnvironment & {uuid: string},
-      )
-    },
-  }
+/** The configured name of the hypervisor of libvirt.uri, else its host. */
+function hostLabel(config: LagoConfig): string {
+  return Object.entries(config.hypervisors).find(([, uri]) => uri === config.libvirt.uri)?.[0] ?? new URL(config.libvirt.uri).hostname
 }

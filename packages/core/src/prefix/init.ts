@@ -203,10 +203,14 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         const bootstrapped = state!.vms.filter((v) => v.bootstrap)
         const guestfs = bootstrapped.filter((vm) => firstBootMethod(vm.metadata, templateMetadata(vm)) === 'libguestfs')
         if (guestfs.length > 0 && isRemoteUri(config.libvirt.uri)) {
-          throw new LagoError('INIT_FILE', `${guestfs.map((vm) => vm.name).join(', ')}: a template without cloud-init is prepared with libguestfs on this host, which cannot reach disks on hypervisor ${placement.name}.`, {
-            hint: 'Use a cloud-init template for VMs on a remote hypervisor, or init this environment locally (--host local).',
-            detail: {host: placement.name},
-          })
+          throw new LagoError(
+            'INIT_FILE',
+            `${guestfs.map((vm) => vm.name).join(', ')}: a template without cloud-init is prepared with libguestfs on this host, which cannot reach disks on hypervisor ${placement.name}.`,
+            {
+              hint: 'Use a cloud-init template for VMs on a remote hypervisor, or init this environment locally (--host local).',
+              detail: {host: placement.name},
+            },
+          )
         }
         // Templates without cloud-init get it written into their disk, as the original's virt-sysprep bootstrap did.
         await mapLimit(guestfs, 2, async (vm) => {

@@ -23,8 +23,12 @@ export function prefixProvider(config: LagoConfig, paths: PrefixPaths, state: Pr
   return createProvider(config, providerEnvironment(paths, state), state.provider)
 }
 
-/** Remove a prefix's files on its hypervisor (a remote host's disks and seeds) knowing only its uuid: its state may be gone. */
+/** The provider of a prefix known only by its uuid (its state may be gone): for its files, not its VMs. */
+export function bareProvider(paths: PrefixPaths, config: LagoConfig, uuid: string): Provider {
+  return prefixProvider(config, paths, {version: 1, uuid, id: uuid.slice(0, 8), createdAt: '', initFile: '', nets: [], vms: []})
+}
+
+/** Remove a prefix's files on its hypervisor (a remote host's disks and seeds). */
 export async function removeHypervisorFiles(paths: PrefixPaths, config: LagoConfig, uuid: string): Promise<void> {
-  const bare = {version: 1, uuid, id: uuid.slice(0, 8), createdAt: '', initFile: '', nets: [], vms: []} satisfies PrefixState
-  await prefixProvider(config, paths, bare).removeFiles?.()
+  await bareProvider(paths, config, uuid).removeFiles?.()
 }

@@ -7,7 +7,7 @@ import {readTextIfExists} from '../util/fs.js'
 import {Journal, JournalRun, type InterruptedRun, type JournalObject} from './journal.js'
 import type {PrefixPaths} from './paths.js'
 import {prefixConfig} from './hypervisor.js'
-import {removeHypervisorFiles} from './provider-environment.js'
+import {bareProvider, removeHypervisorFiles} from './provider-environment.js'
 
 export interface Recovery {
   /** One line for people: what was interrupted, and what was done about it. */
@@ -114,13 +114,16 @@ async function rollbackInit(paths: PrefixPaths, config: LagoConfig, run: Interru
  */
 async function settleLayers(paths: PrefixPaths, config: LagoConfig, run: InterruptedRun, undo: JournalRun): Promise<{finished: boolean; stopped: string[]}> {
   const layers = run.objects.filter((o) => o.kind === 'layer')
+  // Layers are files where the hypervisor keeps the disks (a remote host's, for a remote prefix).
+  const uuid = (await readTextIfExists(paths.uuid))?.trim() ?? ''
+  const {images} = bareProvider(paths, config, uuid)
   const stateText = await readTextIfExists(paths.state)
   const finished = layers.length > 0 && layers.every((layer) => stateText?.includes(JSON.stringify(paths.relative(layer.name))) ?? false)
   const stopped: string[] = []
   if (finished) {
     for (const layer of layers) {
       const replaced = layer.detail?.removeAfter
-      if (typeof replaced === 'string') await rm(replaced, {force: true})
+      if (typeof replaced === 'string') await images.remove(replaced)
       await undo.removed('layer', layer.name)
     }
     return {finished, stopped}
@@ -135,7 +138,7 @@ async function settleLayers(paths: PrefixPaths, config: LagoConfig, run: Interru
     }
   }
   for (const layer of layers.reverse()) {
-    await rm(layer.name, {force: true})
+    await images.remove(layer.name)
     await undo.removed('layer', layer.name)
   }
   return {finished, stopped}

@@ -95,6 +95,7 @@ export class RemoteFiles {
    * any more goes too, and so do the directories left empty. Nothing outside DIR is touched.
    */
   async removeMirror(): Promise<void> {
+    if (!/^[0-9a-f]{32}$/.test(this.uuid)) throw new LagoError('INTERNAL', `Not a prefix uuid: "${this.uuid}".`, {userError: false})
     const script = [
       'dir=$1 uuid=$2',
       'rm -rf --one-file-system "$dir/prefixes/$uuid"',

@@ -26,7 +26,10 @@ export function namedHypervisor(config: LagoConfig, nameOrUri: string): Hypervis
   if (nameOrUri === 'local' || nameOrUri === config.libvirt.uri) return localHypervisor(config)
   const names = configuredHypervisors(config).map((h) => h.name)
   throw new LagoError('USAGE', `No hypervisor named "${nameOrUri}".`, {
-    hint: names.length > 0 ? `Configured hypervisors: ${names.join(', ')} (or give a qemu+ssh:// URI, or "local").` : 'Configure some in [hypervisors] of lago.conf (NAME = qemu+ssh://USER@HOST/system), or give a qemu+ssh:// URI.',
+    hint:
+      names.length > 0
+        ? `Configured hypervisors: ${names.join(', ')} (or give a qemu+ssh:// URI, or "local").`
+        : 'Configure some in [hypervisors] of lago.conf (NAME = qemu+ssh://USER@HOST/system), or give a qemu+ssh:// URI.',
     detail: {host: nameOrUri},
   })
 }
@@ -97,11 +100,61 @@ export async function placePrefix(config: LagoConfig, options: {host?: string; n
   const memory = await hostMemory(config, candidates)
   const fitting = memory.filter((m) => !m.error && m.freeMiB >= options.neededMiB).sort((a, b) => b.freeMiB - a.freeMiB)
   if (fitting.length === 0) {
-    const numbers = memory.map((m) => (m.error ? `${m.hypervisor.name}: unreachable (${m.error})` : `${m.hypervisor.name}: ${m.freeMiB} MiB free (${m.availableMiB} available - ${m.promisedMiB} promised to prefixes not started)`))
+    const numbers = memory.map((m) =>
+      m.error ? `${m.hypervisor.name}: unreachable (${m.error})` : `${m.hypervisor.name}: ${m.freeMiB} MiB free (${m.availableMiB} available - ${m.promisedMiB} promised to prefixes not started)`,
+    )
     throw new LagoError('HOST', `No hypervisor has ${options.neededMiB} MiB free for this environment. ${numbers.join('; ')}.`, {
       hint: 'Free memory on one of them ("lago cleanup" an environment there), lower the VMs\' memory in the init file, or name a host with --host.',
       detail: {neededMiB: options.neededMiB, hosts: memory.map((m) => ({name: m.hypervisor.name, freeMiB: m.freeMiB, availableMiB: m.availableMiB, promisedMiB: m.promisedMiB, error: m.error}))},
     })
   }
   return {hypervisor: fitting[0].hypervisor, memory}
+}
+
+/** One environment on one hypervisor, as `lago list --hosts` shows it. */
+export interface HostedPrefix {
+  host: string
+  uri: string
+  prefix: string
+  vms: number
+  running: number
+}
+
+/**
+ * The Lago environments on this host and every configured hypervisor: the prefixes holding
+ * subnet leases there, with how many of their VMs libvirt runs. A host that does not answer
+ * is reported with its error, the others are still listed.
+ */
+export async function listAcrossHosts(config: LagoConfig): Promise<{prefixes: HostedPrefix[]; unreachable: {host: string; error: string}[]}> {
+  const hypervisors = [localHypervisor(config), ...configuredHypervisors(config).filter((h) => h.uri !== config.libvirt.uri)]
+  const prefixes: HostedPrefix[] = []
+  const unreachable: {host: string; error: string}[] = []
+  await Promise.all(
+    hypervisors.map(async (hypervisor) => {
+      const owners = [...new Set((await leasesOn(config, hypervisor).liveLeases()).map((l) => l.uuidFile))]
+      const states = (await Promise.all(owners.map(async (uuidFile) => ({uuidFile, text: await readFile(path.join(path.dirname(uuidFile), 'state.json'), 'utf8').catch(() => undefined)})))).filter(
+        (s) => s.text !== undefined,
+      )
+      let running = new Map<string, string>()
+      if (states.length > 0) {
+        try {
+          running = (await new LibvirtProvider({...config.libvirt, uri: hypervisor.uri}).runtime()).vms
+        } catch (error) {
+          unreachable.push({host: hypervisor.name, error: error instanceof Error ? error.message : String(error)})
+        }
+      }
+      for (const {uuidFile, text} of states) {
+        const vms = (JSON.parse(text!) as {vms?: {libvirtName: string}[]}).vms ?? []
+        prefixes.push({
+          host: hypervisor.name,
+          uri: hypervisor.uri,
+          prefix: path.dirname(path.dirname(uuidFile)),
+          vms: vms.length,
+          running: vms.filter((vm) => running.get(vm.libvirtName) === 'running').length,
+        })
+      }
+    }),
+  )
+  prefixes.sort((a, b) => a.host.localeCompare(b.host) || a.prefix.localeCompare(b.prefix))
+  return {prefixes, unreachable}
 }

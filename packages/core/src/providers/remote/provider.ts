@@ -31,7 +31,9 @@ export class RemoteLibvirtProvider extends LibvirtProvider {
       resolve: (file) => {
         const target = files.mirrored(environment.resolve(file))
         if (target === undefined) {
-          throw new LagoError('INIT_FILE', `${environment.resolve(file)} is outside the prefix: on hypervisor ${connection.label} a file disk needs "make-a-copy: true".`, {detail: {host: connection.label}})
+          throw new LagoError('INIT_FILE', `${environment.resolve(file)} is outside the prefix: on hypervisor ${connection.label} a file disk needs "make-a-copy: true".`, {
+            detail: {host: connection.label},
+          })
         }
         return target
       },

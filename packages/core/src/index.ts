@@ -64,5 +64,7 @@ export {ansibleInventory, ansibleKeyGroups, type AnsibleInventory, type AnsibleH
 export {originalVmView, templateMetadata, distroOf, valueAtKey} from './compat/original-view.js'
 export {originalStatus} from './compat/original-status.js'
 export {planExport, exportPrefix, type ExportOptions, type ExportPlan, type ExportResult, type ExportedDisk} from './export/export.js'
-export {configuredHypervisors, listAcrossHosts, placePrefix, hostMemory, type Hypervisor, type HostedPrefix, type HostMemory} from './providers/remote/hypervisors.js'
+export {configuredHypervisors, namedHypervisor, listAcrossHosts, placePrefix, hostMemory, mostFreeMemory, type Hypervisor, type HostedPrefix, type HostMemory} from './providers/remote/hypervisors.js'
+export {placedConfig, type Placement} from './prefix/hypervisor.js'
+export {RemoteFiles} from './providers/remote/files.js'
 export {isRemoteUri, parseSshUri} from './providers/remote/uri.js'

@@ -98,17 +98,23 @@ export async function placePrefix(config: LagoConfig, options: {host?: string; n
   const candidates = configuredHypervisors(config)
   if (candidates.length === 0) return {hypervisor: localHypervisor(config)}
   const memory = await hostMemory(config, candidates)
-  const fitting = memory.filter((m) => !m.error && m.freeMiB >= options.neededMiB).sort((a, b) => b.freeMiB - a.freeMiB)
-  if (fitting.length === 0) {
+  return {hypervisor: mostFreeMemory(memory, options.neededMiB), memory}
+}
+
+/** The reachable host with the most free memory that fits `neededMiB` (the first listed on a tie); refuses with every host's numbers. */
+export function mostFreeMemory(memory: HostMemory[], neededMiB: number): Hypervisor {
+  const fitting = memory.filter((m) => !m.error && m.freeMiB >= neededMiB)
+  const best = fitting.reduce<HostMemory | undefined>((chosen, m) => (!chosen || m.freeMiB > chosen.freeMiB ? m : chosen), undefined)
+  if (!best) {
     const numbers = memory.map((m) =>
       m.error ? `${m.hypervisor.name}: unreachable (${m.error})` : `${m.hypervisor.name}: ${m.freeMiB} MiB free (${m.availableMiB} available - ${m.promisedMiB} promised to prefixes not started)`,
     )
-    throw new LagoError('HOST', `No hypervisor has ${options.neededMiB} MiB free for this environment. ${numbers.join('; ')}.`, {
+    throw new LagoError('HOST', `No hypervisor has ${neededMiB} MiB free for this environment. ${numbers.join('; ')}.`, {
       hint: 'Free memory on one of them ("lago cleanup" an environment there), lower the VMs\' memory in the init file, or name a host with --host.',
-      detail: {neededMiB: options.neededMiB, hosts: memory.map((m) => ({name: m.hypervisor.name, freeMiB: m.freeMiB, availableMiB: m.availableMiB, promisedMiB: m.promisedMiB, error: m.error}))},
+      detail: {neededMiB, hosts: memory.map((m) => ({name: m.hypervisor.name, freeMiB: m.freeMiB, availableMiB: m.availableMiB, promisedMiB: m.promisedMiB, error: m.error}))},
     })
   }
-  return {hypervisor: fitting[0].hypervisor, memory}
+  return best.hypervisor
 }
 
 /** One environment on one hypervisor, as `lago list --hosts` shows it. */

@@ -4,7 +4,7 @@ import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import {SubnetLeases} from '../network/leases.js'
-import {createProvider} from '../providers/registry.js'
+import {prefixHypervisor} from './provider-environment.js'
 import {readTextIfExists} from '../util/fs.js'
 import type {JournalRun} from './journal.js'
 import {PrefixPaths} from './paths.js'
@@ -34,7 +34,7 @@ async function openIfReadable(paths: PrefixPaths, config: LagoConfig, journal?: 
 
 /** Every domain, then every network, libvirt says belongs to this prefix directory. */
 async function removeOwnedObjects(paths: PrefixPaths, config: LagoConfig): Promise<string[]> {
-  const provider = createProvider(config)
+  const provider = await prefixHypervisor(config, paths)
   const owned = (await provider.ownedObjects()).filter((o) => o.prefixPath === paths.root)
   owned.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'domain' ? -1 : 1))
   for (const object of owned) await provider.removeObject(object)

@@ -32,6 +32,7 @@ import {prefixProvider} from './provider-environment.js'
 import {placedConfig, writePlacement, type Placement} from './hypervisor.js'
 import {leasesOn, placePrefix} from '../providers/remote/hypervisors.js'
 import {isRemoteUri} from '../providers/remote/uri.js'
+import {createProvider} from '../providers/registry.js'
 
 export interface InitOptions {
   prefixPath: string
@@ -102,20 +103,24 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   const templatePlan = await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`, {signal: options.signal}), store)
   const templates = templatePlan.uses
   throwIfAborted(options.signal)
-  await preflight({
-    signal: options.signal,
-    config: options.config,
-    purpose: 'init',
-    prefixPath: paths.root,
-    paths: [{label: 'template store', path: store.dir}],
-    bootstrap: !options.skipBootstrap,
-  })
-
-  throwIfAborted(options.signal)
-  const rollback = new Rollback()
+  const providerName = options.provider ?? options.config.lago.provider
   const {hypervisor} = await placePrefix(options.config, {host: options.host, neededMiB: spec.domains.reduce((sum, d) => sum + d.memory, 0)})
   const placement: Placement = {...hypervisor, ...(isRemoteUri(hypervisor.uri) ? {dir: options.config.remote.dir} : {})}
   const config = placedConfig(options.config, placement)
+  // Refuses an unknown provider before anything exists. This host's checks are for environments on this host.
+  if (createProvider(config, undefined, providerName).hostChecks !== false && !isRemoteUri(config.libvirt.uri)) {
+    await preflight({
+      signal: options.signal,
+      config: options.config,
+      purpose: 'init',
+      prefixPath: paths.root,
+      paths: [{label: 'template store', path: store.dir}],
+      bootstrap: !options.skipBootstrap,
+    })
+  }
+
+  throwIfAborted(options.signal)
+  const rollback = new Rollback()
   const leases = leasesOn(options.config, hypervisor)
   const uuid = randomUUID().replace(/-/g, '')
   const id = uuid.slice(0, 8)
@@ -124,7 +129,6 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   let state: PrefixState | undefined
   let change: PrefixChange | undefined
   let provider: Provider | undefined
-  const providerName = options.provider ?? options.config.lago.provider
 
   const tasks: Task[] = [
     {

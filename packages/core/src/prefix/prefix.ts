@@ -179,12 +179,14 @@ export class Prefix {
     const provider = this.provider
     const {preflight} = await import('../host/run.js')
     const [, runtime, availableMiB] = await Promise.all([
-      preflight({
-        config: this.config,
-        purpose: 'start',
-        prefixPath: this.paths.root,
-        paths: [...new Set(vms.flatMap((vm) => vm.disks.flatMap((d) => (d.template ? [path.dirname(d.template.storePath)] : []))))].map((dir) => ({label: 'template store', path: dir})),
-      }),
+      provider.hostChecks === false
+        ? undefined
+        : preflight({
+            config: this.config,
+            purpose: 'start',
+            prefixPath: this.paths.root,
+            paths: [...new Set(vms.flatMap((vm) => vm.disks.flatMap((d) => (d.template ? [path.dirname(d.template.storePath)] : []))))].map((dir) => ({label: 'template store', path: dir})),
+          }),
       provider.runtime().catch(() => undefined),
       options.force ? Promise.resolve(Infinity) : provider.availableMemoryMiB().catch(() => Infinity),
     ])

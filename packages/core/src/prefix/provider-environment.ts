@@ -2,6 +2,7 @@ import path from 'node:path'
 import type {Provider, ProviderEnvironment} from '../providers/provider.js'
 import {createProvider} from '../providers/registry.js'
 import type {LagoConfig} from '../config/config.js'
+import {readTextIfExists} from '../util/fs.js'
 import type {PrefixPaths} from './paths.js'
 import type {PrefixState} from './state.js'
 
@@ -31,4 +32,20 @@ export function bareProvider(paths: PrefixPaths, config: LagoConfig, uuid: strin
 /** Remove a prefix's files on its hypervisor (a remote host's disks and seeds). */
 export async function removeHypervisorFiles(paths: PrefixPaths, config: LagoConfig, uuid: string): Promise<void> {
   await bareProvider(paths, config, uuid).removeFiles?.()
+}
+
+/**
+ * The hypervisor a prefix's objects live on, for verbs that work without its state (cleanup,
+ * destroy and recovery of a prefix whose state is unreadable): the provider the state names
+ * when it can be read, else the setting's.
+ */
+export async function prefixHypervisor(config: LagoConfig, paths: PrefixPaths): Promise<Provider> {
+  let recorded: string | undefined
+  try {
+    const state = JSON.parse((await readTextIfExists(paths.state)) ?? '{}') as {provider?: unknown}
+    if (typeof state.provider === 'string') recorded = state.provider
+  } catch {
+    // Corrupt state: the setting's provider it is.
+  }
+  return createProvider(config, undefined, recorded)
 }

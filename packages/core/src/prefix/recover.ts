@@ -2,7 +2,7 @@ import {rm} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {log} from '../log.js'
-import {createProvider} from '../providers/registry.js'
+import {prefixHypervisor} from './provider-environment.js'
 import {readTextIfExists} from '../util/fs.js'
 import {Journal, JournalRun, type InterruptedRun, type JournalObject} from './journal.js'
 import type {PrefixPaths} from './paths.js'
@@ -60,7 +60,7 @@ export async function recoverInterrupted(paths: PrefixPaths, unplaced: LagoConfi
       }
     }
     default: {
-      const removed = await removeLibvirtObjects(config, run.objects, undo)
+      const removed = await removeLibvirtObjects(paths, config, run.objects, undo)
       await undo.end('rolled-back')
       return {
         line: `rolled back the interrupted ${who}: ${removed.length > 0 ? `stopped ${removed.join(', ')}` : 'it had made nothing to undo'}`,
@@ -71,9 +71,9 @@ export async function recoverInterrupted(paths: PrefixPaths, unplaced: LagoConfi
 }
 
 /** Domains first, then networks, newest first; only those this run recorded. */
-async function removeLibvirtObjects(config: LagoConfig, objects: JournalObject[], undo: JournalRun): Promise<string[]> {
+async function removeLibvirtObjects(paths: PrefixPaths, config: LagoConfig, objects: JournalObject[], undo: JournalRun): Promise<string[]> {
   const removed: string[] = []
-  const provider = createProvider(config)
+  const provider = await prefixHypervisor(config, paths)
   for (const kind of ['domain', 'network'] as const) {
     for (const object of objects.filter((o) => o.kind === kind).reverse()) {
       await provider.removeObject({kind, name: object.name})
@@ -98,8 +98,9 @@ async function rollbackInit(paths: PrefixPaths, config: LagoConfig, run: Interru
     }
   }
   // An init makes no libvirt objects, but a recorded one is still ours to remove.
+  const provider = await prefixHypervisor(config, paths)
   for (const object of run.objects.filter((o) => o.kind === 'domain' || o.kind === 'network')) {
-    await createProvider(config).removeObject({kind: object.kind as 'domain' | 'network', name: object.name})
+    await provider.removeObject({kind: object.kind as 'domain' | 'network', name: object.name})
   }
   await rm(paths.root, {recursive: true, force: true})
   const {Workdir} = await import('./workdir.js')
@@ -128,7 +129,7 @@ async function settleLayers(paths: PrefixPaths, config: LagoConfig, run: Interru
     }
     return {finished, stopped}
   }
-  const provider = createProvider(config)
+  const provider = await prefixHypervisor(config, paths)
   const mine = (await provider.ownedObjects()).filter((o) => o.kind === 'domain' && o.prefixPath === paths.root)
   for (const domain of mine) {
     const disks = await provider.domainDisks(domain.name)

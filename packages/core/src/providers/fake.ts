@@ -65,6 +65,7 @@ export interface FakeWorld {
  */
 export class FakeProvider implements Provider {
   readonly location = 'fake://'
+  readonly hostChecks = false
   readonly world: FakeWorld
 
   constructor(

@@ -153,6 +153,12 @@ export interface Provider {
   readonly name: string
   /** Where this hypervisor is, for messages and status (`qemu:///system`). */
   readonly location: string
+  /**
+   * Whether core's checks of this host (libvirt answers, KVM, qemu can reach the prefix and
+   * the store, qemu-img and friends installed) guard init and start; default true. An
+   * in-memory provider says false.
+   */
+  readonly hostChecks?: boolean
 
   /** Fails with a clear error when the hypervisor does not answer. */
   ping(): Promise<void>

@@ -20,7 +20,7 @@ export function configuredHypervisors(config: LagoConfig): Hypervisor[] {
 
 /** `--host` or the init file's `hypervisor`: a configured name, or a URI (named after its host). */
 export function namedHypervisor(config: LagoConfig, nameOrUri: string): Hypervisor {
-  const configured = configuredHypervisors(config).find((h) => h.name === nameOrUri)
+  const configured = configuredHypervisors(config).find((h) => h.name === nameOrUri || h.uri === nameOrUri)
   if (configured) return configured
   if (isRemoteUri(nameOrUri)) return {name: new URL(nameOrUri).hostname, uri: nameOrUri}
   if (nameOrUri === 'local' || nameOrUri === config.libvirt.uri) return localHypervisor(config)

@@ -17,6 +17,8 @@ import {isRemoteUri} from './uri.js'
  */
 export class RemoteLibvirtProvider extends LibvirtProvider {
   override readonly images: DiskImages
+  /** This host's checks (KVM, qemu's access to the prefix) say nothing of the hypervisor's. */
+  readonly hostChecks = false
   readonly files: RemoteFiles
 
   constructor(

@@ -71,6 +71,10 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
   let repo: string
   let initFile: string
   const env = {
+    // Guest subnets exist only inside the stand-in hosts: a range no VM in lago-test uses, so
+    // that reaching a guest from here can only mean a route that must not exist.
+    LAGO_SUBNET_FIRST: '10.250.0.0',
+    LAGO_SUBNET_COUNT: '10',
     LAGO__HYPERVISORS__H1: uri(1),
     LAGO__HYPERVISORS__H2: uri(2),
     LAGO__REMOTE__DIR: DISKS,

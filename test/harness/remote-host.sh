@@ -29,6 +29,20 @@ n=${2:-}
 	exit 1
 }
 
+# `ip netns exec` gives its command a mount namespace of its own (a slave of the machine's):
+# a namespace named from in there stays invisible to everything else. Work in the namespaces
+# of the closest ancestor outside it (the test runner that started `ip netns exec`).
+if [[ -z "${LAGO_REMOTE_HOST_OUTSIDE:-}" ]]; then
+	own_mnt=$(readlink /proc/$$/ns/mnt)
+	pid=$$
+	while pid=$(awk '/^PPid:/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [[ "$pid" -gt 1 ]]; do
+		mnt=$(readlink "/proc/$pid/ns/mnt" 2>/dev/null) || break
+		if [[ "$mnt" != "$own_mnt" ]]; then
+			LAGO_REMOTE_HOST_OUTSIDE=1 exec nsenter -t "$pid" -m -n -- "$BASH" "$(realpath "$0")" "$@"
+		fi
+	done
+fi
+
 client_netns=${LAGO_TEST_NETNS:-lago-test}
 root=${LAGO_TEST_REMOTE_ROOT:-/var/lib/lago-test-remote}
 netns=lago-remote-$n

@@ -43,6 +43,8 @@ try {
   const cases = {
     'ssh -J root@hypervisor root@guest true': byHand,
     'lago shell vm0 -c true': [process.execPath, [cli, 'shell', 'vm0', '-c', 'true']],
+    // What of lago's time is the CLI starting at all (node, oclif, the command's modules).
+    'lago --version (start-up alone)': [process.execPath, [cli, '--version']],
   }
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
   for (let i = 0; i < runs + 2; i++) {

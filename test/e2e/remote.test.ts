@@ -45,26 +45,11 @@ function reachable(ip: string, port: number): Promise<boolean> {
   })
 }
 
-const TWO_VMS = (memory: number) => `
-domains:
-  vm0:
-    memory: ${memory}
-    vcpu: 1
-    nics: [{net: lago}]
-    disks:
-      - {type: template, template_name: tiny, name: root, dev: vda}
-    deploy-scripts: [scripts/deploy.sh]
-    artifacts: [/var/log/remote-test]
-  vm1:
-    memory: ${memory}
-    vcpu: 1
-    nics: [{net: lago}]
-    disks:
-      - {type: template, template_name: tiny, name: root, dev: vda}
-nets:
-  lago:
-    type: nat
-`
+/** Two VMs of `memory` MiB each on one NAT net; vm0 has a deploy script and an artifact. */
+const TWO_VMS = (memory: number) => {
+  const vm = (name: string, extra = '') => `  ${name}:\n    memory: ${memory}\n    vcpu: 1\n    nics: [{net: lago}]\n    disks: [{type: template, template_name: tiny, name: root, dev: vda}]\n${extra}`
+  return `domains:\n${vm('vm0', '    deploy-scripts: [scripts/deploy.sh]\n    artifacts: [/var/log/remote-test]\n')}${vm('vm1')}nets:\n  lago: {type: nat}\n`
+}
 
 describe('remote hypervisors (stand-in hosts over SSH)', function () {
   let sandbox: Sandbox
@@ -103,6 +88,12 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
   describe('a two-VM environment on host h1', function () {
     let prefix: string
     const inPrefix = (args: string[]) => lago(args, prefix)
+    /** Runs lago in the prefix and asserts it succeeded. */
+    const succeeds = async (args: string[]) => {
+      const result = await inPrefix(args)
+      assert.equal(result.exitCode, 0, String(result.all))
+      return result
+    }
     const sh = async (vm: string, command: string) => {
       const result = await inPrefix(['shell', vm, '-c', command])
       return {code: result.exitCode, out: String(result.stdout).trim(), all: String(result.all)}
@@ -113,8 +104,7 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
       prefix = path.join(sandbox.dir, 'env-h1')
       const init = await lago(['init', prefix, initFile, '--template-repo-path', repo, '--host', 'h1'])
       assert.equal(init.exitCode, 0, String(init.all))
-      const start = await inPrefix(['start'])
-      assert.equal(start.exitCode, 0, String(start.all))
+      await succeeds(['start'])
     })
 
     it('keeps disks and seeds on the host, none here, and status names the host', async function () {
@@ -143,53 +133,44 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
       this.timeout(60_000)
       const local = path.join(sandbox.dir, 'to-guest.txt')
       await writeFile(local, 'from the client\n')
-      const to = await inPrefix(['copy-to-vm', 'vm1', local, '/root/copied.txt'])
-      assert.equal(to.exitCode, 0, String(to.all))
+      await succeeds(['copy-to-vm', 'vm1', local, '/root/copied.txt'])
       assert.equal((await sh('vm1', 'cat /root/copied.txt')).out, 'from the client')
       const back = path.join(sandbox.dir, 'from-guest.txt')
-      const from = await inPrefix(['copy-from-vm', 'vm1', '/root/copied.txt', back])
-      assert.equal(from.exitCode, 0, String(from.all))
+      await succeeds(['copy-from-vm', 'vm1', '/root/copied.txt', back])
       assert.equal(await readFile(back, 'utf8'), 'from the client\n')
     })
 
     it('deploys and collects', async function () {
       this.timeout(120_000)
-      const deploy = await inPrefix(['deploy'])
-      assert.equal(deploy.exitCode, 0, String(deploy.all))
+      await succeeds(['deploy'])
       const output = path.join(sandbox.dir, 'collected')
-      const collect = await inPrefix(['collect', '--output', output])
-      assert.equal(collect.exitCode, 0, String(collect.all))
+      await succeeds(['collect', '--output', output])
       assert.equal(await readFile(path.join(output, 'vm0', '_var_log_remote-test', 'deployed.log'), 'utf8'), 'deployed on vm0\n')
     })
 
     it('snapshots and reverts', async function () {
       this.timeout(600_000)
       assert.equal((await sh('vm0', 'echo before > /root/mark; sync')).code, 0)
-      const snapshot = await inPrefix(['snapshot', 'base'])
-      assert.equal(snapshot.exitCode, 0, String(snapshot.all))
+      await succeeds(['snapshot', 'base'])
       assert.equal((await sh('vm0', 'echo after > /root/mark; sync')).code, 0)
-      const revert = await inPrefix(['revert', 'base'])
-      assert.equal(revert.exitCode, 0, String(revert.all))
+      await succeeds(['revert', 'base'])
       assert.equal((await sh('vm0', 'cat /root/mark')).out, 'before')
     })
 
     it('stops and starts again', async function () {
       this.timeout(600_000)
-      const stop = await inPrefix(['stop'])
-      assert.equal(stop.exitCode, 0, String(stop.all))
+      await succeeds(['stop'])
       assert.equal((await leftOn(1)).domains, '')
       const refused = await sh('vm0', 'true')
       assert.notEqual(refused.code, 0)
       assert.match(refused.all, /not running/)
-      const start = await inPrefix(['start'])
-      assert.equal(start.exitCode, 0, String(start.all))
+      await succeeds(['start'])
       assert.equal((await sh('vm0', 'cat /root/mark')).out, 'before')
     })
 
     it('cleans up and destroys, leaving nothing on either side', async function () {
       this.timeout(120_000)
-      const cleanup = await inPrefix(['cleanup'])
-      assert.equal(cleanup.exitCode, 0, String(cleanup.all))
+      await succeeds(['cleanup'])
       assert.deepEqual(await leftOn(1), {domains: '', networks: '', files: ''})
       const destroy = await lago(['destroy', '--yes', '--prefix-path', prefix])
       assert.equal(destroy.exitCode, 0, String(destroy.all))
@@ -209,6 +190,14 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
         hosts.push(JSON.parse(String((await lago(['status', '--json'], prefix)).stdout)).host.name)
       }
       assert.deepEqual([...hosts].sort(), ['h1', 'h2'])
+      const list = await lago(['list', '--hosts', '--json'])
+      assert.equal(list.exitCode, 0, String(list.all))
+      assert.deepEqual(
+        JSON.parse(String(list.stdout))
+          .prefixes.map((p: {host: string; prefix: string; running: number}) => `${p.host} ${path.basename(p.prefix)} ${p.running}`)
+          .sort(),
+        [`${hosts[0]} env-a 0`, `${hosts[1]} env-b 0`].sort(),
+      )
 
       const huge = await sandbox.writeInitFile('Huge', TWO_VMS(4 * 1024 * 1024))
       const refused = await lago(['init', path.join(sandbox.dir, 'env-huge'), huge, '--template-repo-path', repo])

@@ -3,6 +3,7 @@ import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import {execa} from 'execa'
+import {shellCommand} from '@lago/core'
 import {REPO_ROOT, Sandbox} from '../lib/harness.js'
 
 // Two stand-in remote hypervisors (test/harness/remote-host.sh): their own netns, libvirtd,
@@ -17,7 +18,8 @@ const uri = (n: number) => `qemu+ssh://root@${hostAddress(n)}/system?keyfile=${K
 /** A command on stand-in host N, over SSH as a user of that host would run it. */
 async function onHost(n: number, argv: string[]): Promise<string> {
   const ssh = ['-i', KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=error', `root@${hostAddress(n)}`]
-  const result = await execa('ssh', [...ssh, '--', ...argv], {reject: false})
+  // ssh hands the host's shell one command line: quote every word.
+  const result = await execa('ssh', [...ssh, '--', shellCommand(argv)], {reject: false})
   assert.equal(result.exitCode, 0, `${argv.join(' ')} on host ${n}: ${result.stderr}`)
   return String(result.stdout).trim()
 }

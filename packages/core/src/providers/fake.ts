@@ -143,9 +143,14 @@ export class FakeProvider implements Provider {
     return Promise.resolve([...objects('domain', this.world.domains), ...objects('network', this.world.networks)])
   }
 
-  async removeObject(object: Pick<OwnedObject, 'kind' | 'name'>): Promise<void> {
-    this.call(`remove-${object.kind}`, object.name)
-    ;(object.kind === 'domain' ? this.world.domains : this.world.networks).delete(object.name)
+  removeObject(object: Pick<OwnedObject, 'kind' | 'name'>): Promise<void> {
+    return this.drop(`remove-${object.kind}`, object.kind === 'domain' ? this.world.domains : this.world.networks, object.name)
+  }
+
+  /** Record `method`, then forget `name` (absent is fine, as with libvirt). */
+  private async drop(method: string, objects: Map<string, unknown>, name: string): Promise<void> {
+    this.call(method, name)
+    objects.delete(name)
     await Promise.resolve()
   }
 
@@ -214,10 +219,8 @@ export class FakeProvider implements Provider {
     await Promise.resolve()
   }
 
-  async stopNet(net: ProviderNet): Promise<void> {
-    this.call('net-stop', net.libvirtName)
-    this.world.networks.delete(net.libvirtName)
-    await Promise.resolve()
+  stopNet(net: ProviderNet): Promise<void> {
+    return this.drop('net-stop', this.world.networks, net.libvirtName)
   }
 
   async startVm(vm: ProviderVm): Promise<void> {
@@ -239,16 +242,13 @@ export class FakeProvider implements Provider {
     await ready(signal ?? new AbortController().signal)
   }
 
-  async stopVm(vm: ProviderVm): Promise<void> {
-    this.call('vm-stop', vm.libvirtName)
-    this.world.domains.delete(vm.libvirtName)
-    await Promise.resolve()
+  stopVm(vm: ProviderVm): Promise<void> {
+    return this.drop('vm-stop', this.world.domains, vm.libvirtName)
   }
 
-  async shutdownVm(vm: ProviderVm): Promise<void> {
-    this.call('vm-shutdown', vm.libvirtName)
-    this.world.domains.delete(vm.libvirtName)
-    await Promise.resolve()
+  /** The fake's guests power off at once. */
+  shutdownVm(vm: ProviderVm): Promise<void> {
+    return this.drop('vm-shutdown', this.world.domains, vm.libvirtName)
   }
 
   async rebootVm(vm: ProviderVm): Promise<void> {

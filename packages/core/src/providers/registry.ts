@@ -1,5 +1,6 @@
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
+import {globalRegistry} from '../util/global-registry.js'
 import {libvirtAnywhereFactory} from './remote/provider.js'
 import type {Provider, ProviderEnvironment, ProviderFactory} from './provider.js'
 
@@ -10,26 +11,12 @@ import type {Provider, ProviderEnvironment, ProviderFactory} from './provider.js
  */
 export const DEFAULT_PROVIDER = 'libvirt'
 
-const KEY = Symbol.for('lago.providers')
-type Registry = Map<string, ProviderFactory>
-
-function registry(): Registry {
-  const global = globalThis as {[KEY]?: Registry}
-  return (global[KEY] ??= new Map([[DEFAULT_PROVIDER, libvirtAnywhereFactory]]))
-}
+const providers = globalRegistry<ProviderFactory>('lago.providers', (factory) => factory.name, [libvirtAnywhereFactory])
 
 /** Add a provider; registering the same name again replaces it (so twice is harmless). */
-export function registerProvider(factory: ProviderFactory): void {
-  registry().set(factory.name, factory)
-}
-
-export function registeredProviders(): ProviderFactory[] {
-  return [...registry().values()]
-}
-
-export function findProvider(name: string): ProviderFactory | undefined {
-  return registry().get(name)
-}
+export const registerProvider = (factory: ProviderFactory): void => providers.add(factory)
+export const registeredProviders = (): ProviderFactory[] => providers.all()
+export const findProvider = (name: string): ProviderFactory | undefined => providers.find(name)
 
 /** The provider named `name` (default: the `[lago] provider` setting), for `environment` when given. */
 export function createProvider(config: LagoConfig, environment?: ProviderEnvironment, name: string = config.lago.provider || DEFAULT_PROVIDER): Provider {

@@ -3,8 +3,14 @@
 # init -> ovirt reposetup -> ovirt start -> ovirt deploy -> per scenario: ovirt runtest +
 # ovirt collect. The environment stays up afterwards (lago cleanup / destroy removes it).
 #
+# With GOLDEN=NAME[:VERSION] it starts from a golden environment instead (lago init --from;
+# no reposetup, no deploy: the provisioning is in the frozen disks); with FREEZE=NAME it
+# freezes the deployed environment as NAME before the scenarios run (guests restart).
+#
 # Usage: run_suite.sh [PREFIX]          (default: ./deployment-basic-suite)
 # Environment:
+#   GOLDEN          start from this golden environment (skips upstream, reposetup, deploy)
+#   FREEZE          freeze the deployed environment under this name (lago freeze)
 #   LAGO            the lago command (default: lago; in a checkout: bin/lago)
 #   TEMPLATE_REPO   template repository JSON (default: one for the tiny test guest, built
 #                   with test/harness/build-guest-image.sh)
@@ -55,27 +61,44 @@ tiny_template_repo() {
 	echo "$WORK/template-repo.json"
 }
 
-mkdir -p "$WORK"
-render "$SUITE/LagoInitFile.in" "$WORK/LagoInitFile"
-render "$SUITE/reposync-config.repo" "$WORK/reposync-config.repo"
+provision() {
+	mkdir -p "$WORK"
+	render "$SUITE/LagoInitFile.in" "$WORK/LagoInitFile"
+	render "$SUITE/reposync-config.repo" "$WORK/reposync-config.repo"
 
-say "upstream repository on 127.0.0.1:$UPSTREAM_PORT"
-serve_upstream
+	say "upstream repository on 127.0.0.1:$UPSTREAM_PORT"
+	serve_upstream
 
-say "lago init $PREFIX"
-lago init "$PREFIX" "$WORK/LagoInitFile" --template-repo-path "${TEMPLATE_REPO:-$(tiny_template_repo)}"
-cd "$PREFIX"
+	say "lago init $PREFIX"
+	lago init "$PREFIX" "$WORK/LagoInitFile" --template-repo-path "${TEMPLATE_REPO:-$(tiny_template_repo)}"
+	cd "$PREFIX"
 
-say "lago ovirt reposetup"
-lago ovirt reposetup --reposync-yum-config "$WORK/reposync-config.repo" --build "$SUITE/build/lago-hello.spec"
+	say "lago ovirt reposetup"
+	lago ovirt reposetup --reposync-yum-config "$WORK/reposync-config.repo" --build "$SUITE/build/lago-hello.spec"
 
-say "lago ovirt start"
-lago ovirt start
+	say "lago ovirt start"
+	lago ovirt start
 
-say "lago ovirt deploy"
-if ! lago ovirt deploy; then
-	lago ovirt collect --output "$PREFIX/test_logs/deploy" || true
-	exit 1
+	say "lago ovirt deploy"
+	if ! lago ovirt deploy; then
+		lago ovirt collect --output "$PREFIX/test_logs/deploy" || true
+		exit 1
+	fi
+
+	if [ -n "${FREEZE:-}" ]; then
+		say "lago freeze $FREEZE"
+		lago freeze "$FREEZE"
+	fi
+}
+
+if [ -n "${GOLDEN:-}" ]; then
+	say "lago init $PREFIX --from $GOLDEN"
+	lago init "$PREFIX" --from "$GOLDEN"
+	cd "$PREFIX"
+	say "lago ovirt start"
+	lago ovirt start
+else
+	provision
 fi
 
 status=0

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import {execa} from 'execa'
+import {XMLParser, XMLValidator} from 'fast-xml-parser'
 import {readdir, readFile, writeFile} from 'node:fs/promises'
 import {createServer} from 'node:net'
 import path from 'node:path'
+import {parseEvents} from '@lago/core'
 import {LAGO_BIN, REPO_ROOT, Sandbox} from '../lib/harness.js'
 
 const SUITE = path.join(REPO_ROOT, 'examples/basic-suite')
@@ -99,6 +101,23 @@ describe('examples/basic-suite end to end (lago ovirt: reposetup, start, deploy,
     assert.match(ts, /name="packages from the internal repository engine got the locally built lago-hello, not upstream&apos;s"/)
   })
 
+  it('lago report: the lifecycle of the suite run as JUnit XML a parser accepts, and its Markdown summary', async () => {
+    const dir = path.join(sandbox.dir, 'report')
+    const run = await lago(['report', '--output', dir])
+    assert.equal(run.exitCode, 0, String(run.all))
+    const text = await readFile(path.join(dir, 'lago-junit.xml'), 'utf8')
+    assert.equal(XMLValidator.validate(text), true)
+    const xml = new XMLParser({ignoreAttributes: false, isArray: (name) => name === 'testsuite' || name === 'testcase'}).parse(text)
+    const suites = xml.testsuites.testsuite as {'@_name': string; testcase: {'@_name': string}[]}[]
+    const casesOf = (verb: string) => suites.filter((s) => s['@_name'] === verb).flatMap((s) => s.testcase.map((c) => c['@_name']))
+    assert.deepEqual(casesOf('init'), ['init'])
+    assert.deepEqual(casesOf('ovirt start').sort(), ['engine', 'host0'])
+    assert.deepEqual(casesOf('ovirt deploy').sort(), ['engine', 'engine: add_local_repo.sh', 'engine: setup_engine.sh', 'host0', 'host0: add_local_repo.sh', 'host0: setup_host.sh'])
+    assert.deepEqual(casesOf('ovirt runtest'), ['001_initialize_engine.py', '002_bootstrap.py', '003_packages.ts', '004_basic_sanity.py'])
+    assert.equal(xml.testsuites['@_failures'], '0', text)
+    assert.match(await readFile(path.join(dir, 'lago-summary.md'), 'utf8'), /^# Lago report: .*\n\n\d+ verb runs, \d+ cases, 0 failed\./)
+  })
+
   it('collect after each scenario produced the engine and host log trees', async () => {
     const tree = path.join(prefix, 'test_logs/post-004_basic_sanity.py')
     assert.deepEqual((await readdir(tree)).sort(), ['engine', 'host0'])
@@ -114,7 +133,8 @@ describe('examples/basic-suite end to end (lago ovirt: reposetup, start, deploy,
     const scenario = path.join(sandbox.dir, '005_fails.py')
     await writeFile(scenario, 'import os\n\ndef test_passes():\n    assert os.environ["LAGO_PREFIX"]\n\ndef test_fails():\n    assert 1 + 1 == 3, "arithmetic is broken"\n')
     const junitDir = path.join(sandbox.dir, 'junit')
-    const run = await lago(['ovirt', 'runtest', scenario, '--junit', junitDir])
+    const eventsFile = path.join(sandbox.dir, 'runtest-events.ndjson')
+    const run = await sandbox.lago(['ovirt', 'runtest', scenario, '--junit', junitDir, '--events', eventsFile], {cwd: prefix, env: {...env(), LAGO__CI__COLLECT_ON_FAILURE: 'true'}})
     assert.equal(run.exitCode, 1, String(run.all))
     assert.match(String(run.stderr), /Some tests failed in .*005_fails\.py:\n {2}test_fails: AssertionError: arithmetic is broken/)
     const junit = await readFile(path.join(junitDir, '005_fails.py.junit.xml'), 'utf8')
@@ -124,6 +144,14 @@ describe('examples/basic-suite end to end (lago ovirt: reposetup, start, deploy,
     assert.equal(logs.length, 1)
     assert.match(logs[0], /^005_fails-\d{14}$/)
     assert.deepEqual((await readdir(path.join(prefix, 'test_logs', logs[0], 'host0/_var_log_vdsm'))).sort(), ['supervdsm.log', 'vdsm.log'])
+    // CI: the scenario is a failed task, the failure collection has each VM's logs, the last event carries exit 1 and TESTS.
+    const events = parseEvents(await readFile(eventsFile, 'utf8'))
+    const failedScenario = events.find((e) => e.type === 'task.failed' && e.object?.kind === 'scenario')
+    assert.ok(failedScenario?.type === 'task.failed' && /005_fails\.py: test_fails: AssertionError: arithmetic is broken/.test(failedScenario.error.message), JSON.stringify(failedScenario))
+    const last = events.at(-1)!
+    assert.ok(last.type === 'verb.failed' && last.exitCode === 1 && last.error.code === 'TESTS' && last.logs, JSON.stringify(last))
+    for (const vm of ['engine', 'host0']) assert.ok((await readdir(path.join(last.logs, vm))).includes('console.log'), vm)
+    assert.deepEqual((await readdir(path.join(last.logs, 'host0/_var_log_vdsm'))).sort(), ['supervdsm.log', 'vdsm.log'])
   })
 
   it('engine-setup: a missing answer file, and no engine-setup on the engine VM, are clear errors', async () => {
@@ -165,5 +193,24 @@ describe('examples/basic-suite end to end (lago ovirt: reposetup, start, deploy,
     assert.equal(start.exitCode, 0, String(start.all))
     assert.match(String(start.all), /engine: syslogd/)
     assert.match(String(start.all), /host0: syslogd/)
+  })
+
+  it('the suite starts from a golden environment of the deployed one: no reposetup, no deploy, every scenario passes', async () => {
+    const freeze = await lago(['freeze', 'basic-suite', '--no-restart'])
+    assert.equal(freeze.exitCode, 0, String(freeze.all))
+    assert.match(String(freeze.all), /engine, host0 were shut down cleanly for the freeze and left down/)
+    const copy = path.join(sandbox.dir, 'from-golden')
+    const run = await execa(path.join(SUITE, 'run_suite.sh'), [copy], {
+      cwd: sandbox.dir,
+      reject: false,
+      all: true,
+      env: sandbox.env({...env(), LAGO: LAGO_BIN, GOLDEN: 'basic-suite:1'}),
+    })
+    const out = String(run.all)
+    await sandbox.lago(['destroy', '--yes', '--prefix-path', copy])
+    assert.equal(run.exitCode, 0, out.slice(-4000))
+    assert.match(out, /^== lago init .*from-golden --from basic-suite:1$/m)
+    assert.match(out, /^== lago ovirt runtest 004_basic_sanity\.py$/m)
+    assert.doesNotMatch(out, /^== lago ovirt (reposetup|deploy)/m)
   })
 })

@@ -42,6 +42,8 @@ export class Sandbox {
       LAGO_SUBNET_FIRST: process.env.LAGO_TEST_SUBNET_FIRST ?? '192.168.200.0',
       LAGO_SUBNET_COUNT: process.env.LAGO_TEST_SUBNET_COUNT ?? '30',
       LAGO__SSH__BOOT_TIMEOUT: '120',
+      // Reading stopped VMs' disks after each failure costs a libguestfs boot: only the tests of it collect.
+      LAGO__CI__COLLECT_ON_FAILURE: 'false',
       LAGO_SYSTEM_CONFIG_DIR: path.join(this.dir, 'no-system-config'),
       XDG_CONFIG_HOME: path.join(this.dir, 'config'),
       ...extra,

@@ -1,5 +1,6 @@
+import path from 'node:path'
 import {Command, Flags, Interfaces} from '@oclif/core'
-import type {LagoConfig, LogLevel, Prefix, PrefixChange, PrefixPaths, Task} from '@lago/core'
+import type {EventSink, LagoConfig, LogLevel, Prefix, PrefixChange, PrefixPaths, Task, VmState} from '@lago/core'
 
 export type LagoFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof LagoCommand)['baseFlags'] & T['flags']>
 
@@ -36,10 +37,32 @@ export abstract class LagoCommand extends Command {
       helpGroup: 'GLOBAL',
       summary: 'Wait while another command changes the same prefix (--no-wait: fail at once).',
     }),
+    events: Flags.string({
+      helpGroup: 'GLOBAL',
+      summary: 'Append this run\'s events as NDJSON to FILE ("-": standard output); LAGO_EVENTS=FILE sets it for every command (see docs/events.md).',
+    }),
+  }
+
+  /** The flag of verbs that collect the VMs' logs when they fail (static collectsOnFailure). */
+  static collectFlags = {
+    'collect-always': Flags.boolean({summary: "Collect every VM's logs into PREFIX/.lago/failures/ even when this succeeds (failures always collect; [ci] collect_on_failure)."}),
   }
 
   /** Commands that change a prefix hold its lock and journal what they make (see openPrefix). */
   static changesPrefix = false
+  /** Commands that act on an existing prefix (its path labels their events from the first one on); init makes one. */
+  static actsOnPrefix = true
+  /** Commands whose failure collects every VM's artifacts, console and libvirt logs (docs/ci.md). */
+  static collectsOnFailure = false
+
+  /** The prefix this command opened (failure collection needs it). */
+  protected prefix?: Prefix
+  /** Artifacts a plugin's verbs collect on failure besides each VM's own. */
+  protected failureArtifacts?: (vm: VmState) => string[]
+  private readonly startedAt = Date.now()
+  private readonly sinks: EventSink[] = []
+  private stopProgress?: () => void
+  private collectAlways = false
 
   /** This command's hold on the prefix it changes, ended in finally(). */
   protected change?: PrefixChange
@@ -67,8 +90,24 @@ export abstract class LagoCommand extends Command {
 
   protected override async finally(error: Error | undefined): Promise<void> {
     for (const signal of HANDLED_SIGNALS) process.off(signal, this.onSignal)
+    if (!error) await this.finished()
     await this.change?.end(error ? 'failed' : 'ok')
+    this.stopProgress?.()
+    for (const sink of this.sinks) sink.close()
     return super.finally(error)
+  }
+
+  /** The verb as typed: "start", "ovirt deploy". */
+  protected get verb(): string {
+    return this.id?.replace(/:/g, ' ') ?? 'lago'
+  }
+
+  /** The event stream of a run that succeeded: collected logs (--collect-always), then verb.finished. */
+  private async finished(): Promise<void> {
+    const ci = await import('./ci-events.js')
+    const always = this.collectAlways || ((this.constructor as typeof LagoCommand).collectsOnFailure && this.prefix?.config.ci.collect_always)
+    const logs = always ? await ci.collectLogs(this.verb, this.prefix, {extraArtifacts: this.failureArtifacts, signal: this.abort.signal}) : undefined
+    ci.verbFinished(this.startedAt, logs)
   }
 
   /** Flags parsed with the base flags; sets up logging from --log-level. */
@@ -82,6 +121,14 @@ export abstract class LagoCommand extends Command {
     const level = parsed.flags['log-level'] ?? 'warning'
     this.logLevel = level
     log.consoleLevel = level
+    const {startEvents} = await import('./ci-events.js')
+    const flags = parsed.flags as {events?: string; 'collect-always'?: boolean; 'prefix-path'?: string; 'prefix-name'?: string}
+    const {findPrefix} = await import('@lago/core/prefix')
+    const prefix = (this.constructor as typeof LagoCommand).actsOnPrefix ? await findPrefix(process.cwd(), flags['prefix-path'], flags['prefix-name']).catch(() => undefined) : undefined
+    const started = await startEvents(this, {events: flags.events, json: this.jsonEnabled(), config: await this.loadConfig().catch(() => undefined), prefix: prefix?.root})
+    this.sinks.push(...started.sinks)
+    this.stopProgress = started.stopProgress
+    this.collectAlways = flags['collect-always'] ?? false
     return parsed as unknown as {flags: LagoFlags<T>; args: Interfaces.InferredArgs<T['args']>; argv: string[]}
   }
 
@@ -100,6 +147,8 @@ export abstract class LagoCommand extends Command {
     const prefix = await core.Prefix.open(paths, config)
     prefix.journal = this.change?.run
     process.env.LAGO_PREFIX_PATH = prefix.paths.root
+    this.prefix = prefix
+    this.recordEventsIn(prefix.paths)
     return prefix
   }
 
@@ -121,10 +170,37 @@ export abstract class LagoCommand extends Command {
     return this.change !== undefined
   }
 
-  /** Run a task tree with a live display (a plain line log when not on a terminal, nothing with --json). */
+  /** The prefix the following events are about (init names it before it exists). */
+  protected eventsAbout(prefixRoot: string): void {
+    this.coreEvents?.events.setContext({prefix: path.resolve(prefixRoot)})
+  }
+
+  /** From now on, also record this run's events (those so far first) in the prefix's PREFIX/.lago/events.ndjson. */
+  protected recordEventsIn(paths: PrefixPaths): void {
+    const {events, writeEventsTo} = this.coreEvents ?? {}
+    if (!events || !writeEventsTo || this.recording === paths.root) return
+    this.recording = paths.root
+    events.setContext({prefix: paths.root})
+    try {
+      this.sinks.push(writeEventsTo(paths.events, {fill: {prefix: paths.root}}))
+    } catch {
+      // A prefix this user may read but not write (status of someone else's): nothing recorded.
+    }
+  }
+
+  /** Set by startEvents: the light core entry, loaded by then. */
+  coreEvents?: Pick<typeof import('@lago/core/prefix'), 'events' | 'writeEventsTo'>
+  private recording?: string
+
+  /** Run a task tree with a live display (listr2 on a terminal; plain timestamped lines from the events otherwise; nothing with --json). */
   protected async runTasks(tasks: Task[]): Promise<void> {
-    const {runWithListr} = await import('./task-renderer.js')
-    await runWithListr(tasks, {signal: this.abort.signal, quiet: this.jsonEnabled()})
+    if (process.stderr.isTTY && !this.jsonEnabled()) {
+      const [{runWithListr}, {withEvents}] = await Promise.all([import('./task-renderer.js'), import('@lago/core')])
+      await runWithListr(withEvents(tasks), {signal: this.abort.signal})
+    } else {
+      const {plainRunner} = await import('@lago/core')
+      await plainRunner()(tasks, this.abort.signal)
+    }
   }
 
   /** Work that must roll back when it fails or a signal arrives. */
@@ -134,6 +210,8 @@ export abstract class LagoCommand extends Command {
       if (this.abort.signal.aborted) throw this.abort.signal.reason
       return result
     } catch (error) {
+      // Before the rollback stops them: running VMs answer SSH, and a silent one is still there to read.
+      if (error instanceof Error) await this.collectOnFailure(error)
       await rollback()
       throw this.abort.signal.aborted ? this.abort.signal.reason : error
     }
@@ -143,6 +221,13 @@ export abstract class LagoCommand extends Command {
     const {isLagoError} = await import('@lago/core/prefix')
     // Whatever failed after a signal (a request it cut, a half-read repository) failed because of it.
     const error = this.abort.signal.aborted && isLagoError(this.abort.signal.reason) ? (this.abort.signal.reason as typeof thrown) : thrown
+    const ci = await import('./ci-events.js')
+    if (error.oclif?.exit === 0) {
+      await this.finished()
+      return super.catch(error)
+    }
+    const exitCode = isLagoError(error) ? error.exitCode : (error.oclif?.exit ?? 1)
+    ci.verbFailed(this.startedAt, error, exitCode, await this.collectOnFailure(error, exitCode))
     if (!isLagoError(error)) {
       if (error.oclif) return super.catch(error) // oclif's own (usage errors, exit)
       const text = this.logLevel === 'debug' ? (error.stack ?? error.message) : `Unexpected error: ${error.message}\n(run again with --log-level debug for the stack trace)`
@@ -152,6 +237,32 @@ export abstract class LagoCommand extends Command {
     const text = this.logLevel === 'debug' && !error.userError ? `${error.text}\n${error.stack}` : error.text
     this.report(error.toJSON(), text)
     return this.exit(error.exitCode)
+  }
+
+  /** The VMs' logs after a failure (once per run; undefined when this verb does not collect or nothing was collected). */
+  private async collectOnFailure(error: Error, exitCode?: number): Promise<string | undefined> {
+    if (!this.failureLogs) {
+      const collect = async () => {
+        if (!this.shouldCollect(error)) return undefined
+        const ci = await import('./ci-events.js')
+        const {isLagoError} = await import('@lago/core/prefix')
+        return ci.collectLogs(this.verb, this.prefix, {error, exitCode: exitCode ?? (isLagoError(error) ? error.exitCode : 1), extraArtifacts: this.failureArtifacts, signal: this.abort.signal})
+      }
+      this.failureLogs = collect()
+    }
+    return this.failureLogs
+  }
+
+  private failureLogs?: Promise<string | undefined>
+
+  /**
+   * Collect on this failure: a collecting verb that got as far as working on its VMs (a refusal
+   * before any task, such as a VM name that does not exist, has nothing to show), not stopped by a signal.
+   */
+  private shouldCollect(error: Error): boolean {
+    const command = this.constructor as typeof LagoCommand
+    const worked = (this.coreEvents?.events.tasksStarted ?? 0) > 0
+    return command.collectsOnFailure && worked && this.prefix !== undefined && !this.abort.signal.aborted && (error as {code?: string}).code !== 'USAGE' && this.prefix.config.ci.collect_on_failure
   }
 
   private report(json: Record<string, unknown>, text: string): void {

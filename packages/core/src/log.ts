@@ -1,5 +1,6 @@
 import {appendFileSync, mkdirSync} from 'node:fs'
 import path from 'node:path'
+import {events} from './events/bus.js'
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error'
 const RANK: Record<LogLevel, number> = {debug: 10, info: 20, warning: 30, error: 40}
@@ -26,7 +27,9 @@ export class Logger {
     this.write('info', message)
   }
 
+  /** Also a `warning` event (CI sees it in the event stream). */
   warn(message: string): void {
+    events.warning(message)
     this.write('warning', message)
   }
 

@@ -5,6 +5,10 @@
  */
 export {LagoError, AbortedError, isLagoError, errorMessage} from './errors.js'
 export {log, type LogLevel} from './log.js'
+export {events, eventError, type EventBus, type TaskSubject} from './events/bus.js'
+export {formatTransfer} from './util/progress.js'
+export {writeEventsTo, type EventSink} from './events/ndjson.js'
+export type {LagoEvent, EventObject, TaskRef} from './events/types.js'
 export {loadConfig, readConfigLayers, mergeLayers, DEFAULT_CONFIG, type LagoConfig, type Layer} from './config/config.js'
 export {sectionName} from './config/original-keys.js'
 export {findPrefix} from './prefix/find.js'

@@ -31,7 +31,14 @@ const TRUE = /^(1|true|yes|on)$/i
  * LAGO_WORKDIR_PATH ...), as the flags of every verb that has them; prefix_path beats
  * workdir_path, as --prefix-path beat --workdir-path.
  */
-export const GLOBAL_KEYS: Record<string, string> = {workdir_path: 'prefix-path', prefix_path: 'prefix-path', prefix_name: 'prefix-name', out_format: 'out-format', log_level: 'log-level'}
+export const GLOBAL_KEYS: Record<string, string> = {
+  workdir_path: 'prefix-path',
+  prefix_path: 'prefix-path',
+  prefix_name: 'prefix-name',
+  out_format: 'out-format',
+  log_level: 'log-level',
+  events: 'events',
+}
 
 /**
  * Defaults from the verb's section (`[init] template_repo_path = repo.json`, or

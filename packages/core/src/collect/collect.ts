@@ -19,6 +19,10 @@ export interface CollectOptions {
   strict?: boolean
   /** Paths collected besides each VM's own `artifacts` (a plugin's defaults, e.g. /var/log/ovirt-engine). */
   extraArtifacts?: (vm: VmState) => string[]
+  /** Seconds to wait for a running VM's SSH (default: its boot timeout). */
+  connectTimeoutSeconds?: number
+  /** A running VM whose SSH does not answer is read from its disk with libguestfs (read-only) instead of failing. */
+  diskWhenUnreachable?: boolean
 }
 
 export type CollectMethod = 'ssh' | 'libguestfs'
@@ -78,11 +82,13 @@ export async function planCollect(prefix: Prefix, options: CollectOptions): Prom
       concurrent: true,
       subtasks: vms.map((vm, i) => ({
         title: `${vm.name}: ${artifacts.get(vm.name)!.join(', ') || 'no artifacts'}`,
+        vm: vm.name,
+        object: {kind: 'collect', name: vm.name},
         run: (ctx) =>
           together(i, async () => {
             const vmResult = result.vms[i]
             try {
-              await collectVm(prefix, vm, artifacts.get(vm.name)!, vmResult, ctx)
+              await collectVm(prefix, vm, artifacts.get(vm.name)!, vmResult, {...ctx, options})
             } catch (error) {
               vmResult.error = errorMessage(error)
               return false
@@ -109,16 +115,21 @@ function artifactsOf(vm: VmState, extra?: (vm: VmState) => string[]): string[] {
   return [...new Set(all)]
 }
 
-async function collectVm(prefix: Prefix, vm: VmState, paths: string[], result: VmCollectResult, ctx: {signal?: AbortSignal; report: (text: string) => void}): Promise<void> {
+interface VmCollectContext {
+  signal?: AbortSignal
+  report: (text: string) => void
+  options: CollectOptions
+}
+
+async function collectVm(prefix: Prefix, vm: VmState, paths: string[], result: VmCollectResult, ctx: VmCollectContext): Promise<void> {
   if (paths.length === 0) return
   const staging = path.join(result.dir, '.lago-staging')
   await mkdir(staging, {recursive: true})
   const running = (await prefix.provider.runtime()).vms.get(vm.libvirtName) === 'running'
   let found: string[]
-  if (running) {
+  const client = running ? await connectForCollect(prefix, vm, result, ctx) : undefined
+  if (client) {
     result.method = 'ssh'
-    ctx.report('connecting')
-    const client = await prefix.connectWhenReady(vm, ctx.signal)
     ctx.report('receiving one tar stream over SSH')
     const {tarOverSsh} = await import('./ssh-tar.js')
     try {
@@ -130,7 +141,7 @@ async function collectVm(prefix: Prefix, vm: VmState, paths: string[], result: V
     }
   } else {
     result.method = 'libguestfs'
-    ctx.report('VM is down: reading its disk with libguestfs')
+    ctx.report(running ? 'SSH does not answer: reading its disk with libguestfs (read-only, while it runs)' : 'VM is down: reading its disk with libguestfs')
     const {copyOutWithGuestfs} = await import('./guestfs.js')
     found = await copyOutWithGuestfs(prefix, vm, paths, staging, ctx.signal)
   }
@@ -138,6 +149,18 @@ async function collectVm(prefix: Prefix, vm: VmState, paths: string[], result: V
   for (const p of result.missing) log.warn(`collect: ${vm.name}: ${p} does not exist on the guest; skipped`)
   result.collected = await placeArtifacts(staging, result.dir, found)
   for (const warning of result.warnings) log.warn(`collect: ${vm.name}: ${warning}`)
+}
+
+/** SSH to a running VM; undefined when it does not answer and the caller prefers reading its disk. */
+async function connectForCollect(prefix: Prefix, vm: VmState, result: VmCollectResult, ctx: VmCollectContext): Promise<import('ssh2').Client | undefined> {
+  ctx.report('connecting')
+  try {
+    return await prefix.connectWhenReady(vm, ctx.signal, ctx.options.connectTimeoutSeconds)
+  } catch (error) {
+    if (!ctx.options.diskWhenUnreachable || ctx.signal?.aborted) throw error
+    result.warnings.push(`SSH did not answer: ${errorMessage(error).split('\n')[0]}`)
+    return undefined
+  }
 }
 
 /** Move an existing output directory aside as DIR.<YYYY-MM-DD_HH:MM:SS> (as the original did). */

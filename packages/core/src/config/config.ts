@@ -60,6 +60,18 @@ export interface LagoConfig {
     /** Store repository templates that publish no `.hash` (unverified); refused by default. */
     allow_unverified: boolean
   }
+  ci: {
+    /** Collect every VM's logs into failures_dir when start, deploy, ovirt deploy or ovirt runtest fails. */
+    collect_on_failure: boolean
+    /** Collect them after those verbs succeed too (--collect-always). */
+    collect_always: boolean
+    /** Where: PREFIX/.lago/failures when empty; a relative path is taken from the prefix. */
+    failures_dir: string
+    /** Seconds a failure collection waits for a running VM's SSH before reading its disk instead. */
+    collect_timeout: number
+    /** Without a terminal, a progress line at least this often (seconds) while work goes on. */
+    heartbeat_seconds: number
+  }
 }
 
 export const DEFAULT_CONFIG: LagoConfig = {
@@ -82,6 +94,7 @@ export const DEFAULT_CONFIG: LagoConfig = {
   hypervisors: {},
   remote: {dir: '/var/lib/lago-remote'},
   download: {retries: 5, backoff_ms: 1000, stall_timeout: 30, allow_unverified: false},
+  ci: {collect_on_failure: true, collect_always: false, failures_dir: '', collect_timeout: 15, heartbeat_seconds: 30},
 }
 
 const CHOICES: Record<string, readonly string[]> = {

@@ -24,6 +24,11 @@ export const CONFIG_HELP: Record<string, string> = {
   'download.retries': 'Template download attempts in a row without progress before giving up.',
   'download.backoff_ms': 'First wait before a retry, in milliseconds (doubles, at most 30 s).',
   'download.stall_timeout': 'Seconds without a byte before a connection is dropped and resumed.',
+  'ci.collect_on_failure': "Collect every VM's artifacts, console and libvirt log when start, deploy, ovirt deploy or ovirt runtest fails.",
+  'ci.collect_always': 'Collect them after those verbs succeed too (as --collect-always).',
+  'ci.failures_dir': 'Where collections go (DIR/<verb>-<time>/); empty = PREFIX/.lago/failures, relative = from the prefix.',
+  'ci.collect_timeout': "Seconds a collection waits for a running VM's SSH before reading its disk instead.",
+  'ci.heartbeat_seconds': 'Without a terminal, print a progress line at least this often while work goes on.',
 }
 
 /** A verb's section: its flags' defaults, as the original's per-verb sections held them. */

@@ -7,7 +7,7 @@ import type {Prefix} from '../prefix/prefix.js'
 import type {VmState} from '../prefix/state.js'
 import {execCapture, execOn} from '../ssh/client.js'
 import {shellCommand, shellQuote} from '../ssh/quote.js'
-import {plainRunner, type Task, type TaskRunner} from '../tasks.js'
+import {plainRunner, runStep, type Task, type TaskContext, type TaskRunner} from '../tasks.js'
 import {settleTogether} from '../util/settle.js'
 import {OutputTail} from './output-tail.js'
 
@@ -66,7 +66,9 @@ export async function planDeploy(prefix: Prefix, options: DeployOptions = {}): P
       concurrent: true,
       subtasks: vms.map((vm, i) => ({
         title: `${vm.name}: ${vm.deployScripts.length} script${vm.deployScripts.length === 1 ? '' : 's'}`,
-        run: (ctx) => together(i, () => deployVm(prefix, vm, results[i], {env, signal: ctx.signal, report: ctx.report})),
+        vm: vm.name,
+        object: {kind: 'vm', name: vm.name},
+        run: (ctx) => together(i, () => deployVm(prefix, vm, results[i], {env, signal: ctx.signal, report: ctx.report, step: ctx.step})),
       })),
     },
   ]
@@ -80,7 +82,7 @@ export async function deploy(prefix: Prefix, options: DeployOptions & {runner?: 
   return plan.results
 }
 
-interface VmDeployContext {
+interface VmDeployContext extends Pick<TaskContext, 'step'> {
   env: Record<string, string>
   signal?: AbortSignal
   report: (text: string) => void
@@ -107,7 +109,7 @@ async function deployVm(prefix: Prefix, vm: VmState, result: VmDeployResult, ctx
       for (const [index, stored] of vm.deployScripts.entries()) {
         const script = scriptName(stored)
         ctx.report(`${index + 1}/${vm.deployScripts.length} ${script}`)
-        const run = await runScript(client, prefix.paths.resolve(stored), {vm, env: ctx.env, log, signal: ctx.signal, report: ctx.report})
+        const run = await scriptStep(ctx, vm, script, () => runScript(client, prefix.paths.resolve(stored), {vm, env: ctx.env, log, signal: ctx.signal, report: ctx.report}))
         const outcome = {script, exitCode: run.exitCode, seconds: run.seconds}
         log.write(`### ${script}: exit status ${run.exitCode} after ${run.seconds.toFixed(1)} s\n`)
         if (run.exitCode !== 0) {
@@ -159,6 +161,23 @@ async function runScript(client: import('ssh2').Client, file: string, ctx: Scrip
     if (saved.exitCode === 0 && /^\d+$/.test(saved.stdout.trim())) exitCode = Number(saved.stdout.trim())
   }
   return {exitCode, seconds: (Date.now() - started) / 1000, tail: tail.text()}
+}
+
+/** One script as a step of its VM's task: failed (in the events) when its exit status is not 0; the run's result either way. */
+async function scriptStep(ctx: VmDeployContext, vm: VmState, script: string, work: () => Promise<{exitCode: number; seconds: number; tail: string}>) {
+  let outcome: {exitCode: number; seconds: number; tail: string} | undefined
+  try {
+    await runStep(ctx, script, {vm: vm.name, object: {kind: 'script', name: script}}, async () => {
+      outcome = await work()
+      if (outcome.exitCode !== 0) {
+        const tail = outcome.tail ? `; last lines of output:\n${outcome.tail}` : ' (no output)'
+        throw new LagoError('DEPLOY', `${vm.name}: script ${script} failed with exit status ${outcome.exitCode}${tail}`)
+      }
+    })
+  } catch (error) {
+    if (!outcome || outcome.exitCode === 0) throw error
+  }
+  return outcome!
 }
 
 /** The name the user gave the script (the prefix's copy carries an order number). */

@@ -6,11 +6,13 @@ import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import {hostInSubnet, macForIp, lastOctet, subnet24} from '../network/ipv4.js'
 import {SubnetLeases} from '../network/leases.js'
-import {initFileError, loadInitFile} from '../spec/load.js'
+import {initFileError, initFileGolden, loadInitFile} from '../spec/load.js'
 import type {EnvironmentSpec} from '../spec/types.js'
 import {fetchTemplateTask} from '../templates/fetch-task.js'
 import {planTemplates, type TemplateUse} from '../templates/plan.js'
-import {openStore, requireSettingsRepo, retryPolicy, type TemplateSettings} from '../templates/settings.js'
+import {loadSettingsRepo, openStore, requireSettingsRepo, retryPolicy, type TemplateSettings} from '../templates/settings.js'
+import {parseGoldenRef} from '../golden/catalog.js'
+import {goldenSource} from '../golden/from.js'
 import type {StoredTemplate} from '../templates/store.js'
 import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
@@ -55,6 +57,8 @@ export interface InitOptions {
   provider?: string
   /** The hypervisor: a name of [hypervisors], a qemu+ssh:// URI, or "local" (default: by free memory among [hypervisors], else libvirt.uri). */
   host?: string
+  /** A golden environment (NAME or NAME:VERSION) to make an independent copy of, instead of an init file. */
+  from?: string
 }
 
 export interface InitPlan {
@@ -76,15 +80,26 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   if (bad) {
     throw new LagoError('USAGE', `Prefix path ${JSON.stringify(paths.root)} contains the control character "${bad}"; libvirt and qemu cannot take it.`, {detail: {prefix: paths.root}})
   }
-  const spec = await loadInitFile(
-    options.initFile,
-    {
-      ...process.env,
-      LAGO_PREFIX_PATH: paths.root,
-      ...(options.workdirPath ? {LAGO_WORKDIR_PATH: options.workdirPath} : {}),
-    },
-    {sshUser: options.config.ssh.user},
-  )
+  const settings: TemplateSettings = {
+    templateStore: options.templateStore,
+    templateRepoPath: options.templateRepo,
+    templateRepoName: options.templateRepoName,
+    templateRepos: options.templateRepos,
+  }
+  const store = openStore(options.config, settings)
+  const from = options.from ?? (await initFileGolden(options.initFile))
+  const golden = from ? await goldenSource(store, parseGoldenRef(from), {signal: options.signal, loadRepo: () => loadSettingsRepo(options.config, settings, {signal: options.signal})}) : undefined
+  const spec =
+    golden?.spec ??
+    (await loadInitFile(
+      options.initFile,
+      {
+        ...process.env,
+        LAGO_PREFIX_PATH: paths.root,
+        ...(options.workdirPath ? {LAGO_WORKDIR_PATH: options.workdirPath} : {}),
+      },
+      {sshUser: options.config.ssh.user},
+    ))
   if (await pathExists(paths.root)) {
     throw new LagoError('PREFIX_EXISTS', `Prefix ${paths.root} already exists.`, {
       hint: `Pick a new path, or remove the old environment first ("lago --prefix-path ${paths.root} destroy" or rm -rf it).`,
@@ -93,14 +108,8 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   }
   throwIfAborted(options.signal)
   await checkInputFiles(spec)
-  const settings: TemplateSettings = {
-    templateStore: options.templateStore,
-    templateRepoPath: options.templateRepo,
-    templateRepoName: options.templateRepoName,
-    templateRepos: options.templateRepos,
-  }
-  const store = openStore(options.config, settings)
-  const templatePlan = await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`, {signal: options.signal}), store)
+  const templatePlan =
+    golden?.templates ?? (await planTemplates(spec, () => requireSettingsRepo(options.config, settings, `${spec.source} uses repository templates`, {signal: options.signal}), store))
   const templates = templatePlan.uses
   throwIfAborted(options.signal)
   const providerName = options.provider ?? options.config.lago.provider
@@ -162,6 +171,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         provider = prefixProvider(config, paths, state)
         const made = provider
         if (made.removeFiles) rollback.push(`remove the files on hypervisor ${placement.name}`, () => made.removeFiles!())
+        if (golden) state.golden = {name: golden.entry.manifest.name, version: golden.entry.manifest.version, store: store.dir}
         ctx.report(state.nets.map((n) => `${n.name} ${n.subnet}/24`).join(', '))
       },
     },

@@ -46,6 +46,14 @@ export class PrefixPaths {
   get logFile() {
     return path.join(this.logs, 'lago.log')
   }
+  /** Every event of every verb run on this prefix (NDJSON, appended). */
+  get events() {
+    return path.join(this.stateDir, 'events.ndjson')
+  }
+  /** Default home of the logs collected when a verb fails. */
+  get failures() {
+    return path.join(this.stateDir, 'failures')
+  }
   consoleLog(vm: string) {
     return path.join(this.logs, `${vm}.console.log`)
   }

@@ -2,6 +2,7 @@ import {readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
+import {events} from '../events/bus.js'
 import {log} from '../log.js'
 import type {Provider, VmRuntimeState} from '../providers/provider.js'
 import type {SshTarget} from '../ssh/client.js'
@@ -214,18 +215,23 @@ export class Prefix {
       concurrent: true,
       subtasks: toStart.map((vm) => ({
         title: vm.name,
+        vm: vm.name,
+        object: {kind: 'vm', name: vm.name},
         run: async (ctx) => {
           ctx.report('booting')
           rollback.push(`stop VM ${vm.name}`, () => provider.stopVm(vm))
           await this.journal?.intent('domain', vm.libvirtName)
+          events.vmState(vm.name, 'starting')
           await provider.bootVm(
             vm,
             (signal) => {
+              events.vmState(vm.name, 'booted')
               ctx.report(`waiting for SSH on ${this.managementIp(vm)}`)
               return this.waitForVm(vm, signal)
             },
             ctx.signal,
           )
+          events.vmState(vm.name, 'ssh-ready')
           await this.journal?.done('domain', vm.libvirtName)
         },
       })),
@@ -252,6 +258,7 @@ export class Prefix {
           await this.waitForNewBoot(vm, bootId, started + timeout, options.signal)
           return {vm: vm.name, forced: false, seconds: (Date.now() - started) / 1000}
         }
+        events.vmState(vm.name, 'stopping')
         await provider.shutdownVm(vm)
         let forced = false
         while ((await provider.runtime()).vms.get(vm.libvirtName) === 'running') {
@@ -297,13 +304,14 @@ export class Prefix {
     }
   }
 
-  /** Wait for SSH within the VM's boot deadline; on timeout say which VM, its state and its console. */
-  async waitForVm(vm: VmState, signal?: AbortSignal): Promise<void> {
-    const seconds = vm.bootTimeout ?? this.config.ssh.boot_timeout
+  /** Wait for SSH within the VM's boot deadline (or `timeoutSeconds`); on timeout say which VM, its state and its console. */
+  async waitForVm(vm: VmState, signal?: AbortSignal, timeoutSeconds?: number): Promise<void> {
+    const seconds = timeoutSeconds ?? vm.bootTimeout ?? this.config.ssh.boot_timeout
     try {
       await (await ssh()).waitForSsh(await this.sshTarget(vm), {deadline: Date.now() + seconds * 1000, signal})
     } catch (error) {
       if (!(error instanceof LagoError) || error.code !== 'SSH') throw error
+      events.vmState(vm.name, 'unreachable', error.message)
       const state = (await this.provider.runtime()).vms.get(vm.libvirtName) ?? 'down'
       const console = await this.consoleTail(vm)
       throw new LagoError('SSH', `VM ${vm.name} did not answer on SSH within ${seconds} s (state: ${state}). ${error.message}`, {
@@ -324,7 +332,12 @@ export class Prefix {
   async stop(names: string[] = []): Promise<void> {
     const provider = this.provider
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
-    await Promise.all(vms.map((vm) => this.removal('domain', vm.libvirtName, () => provider.stopVm(vm))))
+    await Promise.all(
+      vms.map(async (vm) => {
+        await this.removal('domain', vm.libvirtName, () => provider.stopVm(vm))
+        events.vmState(vm.name, 'stopped')
+      }),
+    )
     const runtime = await provider.runtime()
     const stillUsed = new Set(this.state.vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running').flatMap((vm) => vm.nics.map((n) => n.net)))
     for (const net of this.state.nets.filter((n) => !stillUsed.has(n.name))) await this.removal('network', net.libvirtName, () => provider.stopNet(net))
@@ -376,11 +389,11 @@ export class Prefix {
   }
 
   /** A connection to a running VM: at once when its SSH answers, else after waiting for it (one login, not two). */
-  async connectWhenReady(vm: VmState, signal?: AbortSignal) {
+  async connectWhenReady(vm: VmState, signal?: AbortSignal, timeoutSeconds?: number) {
     try {
       return await this.ssh(vm)
     } catch {
-      await this.waitForVm(vm, signal)
+      await this.waitForVm(vm, signal, timeoutSeconds)
       return this.ssh(vm)
     }
   }

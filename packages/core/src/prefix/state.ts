@@ -13,6 +13,8 @@ export interface PrefixState {
   provider?: string
   nets: NetState[]
   vms: VmState[]
+  /** The golden environment this prefix is a copy of (`lago init --from`). */
+  golden?: {name: string; version: string; store: string}
   /** Snapshots of the whole environment, oldest first. */
   snapshots?: Record<string, SnapshotState>
 }

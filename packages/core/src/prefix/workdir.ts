@@ -98,8 +98,9 @@ export interface InitTarget {
  * init file; DIR without --prefix-name is the prefix itself (the original lagocli form);
  * DIR with --prefix-name is a workdir; no DIR means the workdir ./.lago.
  */
-export function initTarget(cwd: string, positionals: string[], prefixName?: string): InitTarget {
-  const [first, second] = positionals
+export function initTarget(cwd: string, positionals: string[], prefixName?: string, options: {fromGolden?: boolean} = {}): InitTarget {
+  // A copy of a golden environment reads no init file: "init DIR --from G" makes DIR the prefix.
+  const [first, second] = options.fromGolden && positionals.length === 1 && !prefixName ? [positionals[0], 'LagoInitFile'] : positionals
   const initFile = path.resolve(cwd, second ?? first ?? 'LagoInitFile')
   if (second !== undefined && !prefixName) return {prefixPath: path.resolve(cwd, first), initFile}
   const workdir = new Workdir(second !== undefined ? path.resolve(cwd, first) : path.resolve(cwd, STATE_DIR_NAME))

@@ -35,6 +35,30 @@ export async function loadInitFile(file: string, env: NodeJS.ProcessEnv = proces
   return parseInitFile(text, source, env, defaults)
 }
 
+/**
+ * The golden environment an init file names instead of describing VMs (`golden: NAME[:VERSION]`
+ * and nothing else), if it does. A file that cannot be read is left to loadInitFile to report.
+ */
+export async function initFileGolden(file: string): Promise<string | undefined> {
+  const source = path.resolve(file)
+  const text = await readLimited(source, LIMITS.initFileBytes).catch(() => undefined)
+  if (text === undefined || textNesting(text) > LIMITS.depth) return undefined
+  const raw = await parseDocument(text, source).catch(() => undefined)
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !('golden' in raw)) return undefined
+  const {golden, ...rest} = raw as Record<string, unknown>
+  if (typeof golden !== 'string' || Object.keys(rest).length > 0) {
+    throw new LagoError(
+      'INIT_FILE',
+      `${source}: "golden" must be a golden environment's NAME or NAME:VERSION (a string), and then the file holds nothing else (found: ${Object.keys(rest).join(', ') || typeof golden}).`,
+      {
+        hint: 'A copy of a golden environment takes its VMs and nets from it: write only "golden: NAME:VERSION", or describe the VMs and nets without "golden".',
+        detail: {file: source, field: 'golden'},
+      },
+    )
+  }
+  return golden
+}
+
 /** The text of `file`, refused (before reading it all) when it holds more than `limit` bytes. */
 async function readLimited(file: string, limit: number): Promise<string> {
   const handle = await open(file, 'r')

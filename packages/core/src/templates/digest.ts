@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto'
+import {createReadStream} from 'node:fs'
 import {LagoError} from '../errors.js'
 
 export type DigestAlgorithm = 'sha1' | 'sha256' | 'sha512'
@@ -32,4 +34,16 @@ export function parseDigest(text: string, what: string): Digest {
 
 export function formatDigest(digest: Digest): string {
   return `${digest.algorithm}:${digest.hex}`
+}
+
+/** The digest of a file's content, read as a stream. */
+export async function fileDigest(file: string, algorithm: DigestAlgorithm = 'sha256'): Promise<Digest> {
+  const hash = createHash(algorithm)
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return {algorithm, hex: hash.digest('hex')}
+}
+
+/** The digest of a text (a golden environment's description). */
+export function textDigest(text: string | Buffer, algorithm: DigestAlgorithm = 'sha256'): Digest {
+  return {algorithm, hex: createHash(algorithm).update(text).digest('hex')}
 }

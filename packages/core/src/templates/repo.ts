@@ -17,6 +17,8 @@ export interface TemplateRepo {
   location: string
   sources: Record<string, TemplateSource>
   templates: Record<string, {versions: Record<string, TemplateVersion>}>
+  /** Golden environments it publishes: each version's handle is the description (JSON), its disks are templates of the repository. */
+  goldens?: Record<string, {versions: Record<string, TemplateVersion>}>
   /** Set when the location could not be reached and the last good copy was used instead. */
   cached?: {at: string; reason: string}
 }
@@ -57,7 +59,11 @@ const REPO_SCHEMA = {
         ],
       },
     },
-    templates: {
+    templates: {$ref: '#/definitions/versioned'},
+    goldens: {$ref: '#/definitions/versioned'},
+  },
+  definitions: {
+    versioned: {
       type: 'object',
       additionalProperties: {
         type: 'object',
@@ -175,9 +181,10 @@ export async function parseTemplateRepo(text: string, where: string): Promise<Te
       )
     }
   }
-  for (const [templateName, template] of Object.entries(repo.templates)) {
+  const versioned = [...Object.entries(repo.templates).map(([n, t]) => [`templates.${n}`, t] as const), ...Object.entries(repo.goldens ?? {}).map(([n, g]) => [`goldens.${n}`, g] as const)]
+  for (const [templateField, template] of versioned) {
     for (const [versionName, version] of Object.entries(template.versions)) {
-      const field = `templates.${templateName}.versions.${versionName}.handle`
+      const field = `${templateField}.versions.${versionName}.handle`
       if (!HANDLE.test(version.handle) || version.handle.split('/').some((segment) => segment === '..')) {
         throw new LagoError(
           'TEMPLATE_REPO',
@@ -188,8 +195,8 @@ export async function parseTemplateRepo(text: string, where: string): Promise<Te
       if (!repo.sources[version.source]) {
         throw new LagoError(
           'TEMPLATE_REPO',
-          `Template repository ${where}: templates.${templateName}.versions.${versionName}.source "${version.source}" is not one of its sources (${Object.keys(repo.sources).join(', ') || 'none'}).`,
-          {detail: {location: where, field: `templates.${templateName}.versions.${versionName}.source`}},
+          `Template repository ${where}: ${templateField}.versions.${versionName}.source "${version.source}" is not one of its sources (${Object.keys(repo.sources).join(', ') || 'none'}).`,
+          {detail: {location: where, field: `${templateField}.versions.${versionName}.source`}},
         )
       }
     }

@@ -364,7 +364,7 @@ export class TemplateStore {
   private async fetch(template: ResolvedTemplate, options: EnsureOptions): Promise<StoredTemplate> {
     const {download} = await import('./download.js')
     const image = this.imagePath(template.id)
-    const tmp = `${image}.${process.pid}.${randomBytes(4).toString('hex')}.part`
+    const tmp = this.partPath(template.id)
     log.info(`template ${template.id}: downloading ${template.image}`)
     await checkFileRoot(template)
     const expected = template.checksum ?? (template.hashFile ? await readHashSidecar(template.hashFile, options.signal) : undefined)
@@ -397,23 +397,51 @@ export class TemplateStore {
         storedAt: new Date().toISOString(),
         metadata: published,
       }
-      const {metadata, path: _path, ...lago} = stored
-      await writeFileAtomic(`${image}.metadata`, `${JSON.stringify({...metadata, lago}, null, 2)}\n`, 0o444)
-      await writeFileAtomic(`${image}.hash`, `${stored.hash}\n`, 0o444)
-      await chmod(tmp, 0o444)
-      if (options.signal?.aborted) throw abortReason(options.signal)
-      await rename(tmp, image)
-      await fsyncDir(this.dir)
-      log.info(`template ${template.id}: stored ${result.size} bytes (${stored.hash})`)
+      await this.commit(tmp, stored, options.signal)
       return stored
     } catch (error) {
       await rm(tmp, {force: true})
       throw error
     }
   }
+
+  /** Where a process writes an image it is making for `id` (a partial download, a frozen disk): prune and gc know the name. */
+  partPath(id: string): string {
+    return `${this.imagePath(id)}.${process.pid}.${randomBytes(4).toString('hex')}.part`
+  }
+
+  /**
+   * Make a finished image (`tmp`, from partPath) the entry `stored.id`: sidecars first, then
+   * the image by rename, so the entry is either absent or whole. The caller holds its lock.
+   */
+  async commit(tmp: string, stored: StoredTemplate, signal?: AbortSignal): Promise<void> {
+    const image = this.imagePath(stored.id)
+    const {metadata, path: _path, ...lago} = stored
+    await writeFileAtomic(`${image}.metadata`, `${JSON.stringify({...metadata, lago}, null, 2)}\n`, 0o444)
+    await writeFileAtomic(`${image}.hash`, `${stored.hash}\n`, 0o444)
+    await chmod(tmp, 0o444)
+    if (signal?.aborted) throw abortReason(signal)
+    await rename(tmp, image)
+    await fsyncDir(this.dir)
+    log.info(`template ${stored.id}: stored ${stored.size} bytes (${stored.hash})`)
+  }
+
+  /**
+   * Hold the lock of entry `id` (waiting while another process holds it) in a store that is
+   * writable; frozen disks and golden descriptions are written under it. `signal` aborts when
+   * the lock is lost.
+   */
+  async acquire(id: string, options: {signal?: AbortSignal; onWait?: () => void} = {}): Promise<{release: () => Promise<void>; signal: AbortSignal}> {
+    await this.ensureWritable()
+    const lost = new AbortController()
+    const release = await this.lock(id, {signal: options.signal, onWait: options.onWait}, (error) =>
+      lost.abort(new LagoError('TEMPLATE', `Store entry ${id}: its lock was lost (${error.message}); nothing was stored.`, {userError: false})),
+    )
+    return {release, signal: options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal}
+  }
 }
 
-async function readSidecar(location: string, signal?: AbortSignal): Promise<string | undefined> {
+export async function readSidecar(location: string, signal?: AbortSignal): Promise<string | undefined> {
   if (isUrl(location)) {
     const {getText} = await import('./http.js')
     return getText(location, {signal, optional: true})

@@ -1,6 +1,5 @@
-import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
-import {pipeline} from 'node:stream/promises'
+import {fileDigest} from '../../templates/digest.js'
 import {stat} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../../errors.js'
@@ -55,7 +54,7 @@ export class RemoteFiles {
 
   /** Copy a local file into the host's store by content; a copy already there is reused. */
   private async store(localFile: string): Promise<string> {
-    const hash = await sha256File(localFile)
+    const hash = (await fileDigest(localFile)).hex
     const target = path.posix.join(this.dir, 'store', hash)
     // This prefix uses the copy from now on: removeMirror drops the copy with its last user.
     await this.connection.check('register the store copy', ['mkdir', '-p', `${target}.users`])
@@ -111,8 +110,3 @@ export class RemoteFiles {
   }
 }
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  await pipeline(createReadStream(file), hash)
-  return hash.digest('hex')
-}

@@ -9,8 +9,10 @@ environment (see docs/ovirt.md). JUnit XML goes to PREFIX/<file>.junit.xml (or -
 PREFIX/test_logs/<scenario>-<time>/, and the command exits 1.`
 
   static strict = false
+  static collectsOnFailure = true
   static args = {files: Args.string({description: 'Scenario files, run in the order given.', required: true})}
   static flags = {
+    ...LagoCommand.collectFlags,
     junit: Flags.string({summary: 'Directory for the JUnit XML files (default: the prefix).'}),
     'junitxml-file': Flags.string({summary: 'JUnit XML file of the (single) scenario; a directory keeps the default name.'}),
   }

@@ -3,7 +3,7 @@ import {mkdir, stat, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {LagoError, Workdir, type Prefix} from '@lago/core'
+import {events, LagoError, Workdir, type Prefix} from '@lago/core'
 import {readJunit, type TestCaseResult} from './junit.js'
 
 export interface RuntestOptions {
@@ -63,18 +63,34 @@ export async function runScenarios(prefix: Prefix, files: string[], options: Run
     await mkdir(path.dirname(junit), {recursive: true})
     const runner = runnerOf(file)
     const command = runner === 'pytest' ? pytestCommand(file, junit) : mochaCommand(file, junit)
-    const exitCode = await spawnScenario(command, path.dirname(path.resolve(file)), env, options)
-    const tests = await readJunit(junit)
-    const failed = exitCode !== 0 || tests.some((t) => t.status === 'failed')
-    const result: ScenarioResult = {file, runner, exitCode, junit, tests, failed}
+    // Each scenario is a task in the event stream (a case of "lago report").
+    const task = events.startTask(path.basename(file), {object: {kind: 'scenario', name: path.basename(file)}})
+    let result: ScenarioResult
+    try {
+      const exitCode = await spawnScenario(command, path.dirname(path.resolve(file)), env, options)
+      const tests = await readJunit(junit)
+      const failed = exitCode !== 0 || tests.some((t) => t.status === 'failed')
+      result = {file, runner, exitCode, junit, tests, failed}
+    } catch (error) {
+      task.fail(error)
+      throw error
+    }
+    if (result.failed) task.fail(new LagoError('TESTS', scenarioFailure(result)))
+    else task.finish()
     results.push(result)
-    if (failed) {
+    if (result.failed) {
       result.logs = path.join(prefix.paths.root, 'test_logs', `${path.basename(file).replace(/\.[^.]+$/, '')}-${timestamp()}`)
       await options.collect(result.logs)
       break
     }
   }
   return results
+}
+
+/** The failed tests with their messages, or the runner's exit status when none is named. */
+export function scenarioFailure(result: ScenarioResult): string {
+  const failed = result.tests.filter((t) => t.status === 'failed').map((t) => `${t.name}: ${t.message ?? ''}`)
+  return failed.length > 0 ? `${path.basename(result.file)}: ${failed.join('; ')}` : `${path.basename(result.file)}: ${result.runner} exited with status ${result.exitCode}`
 }
 
 function runnerOf(file: string): ScenarioResult['runner'] {

@@ -11,7 +11,7 @@ import type {StoredTemplate, TemplateStore} from '../templates/store.js'
 import type {Task} from '../tasks.js'
 import {pathExists} from '../util/fs.js'
 import {mapLimit} from '../util/pool.js'
-import {qemuImageInfo, qemuImg} from '../util/qemu-img.js'
+import {localImages} from '../providers/local-images.js'
 import {GOLDEN_REPO, GoldenCatalog, formatGoldenRef, goldenDiskTemplate, type GoldenDisk, type GoldenEntry, type GoldenManifest, type GoldenRef, type GoldenVm} from './catalog.js'
 
 export interface FreezeOptions {
@@ -168,12 +168,12 @@ async function freezeDisk(
   if (base) {
     // Every layer above the template folds into one thin image, which names its template
     // relatively: store entries sit side by side ("./" keeps qemu from reading "repo:" as a protocol).
-    await qemuImg(subject, ['convert', '-O', 'qcow2', '-B', base.path, '-F', base.format, source, part], {signal})
-    await qemuImg(subject, ['rebase', '-u', '-b', `./${base.id}`, '-F', base.format, part], {signal})
+    await localImages.convert(source, part, {subject, signal, backing: {path: base.path, format: base.format}})
+    await localImages.rebaseUnsafe(part, {path: `./${base.id}`, format: base.format}, {subject, signal})
   } else {
-    await qemuImg(subject, ['convert', '-O', 'qcow2', source, part], {signal})
+    await localImages.convert(source, part, {subject, signal})
   }
-  const [digest, info] = await Promise.all([fileDigest(part), qemuImageInfo(subject, part)])
+  const [digest, info] = await Promise.all([fileDigest(part), localImages.info(part, {subject})])
   const {size} = await stat(part)
   const hash = formatDigest(digest)
   const from = disk.template?.id

@@ -109,4 +109,3 @@ export class RemoteFiles {
     await this.connection.check(`remove ${this.remoteRoot}`, ['sh', '-c', script, 'sh', this.dir, this.uuid])
   }
 }
-

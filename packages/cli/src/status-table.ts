@@ -2,7 +2,12 @@ import type {PrefixStatus} from '@lago/core'
 
 /** Plain-text tables for `lago status`. */
 export function renderStatus(status: PrefixStatus): string {
-  const lines = [`Prefix: ${status.prefix}${status.initialized ? '' : ' (cleaned up)'}`, `UUID:   ${status.uuid}`, '']
+  const lines = [
+    `Prefix: ${status.prefix}${status.initialized ? '' : ' (cleaned up)'}`,
+    `UUID:   ${status.uuid}`,
+    `Host:   ${status.host.name === 'local' ? 'local' : `${status.host.name} (${status.host.uri})`}`,
+    '',
+  ]
   lines.push(
     ...table(
       ['NETWORK', 'TYPE', 'SUBNET', 'GATEWAY', 'MANAGEMENT', 'STATE'],

@@ -10,6 +10,8 @@ import type {JournalRun} from './journal.js'
 import {PrefixPaths} from './paths.js'
 import {Prefix} from './prefix.js'
 import {Workdir} from './workdir.js'
+import {prefixConfig} from './hypervisor.js'
+import {removeHypervisorFiles} from './provider-environment.js'
 
 /**
  * The prefix when its state can be read; undefined when state.json is missing, empty or
@@ -43,17 +45,19 @@ async function removeOwnedObjects(paths: PrefixPaths, config: LagoConfig): Promi
 export async function stopPrefix(paths: PrefixPaths, config: LagoConfig, vms: string[] = [], journal?: JournalRun): Promise<void> {
   const prefix = await openIfReadable(paths, config, journal)
   if (prefix) await prefix.stop(vms)
-  else await removeOwnedObjects(paths, config)
+  else await removeOwnedObjects(paths, await prefixConfig(paths, config))
 }
 
 /** Stop everything and give the subnets and templates back; the directory stays. Works on a prefix in any state. */
 export async function cleanupPrefix(paths: PrefixPaths, config: LagoConfig, journal?: JournalRun): Promise<{releasedSubnets: string[]}> {
   const prefix = await openIfReadable(paths, config, journal)
   if (prefix) return prefix.cleanup()
-  await removeOwnedObjects(paths, config)
+  const placed = await prefixConfig(paths, config)
+  await removeOwnedObjects(paths, placed)
   const uuid = (await readTextIfExists(paths.uuid))?.trim()
-  const leases = new SubnetLeases(config.lago.lease_dir, config.lago.subnet_first, config.lago.subnet_count)
+  const leases = new SubnetLeases(placed.lago.lease_dir, placed.lago.subnet_first, placed.lago.subnet_count)
   const releasedSubnets = uuid ? await leases.release({uuidFile: paths.uuid, uuid}) : []
+  if (uuid) await removeHypervisorFiles(paths, placed, uuid)
   await rm(paths.initialized, {force: true})
   return {releasedSubnets}
 }

@@ -31,6 +31,9 @@ import {distroOf} from '../compat/original-view.js'
 import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 import type {DiskImages, Provider} from '../providers/provider.js'
 import {prefixProvider} from './provider-environment.js'
+import {placedConfig, writePlacement, type Placement} from './hypervisor.js'
+import {leasesOn, placePrefix} from '../providers/remote/hypervisors.js'
+import {isRemoteUri} from '../providers/remote/uri.js'
 import {createProvider} from '../providers/registry.js'
 
 export interface InitOptions {
@@ -52,6 +55,8 @@ export interface InitOptions {
   signal?: AbortSignal
   /** The provider the prefix is made on (default: the `[lago] provider` setting). */
   provider?: string
+  /** The hypervisor: a name of [hypervisors], a qemu+ssh:// URI, or "local" (default: by free memory among [hypervisors], else libvirt.uri). */
+  host?: string
   /** A golden environment (NAME or NAME:VERSION) to make an independent copy of, instead of an init file. */
   from?: string
 }
@@ -108,8 +113,11 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   const templates = templatePlan.uses
   throwIfAborted(options.signal)
   const providerName = options.provider ?? options.config.lago.provider
-  // Refuses an unknown provider before anything exists.
-  if (createProvider(options.config, undefined, providerName).hostChecks !== false) {
+  const {hypervisor} = await placePrefix(options.config, {host: options.host, neededMiB: spec.domains.reduce((sum, d) => sum + d.memory, 0)})
+  const placement: Placement = {...hypervisor, ...(isRemoteUri(hypervisor.uri) ? {dir: options.config.remote.dir} : {})}
+  const config = placedConfig(options.config, placement)
+  // Refuses an unknown provider before anything exists. This host's checks are for environments on this host.
+  if (createProvider(config, undefined, providerName).hostChecks !== false && !isRemoteUri(config.libvirt.uri)) {
     await preflight({
       signal: options.signal,
       config: options.config,
@@ -122,7 +130,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
 
   throwIfAborted(options.signal)
   const rollback = new Rollback()
-  const leases = new SubnetLeases(options.config.lago.lease_dir, options.config.lago.subnet_first, options.config.lago.subnet_count)
+  const leases = leasesOn(options.config, hypervisor)
   const uuid = randomUUID().replace(/-/g, '')
   const id = uuid.slice(0, 8)
   const owner = {uuidFile: paths.uuid, uuid}
@@ -143,8 +151,10 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         // the lock and the journal: from here on a kill leaves a run to roll back from.
         await writeFileAtomic(paths.uuid, uuid)
         const lock = await PrefixLock.acquire(paths.stateDir, {verb: 'lago init', wait: false})
-        change = new PrefixChange(lock, await Journal.of(paths.stateDir).begin('init'))
+        change = new PrefixChange(lock, await Journal.of(paths.stateDir).begin('init', {host: placement.name}))
         rollback.push('release the prefix lock', () => lock.release())
+        // Before anything is made there: recovery and cleanup find the host from this file.
+        await writePlacement(paths, placement)
         log.attachFile(paths.logFile)
         await writeKeyPair(paths.privateKey, await generateKeyPair(`lago-${id}`))
         // The original made DIR a workdir whose `current` held logs/ and the rest: OST's scripts
@@ -158,7 +168,9 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         rollback.push('release subnet leases', async () => void (await leases.release(owner)))
         state = await change!.run.making('lease', 'subnets', () => planNetwork(spec, {uuid, id, paths, leases, owner, repo: options.templateRepo}))
         state.provider = providerName
-        provider = prefixProvider(options.config, paths, state)
+        provider = prefixProvider(config, paths, state)
+        const made = provider
+        if (made.removeFiles) rollback.push(`remove the files on hypervisor ${placement.name}`, () => made.removeFiles!())
         if (golden) state.golden = {name: golden.entry.manifest.name, version: golden.entry.manifest.version, store: store.dir}
         ctx.report(state.nets.map((n) => `${n.name} ${n.subnet}/24`).join(', '))
       },
@@ -204,6 +216,16 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         const templateMetadata = (vm: VmState) => stored.get(vm.disks.find((d) => d.template)?.template?.id ?? '')?.metadata ?? {}
         const bootstrapped = state!.vms.filter((v) => v.bootstrap)
         const guestfs = bootstrapped.filter((vm) => firstBootMethod(vm.metadata, templateMetadata(vm)) === 'libguestfs')
+        if (guestfs.length > 0 && isRemoteUri(config.libvirt.uri)) {
+          throw new LagoError(
+            'INIT_FILE',
+            `${guestfs.map((vm) => vm.name).join(', ')}: a template without cloud-init is prepared with libguestfs on this host, which cannot reach disks on hypervisor ${placement.name}.`,
+            {
+              hint: 'Use a cloud-init template for VMs on a remote hypervisor, or init this environment locally (--host local).',
+              detail: {host: placement.name},
+            },
+          )
+        }
         // Templates without cloud-init get it written into their disk, as the original's virt-sysprep bootstrap did.
         await mapLimit(guestfs, 2, async (vm) => {
           const disk = vm.disks[0]

@@ -13,6 +13,8 @@ import {Rollback} from '../util/rollback.js'
 import type {JournalRun, ObjectKind} from './journal.js'
 import {PrefixPaths, SECRET_FILE_MODE} from './paths.js'
 import {prefixProvider} from './provider-environment.js'
+import {placedConfig, readPlacement} from './hypervisor.js'
+import {localHypervisor} from '../providers/remote/hypervisors.js'
 import type {PrefixState, VmState} from './state.js'
 
 // Guest access and host checks load on first use, so `status` and friends start fast.
@@ -44,6 +46,8 @@ export interface PrefixStatus {
   prefix: string
   uuid: string
   initialized: boolean
+  /** The hypervisor the prefix runs on: its name (a configured one, the remote host, or "local") and libvirt URI. */
+  host: {name: string; uri: string}
   nets: NetStatus[]
   vms: VmStatus[]
 }
@@ -89,8 +93,14 @@ export class Prefix {
       })
     }
     log.attachFile(paths.logFile)
-    return new Prefix(paths, state, config, await pathExists(paths.initialized))
+    const placement = await readPlacement(paths)
+    const prefix = new Prefix(paths, state, placedConfig(config, placement), await pathExists(paths.initialized))
+    prefix.host = placement ? {name: placement.name, uri: placement.uri} : localHypervisor(config)
+    return prefix
   }
+
+  /** Where the prefix runs (PREFIX/.lago/hypervisor.json; older prefixes: libvirt.uri). */
+  host: {name: string; uri: string} = {name: 'local', uri: ''}
 
   /** Refuse verbs that need a live environment on a prefix that was cleaned up. */
   requireInitialized(): void {
@@ -135,6 +145,7 @@ export class Prefix {
       prefix: this.paths.root,
       uuid: this.state.uuid,
       initialized: this.initialized,
+      host: this.host,
       nets: this.state.nets.map((n) => ({
         name: n.name,
         libvirtName: n.libvirtName,
@@ -333,7 +344,9 @@ export class Prefix {
   }
 
   async consoleTail(vm: VmState, lines = 15): Promise<string> {
-    const text = await readFile(this.paths.consoleLog(vm.name), 'utf8').catch(() => '')
+    const file = this.paths.consoleLog(vm.name)
+    const provider = this.provider
+    const text = provider.consoleText ? await provider.consoleText(file).catch(() => '') : await readFile(file, 'utf8').catch(() => '')
     return text.replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n')
   }
 
@@ -377,6 +390,7 @@ export class Prefix {
     const owner = {uuidFile: this.paths.uuid, uuid: this.state.uuid}
     const releasedSubnets = await leases.release(owner)
     await this.releaseTemplates()
+    await this.provider.removeFiles?.()
     await rm(this.paths.initialized, {force: true})
     return {releasedSubnets}
   }
@@ -436,8 +450,14 @@ export class Prefix {
   async withGuest<T>(name: string, signal: AbortSignal | undefined, work: (client: import('ssh2').Client) => Promise<T>): Promise<T> {
     this.requireInitialized()
     const vm = this.vm(name)
-    await this.requireRunning(vm)
-    const client = await this.connectWhenReady(vm, signal)
+    const checked = async () => {
+      await this.requireRunning(vm)
+      return this.connectWhenReady(vm, signal)
+    }
+    // Through a tunnel every libvirt query costs a round trip to the hypervisor: log in at
+    // once, and ask libvirt why only when that fails.
+    const tunnelled = (await this.sshTarget(vm)).sock !== undefined
+    const client = tunnelled ? await this.ssh(vm).catch(checked) : await checked()
     try {
       return await (await ssh()).whileConnected(client, () => work(client))
     } finally {

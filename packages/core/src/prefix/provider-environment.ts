@@ -10,6 +10,7 @@ import type {PrefixState} from './state.js'
 export function providerEnvironment(paths: PrefixPaths, state: PrefixState): ProviderEnvironment {
   return {
     id: state.id,
+    uuid: state.uuid,
     root: paths.root,
     state,
     definitionsDir: path.join(paths.stateDir, 'libvirt'),
@@ -21,6 +22,16 @@ export function providerEnvironment(paths: PrefixPaths, state: PrefixState): Pro
 /** The provider of this prefix: the one its state names (recorded at init), else the setting's. */
 export function prefixProvider(config: LagoConfig, paths: PrefixPaths, state: PrefixState): Provider {
   return createProvider(config, providerEnvironment(paths, state), state.provider)
+}
+
+/** The provider of a prefix known only by its uuid (its state may be gone): for its files, not its VMs. */
+export function bareProvider(paths: PrefixPaths, config: LagoConfig, uuid: string): Provider {
+  return prefixProvider(config, paths, {version: 1, uuid, id: uuid.slice(0, 8), createdAt: '', initFile: '', nets: [], vms: []})
+}
+
+/** Remove a prefix's files on its hypervisor (a remote host's disks and seeds). */
+export async function removeHypervisorFiles(paths: PrefixPaths, config: LagoConfig, uuid: string): Promise<void> {
+  await bareProvider(paths, config, uuid).removeFiles?.()
 }
 
 /**

@@ -6,6 +6,8 @@ import {prefixHypervisor} from './provider-environment.js'
 import {readTextIfExists} from '../util/fs.js'
 import {Journal, JournalRun, type InterruptedRun, type JournalObject} from './journal.js'
 import type {PrefixPaths} from './paths.js'
+import {prefixConfig} from './hypervisor.js'
+import {bareProvider, removeHypervisorFiles} from './provider-environment.js'
 
 export interface Recovery {
   /** One line for people: what was interrupted, and what was done about it. */
@@ -19,7 +21,8 @@ export interface Recovery {
  * anything else touches the prefix. Only objects that run recorded are removed. Every step
  * is idempotent, so a recovery that is itself interrupted is simply done again.
  */
-export async function recoverInterrupted(paths: PrefixPaths, config: LagoConfig): Promise<Recovery | undefined> {
+export async function recoverInterrupted(paths: PrefixPaths, unplaced: LagoConfig): Promise<Recovery | undefined> {
+  const config = await prefixConfig(paths, unplaced)
   const journal = Journal.of(paths.stateDir)
   const run = await journal.interrupted()
   if (!run) return undefined
@@ -33,17 +36,17 @@ export async function recoverInterrupted(paths: PrefixPaths, config: LagoConfig)
       return {line: `rolled back the interrupted ${who}: removed ${paths.root} and gave back its subnets and templates`, prefixRemoved: true}
     }
     case 'destroy': {
-      await destroyPrefix(paths, config)
+      await destroyPrefix(paths, unplaced)
       return {line: `finished the interrupted ${who}: ${paths.root} is destroyed`, prefixRemoved: true}
     }
     case 'cleanup': {
-      await cleanupPrefix(paths, config)
+      await cleanupPrefix(paths, unplaced)
       await undo.end('ok')
       return {line: `finished the interrupted ${who}: everything is stopped and its subnets are released`, prefixRemoved: false}
     }
     case 'stop':
     case 'shutdown': {
-      await stopPrefix(paths, config, (run.detail?.vms as string[] | undefined) ?? [])
+      await stopPrefix(paths, unplaced, (run.detail?.vms as string[] | undefined) ?? [])
       await removeUnrecordedFiles(paths, run, undo)
       await undo.end('ok')
       return {line: `finished the interrupted ${who}: its VMs are stopped`, prefixRemoved: false}
@@ -98,6 +101,7 @@ async function rollbackInit(paths: PrefixPaths, config: LagoConfig, run: Interru
     const owner = {uuidFile: paths.uuid, uuid}
     const {SubnetLeases} = await import('../network/leases.js')
     await new SubnetLeases(config.lago.lease_dir, config.lago.subnet_first, config.lago.subnet_count).release(owner)
+    await removeHypervisorFiles(paths, config, uuid)
     const {TemplateStore} = await import('../templates/store.js')
     for (const use of run.objects.filter((o) => o.kind === 'template-use')) {
       const store = use.detail?.store
@@ -122,13 +126,16 @@ async function rollbackInit(paths: PrefixPaths, config: LagoConfig, run: Interru
  */
 async function settleLayers(paths: PrefixPaths, config: LagoConfig, run: InterruptedRun, undo: JournalRun): Promise<{finished: boolean; stopped: string[]}> {
   const layers = run.objects.filter((o) => o.kind === 'layer')
+  // Layers are files where the hypervisor keeps the disks (a remote host's, for a remote prefix).
+  const uuid = (await readTextIfExists(paths.uuid))?.trim() ?? ''
+  const {images} = bareProvider(paths, config, uuid)
   const stateText = await readTextIfExists(paths.state)
   const finished = layers.length > 0 && layers.every((layer) => stateText?.includes(JSON.stringify(paths.relative(layer.name))) ?? false)
   const stopped: string[] = []
   if (finished) {
     for (const layer of layers) {
       const replaced = layer.detail?.removeAfter
-      if (typeof replaced === 'string') await rm(replaced, {force: true})
+      if (typeof replaced === 'string') await images.remove(replaced)
       await undo.removed('layer', layer.name)
     }
     return {finished, stopped}
@@ -143,7 +150,7 @@ async function settleLayers(paths: PrefixPaths, config: LagoConfig, run: Interru
     }
   }
   for (const layer of layers.reverse()) {
-    await rm(layer.name, {force: true})
+    await images.remove(layer.name)
     await undo.removed('layer', layer.name)
   }
   return {finished, stopped}

@@ -74,6 +74,8 @@ export interface ProviderVm {
 export interface ProviderEnvironment {
   /** Short id and directory written into every object's owner tag. */
   id: string
+  /** The prefix's full uuid (a remote provider names the environment's directory on its host after it). */
+  uuid: string
   root: string
   state: {readonly nets: readonly ProviderNet[]; readonly vms: readonly ProviderVm[]}
   /** Where generated definitions (domain and network XML) are kept for debugging. */
@@ -199,6 +201,10 @@ export interface Provider {
   restoreVm(vm: ProviderVm, file: string, signal?: AbortSignal): Promise<void>
   /** How to reach the VM's SSH server at `ip` (its management address). */
   sshEndpoint(vm: ProviderVm, ip: string): Promise<SshEndpoint>
+  /** The text of a VM's serial console log (`consoleLog` of the environment), when it is not a local file. */
+  consoleText?(consoleLog: string): Promise<string>
+  /** Remove what the environment keeps on the hypervisor besides domains and networks (a remote host's disks and seeds). */
+  removeFiles?(): Promise<void>
 }
 
 /** What a plugin registers: a name (the `provider` setting's value) and how to make the provider. */

@@ -1,7 +1,7 @@
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
 import {globalRegistry} from '../util/global-registry.js'
-import {libvirtProviderFactory} from './libvirt/provider.js'
+import {libvirtAnywhereFactory} from './remote/provider.js'
 import type {Provider, ProviderEnvironment, ProviderFactory} from './provider.js'
 
 /**
@@ -11,7 +11,7 @@ import type {Provider, ProviderEnvironment, ProviderFactory} from './provider.js
  */
 export const DEFAULT_PROVIDER = 'libvirt'
 
-const providers = globalRegistry<ProviderFactory>('lago.providers', (factory) => factory.name, [libvirtProviderFactory])
+const providers = globalRegistry<ProviderFactory>('lago.providers', (factory) => factory.name, [libvirtAnywhereFactory])
 
 /** Add a provider; registering the same name again replaces it (so twice is harmless). */
 export const registerProvider = (factory: ProviderFactory): void => providers.add(factory)

@@ -24,7 +24,7 @@ export type {Runtime, VmRuntimeState} from '../provider.js'
  * files on this host, guests are reached by routing to their subnet.
  */
 export class LibvirtProvider implements Provider {
-  readonly name = 'libvirt'
+  readonly name: string = 'libvirt'
   readonly virsh: Virsh
   readonly images = localImages
   /** Domain type per CPU configuration (host-passthrough, custom:MODEL), decided once. */

@@ -11,6 +11,8 @@ netns=${LAGO_TEST_NETNS:-lago-test}
 APT_PACKAGES=(
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base
 	genisoimage iproute2 iptables openssh-client e2fsprogs tmux
+	# stand-in remote hypervisors (remote-host.sh)
+	openssh-server
 	# the KVM probe guest is checked against its source (packages/core/probe)
 	nasm
 	# collect from stopped VMs: guestfish, and a kernel for its appliance (supermin)

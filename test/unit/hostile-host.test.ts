@@ -15,6 +15,7 @@ import {
   type Prefix,
   type ResolvedTemplate,
   LibvirtProvider,
+  providerEnvironment,
   type PrefixState,
   type VmState,
   parseInitFile,
@@ -22,7 +23,7 @@ import {
   SubnetLeases,
 } from '@lago/core'
 import {checkArtifactPath} from '../../packages/core/src/collect/layout.js'
-import {qemuImg} from '../../packages/core/src/util/qemu-img.js'
+import {localImages} from '@lago/core'
 import {vmDistros} from '../../packages/plugin-ovirt/src/lib/reposetup/distros.js'
 import {readRepoSections} from '../../packages/plugin-ovirt/src/lib/reposetup/yum-repo-file.js'
 import {startRepoServer} from '../../packages/plugin-ovirt/src/lib/serve/repo-server.js'
@@ -226,7 +227,7 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
     it('a qemu-img failure names the disk', async () => {
       const target = path.join(world.dir, 'no-such-dir', 'x.qcow2')
       await assertRefusal(
-        () => qemuImg('domains.vm0.disks (data)', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', path.join(world.dir, 'missing.img'), target], {code: 'INIT_FILE'}),
+        () => localImages.createOverlay(target, {path: path.join(world.dir, 'missing.img'), format: 'raw'}, {subject: 'domains.vm0.disks (data)', code: 'INIT_FILE'}),
         2,
         /^domains\.vm0\.disks \(data\): qemu-img create failed: /,
       )
@@ -307,7 +308,10 @@ describe('hostile guests, served trees, libvirt owner tags and prefix data: refu
     it('a snapshot overlay in a prefix whose path has a comma reaches virsh --diskspec with the comma doubled', async () => {
       const paths = new PrefixPaths(path.join(world.dir, 'a,b'))
       const vm = {libvirtName: 'lago-x-vm0', disks: [{name: 'root', dev: 'vda', format: 'qcow2', path: 'images/vm0_root.qcow2'}]} as unknown as VmState
-      const provider = new LibvirtProvider({uri: 'test:///default', domain_type: 'qemu', qemu_user: ''}, paths, {vms: [vm], nets: []} as unknown as PrefixState)
+      const provider = new LibvirtProvider(
+        {uri: 'test:///default', domain_type: 'qemu', qemu_user: '', emulator: ''},
+        providerEnvironment(paths, {id: 'x', vms: [vm], nets: []} as unknown as PrefixState),
+      )
       let args: readonly string[] = []
       provider.virsh.run = async (given) => ((args = given), {exitCode: 0, stdout: '', stderr: ''})
       await provider.snapshotRunningDisks(vm, 'snap', new Map([['vda', path.join(paths.images, 'vm0_root.snap,1.qcow2')]]))

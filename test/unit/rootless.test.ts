@@ -72,7 +72,7 @@ describe('rootless (session) mode', () => {
   })
 
   it('qemu gets the user-mode NIC first (SSH forwarded from 127.0.0.1), then one loopback segment per network', async () => {
-    const args = sessionNicArgs(STATE, STATE.vms[0], STATE.vms[0].nics[0].mac, 40022)
+    const args = sessionNicArgs({uuid: STATE.uuid, state: STATE}, STATE.vms[0], STATE.vms[0].nics[0].mac, 40022)
     assert.deepEqual(args.slice(0, 4), ['-netdev', 'user,id=lago-user,hostfwd=tcp:127.0.0.1:40022-:22', '-device', 'virtio-net-pci,netdev=lago-user,bus=pci.0,addr=0x10,mac=54:53:c0:a8:6e:02'])
     const {group, port} = segmentOf(STATE.uuid, 'data')
     assert.ok(args.includes(`socket,id=lago-net1,mcast=${group}:${port},localaddr=127.0.0.1`))

@@ -22,7 +22,9 @@ export function warnUnreadSettings(all: Layer[], commands: {id: string; flags: R
   const verbs = new Map(commands.map((c) => [verbSectionName(c.id), c.flags as Record<string, FlagShape>]))
   const core = DEFAULT_CONFIG as unknown as Record<string, Record<string, unknown>>
   const known = (section: string, key: string) =>
-    (section in core && key in core[section]) || (section === 'lago' && (key === 'ignore_warnings' || key in GLOBAL_KEYS)) || (verbs.has(section) && flagForKey(key, verbs.get(section)!) !== undefined)
+    (section in core && (key in core[section] || section === 'hypervisors')) ||
+    (section === 'lago' && (key === 'ignore_warnings' || key in GLOBAL_KEYS)) ||
+    (verbs.has(section) && flagForKey(key, verbs.get(section)!) !== undefined)
   const quiet = all.some((layer) => /^(1|true|yes|on)$/i.test(String(layer.values.lago?.ignore_warnings ?? '')))
   if (quiet) return
   for (const line of unreadSettings(all, known)) process.stderr.write(`Warning: ${line}\n`)

@@ -3,7 +3,13 @@ import type {PrefixStatus} from '@lago/core'
 /** Plain-text tables for `lago status`. */
 export function renderStatus(status: PrefixStatus): string {
   const mode = status.mode === 'session' ? 'session (rootless: qemu:///session, networks are segments inside qemu, SSH forwarded on 127.0.0.1)' : 'system'
-  const lines = [`Prefix: ${status.prefix}${status.initialized ? '' : ' (cleaned up)'}`, `UUID:   ${status.uuid}`, `Mode:   ${mode}`, '']
+  const lines = [
+    `Prefix: ${status.prefix}${status.initialized ? '' : ' (cleaned up)'}`,
+    `UUID:   ${status.uuid}`,
+    `Host:   ${status.host.name === 'local' ? 'local' : `${status.host.name} (${status.host.uri})`}`,
+    `Mode:   ${mode}`,
+    '',
+  ]
   lines.push(
     ...table(
       ['NETWORK', 'TYPE', 'SUBNET', 'GATEWAY', 'MANAGEMENT', 'STATE'],

@@ -1,8 +1,7 @@
-import {lagoObjects} from './providers/libvirt/owned.js'
 import {lstat, readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from './errors.js'
-import {Virsh} from './providers/libvirt/virsh.js'
+import type {Provider} from './providers/provider.js'
 import {PrefixPaths} from './prefix/paths.js'
 
 export interface Orphan {
@@ -73,13 +72,13 @@ export async function orphanVerdict(claim: OwnerClaim, caller: {uid: number; all
 }
 
 /** libvirt objects made by Lago (per their <metadata>) that are provably orphaned and the caller's to remove. */
-export async function findOrphans(uri: string, options: GcOptions = {}): Promise<Orphan[]> {
+export async function findOrphans(provider: Provider, options: GcOptions = {}): Promise<Orphan[]> {
   const uid = process.getuid?.() ?? -1
   if (options.allUsers && uid !== 0) {
     throw new LagoError('USAGE', "--all-users removes other users' objects: only root may pass it.", {hint: 'Run it as root, or leave --all-users out to collect your own.'})
   }
   const orphans: Orphan[] = []
-  for (const claim of await lagoObjects(uri)) {
+  for (const claim of await provider.ownedObjects()) {
     const reason = await orphanVerdict(claim, {uid, allUsers: options.allUsers})
     const object = {kind: claim.kind, name: claim.name, prefixPath: claim.prefixPath}
     if (reason === undefined) orphans.push(object)
@@ -88,10 +87,9 @@ export async function findOrphans(uri: string, options: GcOptions = {}): Promise
   return orphans
 }
 
-export async function removeOrphans(uri: string, orphans: Orphan[]): Promise<void> {
-  const virsh = new Virsh(uri)
-  for (const orphan of orphans.filter((o) => o.kind === 'domain')) await virsh.run(['destroy', orphan.name], {reject: false})
-  for (const orphan of orphans.filter((o) => o.kind === 'network')) await virsh.run(['net-destroy', orphan.name], {reject: false})
-  // Persistent leftovers (defined by hand) are undefined too.
-  for (const orphan of orphans) await virsh.run([orphan.kind === 'domain' ? 'undefine' : 'net-undefine', orphan.name], {reject: false})
+/** Domains first, then networks (a running domain keeps its network busy). */
+export async function removeOrphans(provider: Provider, orphans: Orphan[]): Promise<void> {
+  for (const kind of ['domain', 'network'] as const) {
+    for (const orphan of orphans.filter((o) => o.kind === kind)) await provider.removeObject(orphan)
+  }
 }

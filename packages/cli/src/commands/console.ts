@@ -12,7 +12,7 @@ export default class Console extends LagoCommand {
     prefix.requireInitialized()
     const vm = prefix.vm(args.vm)
     await prefix.requireRunning(vm)
-    const code = await prefix.provider.attachConsole(vm)
+    const code = await prefix.provider.attachConsole(vm.libvirtName)
     if (code !== 0) this.exit(code)
   }
 }

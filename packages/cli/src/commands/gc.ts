@@ -14,8 +14,9 @@ export default class Gc extends LagoCommand {
     const core = await import('@lago/core')
     const config = await this.loadConfig()
     const spared: import('@lago/core').Spared[] = []
-    const orphans = await core.findOrphans(config.libvirt.uri, {allUsers: flags['all-users'], onSpared: (s) => spared.push(s)})
-    if (!flags['dry-run']) await core.removeOrphans(config.libvirt.uri, orphans)
+    const provider = core.createProvider(config)
+    const orphans = await core.findOrphans(provider, {allUsers: flags['all-users'], onSpared: (s) => spared.push(s)})
+    if (!flags['dry-run']) await core.removeOrphans(provider, orphans)
     const files = flags['dry-run'] ? {leases: [], locks: [], partials: []} : await core.sweepFiles(config)
     if (!this.jsonEnabled()) {
       if (orphans.length + files.leases.length + files.locks.length + files.partials.length === 0) this.log('Nothing to collect.')

@@ -33,6 +33,10 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
     'skip-bootstrap': Flags.boolean({summary: 'Do not write cloud-init seeds (templates that already carry the keys).'}),
     from: Flags.string({summary: 'Make the prefix a copy of this golden environment (NAME or NAME:VERSION) instead of reading an init file.'}),
     'set-current': Flags.boolean({summary: 'Point the workdir\'s "current" at the new prefix.'}),
+    host: Flags.string({
+      summary: 'Hypervisor to run the environment on: a name from [hypervisors] in lago.conf, a qemu+ssh:// URI, or "local".',
+      description: 'Default: among the configured [hypervisors], the one with the most free memory that fits the environment; without any, libvirt.uri.',
+    }),
   }
 
   async run() {
@@ -58,6 +62,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
       templateRepos: flags['template-repos'],
       templateStore: flags['template-store'],
       skipBootstrap: flags['skip-bootstrap'],
+      host: flags.host,
       allowUnverified: flags['allow-unverified'] || undefined,
       workdirPath: target.workdir?.dir,
       from: flags.from,

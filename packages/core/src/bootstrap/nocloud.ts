@@ -1,23 +1,6 @@
 import {writeFile} from 'node:fs/promises'
+import type {SeedContent, SeedNetwork} from '../providers/provider.js'
 import {buildIso9660} from './iso9660.js'
-
-export interface SeedContent {
-  instanceId: string
-  hostname: string
-  fqdn?: string
-  authorizedKeys: string[]
-  /** Static addressing (session mode, where no DHCP server serves the prefix's networks). */
-  network?: SeedNetwork
-  /** Lines for the guest's /etc/hosts: the other VMs' names, where no DNS server serves them. */
-  hosts?: {ip: string; names: string[]}[]
-}
-
-export interface SeedNetwork {
-  /** NICs with a fixed address (CIDR), matched by MAC. */
-  static: {mac: string; address: string; gateway?: string}[]
-  /** NICs configured by DHCP, matched by MAC. */
-  dhcp: string[]
-}
 
 /** A cloud-init NoCloud seed: an ISO 9660 image (Joliet names) labelled `cidata` with meta-data, user-data and (optionally) network-config. */
 export async function writeNoCloudSeed(isoPath: string, content: SeedContent): Promise<void> {

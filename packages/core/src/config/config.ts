@@ -30,6 +30,8 @@ export interface LagoConfig {
     prefix_min_free: string
     /** Seconds a command waits for another one changing the same prefix. */
     lock_timeout: number
+    /** The provider new prefixes are made on (docs/plugins.md): libvirt, or one a plugin registers. */
+    provider: string
   }
   libvirt: {
     uri: string
@@ -45,6 +47,12 @@ export interface LagoConfig {
     boot_timeout: number
     /** Seconds a VM's SSH server may refuse our key (and password) before start gives up on it. */
     refusal_timeout: number
+  }
+  /** Remote hypervisors by name (docs/remote.md): `[hypervisors]` NAME = qemu+ssh://USER@HOST/system. */
+  hypervisors: Record<string, string>
+  remote: {
+    /** The directory on a remote hypervisor where Lago keeps disks, seeds, console logs and its template store. */
+    dir: string
   }
   download: {
     /** Failed attempts in a row (no byte gained) before a template download gives up. */
@@ -84,9 +92,12 @@ export const DEFAULT_CONFIG: LagoConfig = {
     store_min_free: '10G',
     prefix_min_free: '200M',
     lock_timeout: 600,
+    provider: 'libvirt',
   },
   libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: '', emulator: ''},
   ssh: {user: 'root', boot_timeout: 600, refusal_timeout: 30},
+  hypervisors: {},
+  remote: {dir: '/var/lib/lago-remote'},
   download: {retries: 5, backoff_ms: 1000, stall_timeout: 30, allow_unverified: false},
   ci: {collect_on_failure: true, collect_always: false, failures_dir: '', collect_timeout: 15, heartbeat_seconds: 30},
 }
@@ -153,6 +164,10 @@ export function mergeLayers(layers: Layer[]): LagoConfig {
     for (const [section, values] of Object.entries(layer.values)) {
       const target = config[section]
       if (!target) continue // unknown sections belong to plugins
+      if (section === 'hypervisors') {
+        Object.assign(target, hypervisorEntries(values, layer.source))
+        continue
+      }
       for (const [key, raw] of Object.entries(values ?? {})) {
         if (raw === undefined || !(key in target)) continue
         target[key] = coerce(`${section}.${key}`, raw, target[key], layer.source)
@@ -160,6 +175,22 @@ export function mergeLayers(layers: Layer[]): LagoConfig {
     }
   }
   return config as unknown as LagoConfig
+}
+
+/** `[hypervisors]` NAME = URI: names are safe words, values libvirt URIs that name a host. */
+function hypervisorEntries(values: Record<string, unknown>, source: string): Record<string, string> {
+  const entries: Record<string, string> = {}
+  for (const [name, raw] of Object.entries(values ?? {})) {
+    const uri = String(raw)
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+      throw new LagoError('CONFIG', `Invalid hypervisor name "${name}" in ${source}: expected letters, digits, ".", "_" or "-".`)
+    }
+    if (!/^[a-z0-9]+(\+[a-z0-9]+)?:\/\/[^/]/i.test(uri)) {
+      throw new LagoError('CONFIG', `Invalid value "${uri}" for hypervisors.${name} in ${source}: expected a libvirt URI naming a host, e.g. qemu+ssh://root@host/system.`)
+    }
+    entries[name] = uri
+  }
+  return entries
 }
 
 function coerce(name: string, raw: unknown, current: unknown, source: string): unknown {

@@ -8,8 +8,8 @@ import type {DiskState, NetState, VmState} from '../prefix/state.js'
 import {SECRET_FILE_MODE} from '../prefix/paths.js'
 import {plainRunner, type Task, type TaskRunner} from '../tasks.js'
 import {scriptName} from '../deploy/deploy.js'
-import {qemuImageInfo, qemuImg} from '../util/qemu-img.js'
 import {pathExists} from '../util/fs.js'
+import type {DiskImages} from '../providers/provider.js'
 
 export interface ExportOptions {
   /** A directory that does not exist yet. */
@@ -89,7 +89,7 @@ export async function planExport(prefix: Prefix, options: ExportOptions): Promis
         run: async (ctx) => {
           for (const disk of vm.disks) {
             ctx.report(disk.name)
-            const copyTemplate = (d: DiskState) => copyTemplateOnce(d, output, templateCopies, result)
+            const copyTemplate = (d: DiskState) => copyTemplateOnce(prefix.provider.images, d, output, templateCopies, result)
             result.disks.push(await exportDisk(prefix, vm, disk, output, options.standalone ? undefined : copyTemplate))
           }
         },
@@ -139,6 +139,8 @@ async function exportDisk(
   copyTemplate?: (disk: DiskState) => Promise<string>,
 ): Promise<ExportedDisk> {
   const source = prefix.paths.resolve(disk.path)
+  const images = prefix.provider.images
+  const subject = `VM ${vm.name} disk ${disk.name}`
   if (disk.format === 'iso') {
     const file = `${vm.name}_${disk.name}.iso`
     await copyFile(source, path.join(output, file))
@@ -147,24 +149,24 @@ async function exportDisk(
   const file = `${vm.name}_${disk.name}.qcow2`
   const target = path.join(output, file)
   if (!disk.template || !copyTemplate) {
-    await qemuImg(`VM ${vm.name} disk ${disk.name}`, ['convert', '-O', 'qcow2', source, target])
+    await images.convert(source, target, {subject})
     return {vm: vm.name, disk: disk.name, file}
   }
   const backing = await copyTemplate(disk)
-  const format = await imageFormat(path.join(output, backing))
+  const format = await imageFormat(images, path.join(output, backing))
   // Every layer above the template (overlay, snapshot layers) folds into one overlay...
-  await qemuImg(`VM ${vm.name} disk ${disk.name}`, ['convert', '-O', 'qcow2', '-B', path.join(output, backing), '-F', format, source, target])
+  await images.convert(source, target, {subject, backing: {path: path.join(output, backing), format}})
   // ...which names its template relatively, so the export directory can move.
-  await qemuImg(`VM ${vm.name} disk ${disk.name}`, ['rebase', '-u', '-b', backing, '-F', format, target])
+  await images.rebaseUnsafe(target, {path: backing, format}, {subject})
   return {vm: vm.name, disk: disk.name, file, backing}
 }
 
-async function copyTemplateOnce(disk: DiskState, output: string, copies: Map<string, Promise<string>>, result: ExportResult): Promise<string> {
+async function copyTemplateOnce(images: DiskImages, disk: DiskState, output: string, copies: Map<string, Promise<string>>, result: ExportResult): Promise<string> {
   const template = disk.template!
   let copy = copies.get(template.id)
   if (!copy) {
     copy = (async () => {
-      const file = path.posix.join('templates', `${template.id.replace(/[^A-Za-z0-9._-]+/g, '_')}.${await imageFormat(template.storePath)}`)
+      const file = path.posix.join('templates', `${template.id.replace(/[^A-Za-z0-9._-]+/g, '_')}.${await imageFormat(images, template.storePath)}`)
       await mkdir(path.join(output, 'templates'), {recursive: true})
       await copyFile(template.storePath, path.join(output, file))
       result.templates.push(file)
@@ -175,8 +177,8 @@ async function copyTemplateOnce(disk: DiskState, output: string, copies: Map<str
   return copy
 }
 
-async function imageFormat(file: string): Promise<string> {
-  return (await qemuImageInfo(file, file)).format
+async function imageFormat(images: DiskImages, file: string): Promise<string> {
+  return (await images.info(file, {subject: file})).format
 }
 
 /** The prefix's copies of the deploy scripts, into OUTPUT/scripts/<vm>/; paths relative to the output. */

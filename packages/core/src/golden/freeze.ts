@@ -11,7 +11,6 @@ import type {StoredTemplate, TemplateStore} from '../templates/store.js'
 import type {Task} from '../tasks.js'
 import {pathExists} from '../util/fs.js'
 import {mapLimit} from '../util/pool.js'
-import {qemuImageInfo, qemuImg} from '../util/qemu-img.js'
 import {GOLDEN_REPO, GoldenCatalog, formatGoldenRef, goldenDiskTemplate, type GoldenDisk, type GoldenEntry, type GoldenManifest, type GoldenRef, type GoldenVm} from './catalog.js'
 
 export interface FreezeOptions {
@@ -164,16 +163,17 @@ async function freezeDisk(
   const part = store.partPath(id)
   parts.push(part)
   const base = disk.template && !flatten && path.dirname(disk.template.storePath) === store.dir ? await store.get(disk.template.id) : undefined
-  const subject = `VM ${vm.name} disk ${disk.name}`
+  const options = {subject: `VM ${vm.name} disk ${disk.name}`, signal}
+  const images = prefix.provider.images
   if (base) {
     // Every layer above the template folds into one thin image, which names its template
     // relatively: store entries sit side by side ("./" keeps qemu from reading "repo:" as a protocol).
-    await qemuImg(subject, ['convert', '-O', 'qcow2', '-B', base.path, '-F', base.format, source, part], {signal})
-    await qemuImg(subject, ['rebase', '-u', '-b', `./${base.id}`, '-F', base.format, part], {signal})
+    await images.convert(source, part, {...options, backing: {path: base.path, format: base.format}})
+    await images.rebaseUnsafe(part, {path: `./${base.id}`, format: base.format}, options)
   } else {
-    await qemuImg(subject, ['convert', '-O', 'qcow2', source, part], {signal})
+    await images.convert(source, part, options)
   }
-  const [digest, info] = await Promise.all([fileDigest(part), qemuImageInfo(subject, part)])
+  const [digest, info] = await Promise.all([fileDigest(part), images.info(part, {subject: options.subject})])
   const {size} = await stat(part)
   const hash = formatDigest(digest)
   const from = disk.template?.id

@@ -6,7 +6,7 @@ import {isUrl} from '../templates/location.js'
 import {parseTemplateRepo, sourceLocation, type TemplateRepo} from '../templates/repo.js'
 import {readSidecar} from '../templates/store.js'
 import {readTextIfExists, writeFileAtomic} from '../util/fs.js'
-import {qemuImg} from '../util/qemu-img.js'
+import {localImages} from '../providers/local-images.js'
 import {GoldenCatalog, formatGoldenRef, type GoldenEntry, type GoldenManifest, type GoldenRef} from './catalog.js'
 
 export interface PublishOptions {
@@ -61,7 +61,7 @@ export async function publishGolden(catalog: GoldenCatalog, ref: GoldenRef, opti
         const image = path.join(dir, handle)
         written.push(image, `${image}.hash`, `${image}.metadata`)
         // Self-contained: the other host need not have the template a layered disk sits on.
-        await qemuImg(`Golden ${formatGoldenRef(ref)} ${vm.name}/${disk.name}`, ['convert', '-O', 'qcow2', stored.path, image])
+        await localImages.convert(stored.path, image, {subject: `Golden ${formatGoldenRef(ref)} ${vm.name}/${disk.name}`})
         const hash = formatDigest(await fileDigest(image))
         const {golden, ...metadata} = stored.metadata as {golden?: Record<string, unknown>}
         await writeFile(`${image}.hash`, `${hash}\n`)

@@ -1,3 +1,4 @@
+import {globalRegistry} from '../util/global-registry.js'
 import type {HostCheck} from './check.js'
 
 /**
@@ -5,27 +6,21 @@ import type {HostCheck} from './check.js'
  * Kept on globalThis so a plugin that loads a second copy of @lago/core still registers
  * into the one the CLI reads.
  */
-const KEY = Symbol.for('lago.hostChecks')
-type Registry = Map<string, HostCheck>
-
-function registry(): Registry {
-  const global = globalThis as {[KEY]?: Registry}
-  return (global[KEY] ??= new Map())
-}
+const checks = globalRegistry<HostCheck>('lago.hostChecks', (check) => check.id)
 
 /**
  * Add a check (plugins call this from an oclif `init` hook). A check registered again
  * under the same id replaces the earlier one, so registering twice is harmless.
  */
 export function registerHostCheck(check: HostCheck): void {
-  registry().set(check.id, check)
+  checks.add(check)
 }
 
 export function unregisterHostCheck(id: string): void {
-  registry().delete(id)
+  checks.remove(id)
 }
 
 /** Every registered check, built-in ones first, in registration order. */
 export function registeredHostChecks(): HostCheck[] {
-  return [...registry().values()]
+  return checks.all()
 }

@@ -25,6 +25,8 @@ export class SubnetLeases {
     readonly dir: string,
     readonly first: string,
     readonly count: number,
+    /** Skip subnets routed here: false for a remote hypervisor's leases (this host's routes say nothing of its). */
+    readonly checkLocalRoutes = true,
   ) {}
 
   private leaseFile(subnet: string): string {
@@ -35,7 +37,7 @@ export class SubnetLeases {
   async acquire(owner: LeaseOwner, count: number): Promise<string[]> {
     if (count === 0) return []
     return this.locked(async () => {
-      const routed = await routedNetworks()
+      const routed = this.checkLocalRoutes ? await routedNetworks() : []
       const taken = new Set((await this.liveLeases()).map((l) => l.subnet))
       const chosen: string[] = []
       for (let i = 0; i < this.count && chosen.length < count; i++) {

@@ -4,12 +4,14 @@ import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import {SubnetLeases} from '../network/leases.js'
-import {lagoObjects, removeObject} from '../providers/libvirt/owned.js'
+import {prefixHypervisor} from './provider-environment.js'
 import {readTextIfExists} from '../util/fs.js'
 import type {JournalRun} from './journal.js'
 import {PrefixPaths} from './paths.js'
 import {Prefix} from './prefix.js'
 import {Workdir} from './workdir.js'
+import {prefixConfig} from './hypervisor.js'
+import {removeHypervisorFiles} from './provider-environment.js'
 
 /**
  * The prefix when its state can be read; undefined when state.json is missing, empty or
@@ -32,9 +34,10 @@ async function openIfReadable(paths: PrefixPaths, config: LagoConfig, journal?: 
 
 /** Every domain, then every network, libvirt says belongs to this prefix directory. */
 async function removeOwnedObjects(paths: PrefixPaths, config: LagoConfig): Promise<string[]> {
-  const owned = (await lagoObjects(config.libvirt.uri)).filter((o) => o.prefixPath === paths.root)
+  const provider = await prefixHypervisor(config, paths)
+  const owned = (await provider.ownedObjects()).filter((o) => o.prefixPath === paths.root)
   owned.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'domain' ? -1 : 1))
-  for (const object of owned) await removeObject(config.libvirt.uri, object)
+  for (const object of owned) await provider.removeObject(object)
   return owned.map((o) => o.name)
 }
 
@@ -42,17 +45,19 @@ async function removeOwnedObjects(paths: PrefixPaths, config: LagoConfig): Promi
 export async function stopPrefix(paths: PrefixPaths, config: LagoConfig, vms: string[] = [], journal?: JournalRun): Promise<void> {
   const prefix = await openIfReadable(paths, config, journal)
   if (prefix) await prefix.stop(vms)
-  else await removeOwnedObjects(paths, config)
+  else await removeOwnedObjects(paths, await prefixConfig(paths, config))
 }
 
 /** Stop everything and give the subnets and templates back; the directory stays. Works on a prefix in any state. */
 export async function cleanupPrefix(paths: PrefixPaths, config: LagoConfig, journal?: JournalRun): Promise<{releasedSubnets: string[]}> {
   const prefix = await openIfReadable(paths, config, journal)
   if (prefix) return prefix.cleanup()
-  await removeOwnedObjects(paths, config)
+  const placed = await prefixConfig(paths, config)
+  await removeOwnedObjects(paths, placed)
   const uuid = (await readTextIfExists(paths.uuid))?.trim()
-  const leases = new SubnetLeases(config.lago.lease_dir, config.lago.subnet_first, config.lago.subnet_count)
+  const leases = new SubnetLeases(placed.lago.lease_dir, placed.lago.subnet_first, placed.lago.subnet_count)
   const releasedSubnets = uuid ? await leases.release({uuidFile: paths.uuid, uuid}) : []
+  if (uuid) await removeHypervisorFiles(paths, placed, uuid)
   await rm(paths.initialized, {force: true})
   return {releasedSubnets}
 }

@@ -14,12 +14,10 @@ import {loadSettingsRepo, openStore, requireSettingsRepo, retryPolicy, type Temp
 import {parseGoldenRef} from '../golden/catalog.js'
 import {goldenSource} from '../golden/from.js'
 import type {StoredTemplate} from '../templates/store.js'
-import {writeNoCloudSeed} from '../bootstrap/nocloud.js'
 import {generateKeyPair, writeKeyPair} from '../ssh/keys.js'
 import type {Task} from '../tasks.js'
 import {pathExists, writeFileAtomic, writeJsonAtomic} from '../util/fs.js'
 import {preflight} from '../host/run.js'
-import {qemuImg as runQemuImg} from '../util/qemu-img.js'
 import {Rollback} from '../util/rollback.js'
 import {throwIfAborted} from '../util/abort.js'
 import {mapLimit} from '../util/pool.js'
@@ -34,6 +32,12 @@ import type {DiskState, NetState, PrefixState, VmState} from './state.js'
 import {modeOf, type LibvirtMode} from '../session/mode.js'
 import {sessionSeed} from '../session/seed.js'
 import {lentTemplates} from '../session/system-store.js'
+import type {DiskImages, Provider} from '../providers/provider.js'
+import {prefixProvider} from './provider-environment.js'
+import {placedConfig, writePlacement, type Placement} from './hypervisor.js'
+import {leasesOn, placePrefix} from '../providers/remote/hypervisors.js'
+import {isRemoteUri} from '../providers/remote/uri.js'
+import {createProvider} from '../providers/registry.js'
 
 export interface InitOptions {
   prefixPath: string
@@ -52,6 +56,10 @@ export interface InitOptions {
   workdirPath?: string
   /** Ctrl-C while planning (a repository fetch, host checks) stops it at once. */
   signal?: AbortSignal
+  /** The provider the prefix is made on (default: the `[lago] provider` setting). */
+  provider?: string
+  /** The hypervisor: a name of [hypervisors], a qemu+ssh:// URI, or "local" (default: by free memory among [hypervisors], else libvirt.uri). */
+  host?: string
   /** A golden environment (NAME or NAME:VERSION) to make an independent copy of, instead of an init file. */
   from?: string
 }
@@ -112,24 +120,32 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
     templatePlan.templates.map((t) => t.template.id),
   )
   throwIfAborted(options.signal)
-  await preflight({
-    signal: options.signal,
-    config: options.config,
-    purpose: 'init',
-    prefixPath: paths.root,
-    paths: [{label: 'template store', path: store.dir}],
-    bootstrap: !options.skipBootstrap,
-  })
+  const providerName = options.provider ?? options.config.lago.provider
+  const {hypervisor} = await placePrefix(options.config, {host: options.host, neededMiB: spec.domains.reduce((sum, d) => sum + d.memory, 0)})
+  const placement: Placement = {...hypervisor, ...(isRemoteUri(hypervisor.uri) ? {dir: options.config.remote.dir} : {})}
+  const config = placedConfig(options.config, placement)
+  // Refuses an unknown provider before anything exists. This host's checks are for environments on this host.
+  if (createProvider(config, undefined, providerName).hostChecks !== false && !isRemoteUri(config.libvirt.uri)) {
+    await preflight({
+      signal: options.signal,
+      config: options.config,
+      purpose: 'init',
+      prefixPath: paths.root,
+      paths: [{label: 'template store', path: store.dir}],
+      bootstrap: !options.skipBootstrap,
+    })
+  }
 
   throwIfAborted(options.signal)
   const rollback = new Rollback()
-  const leases = new SubnetLeases(options.config.lago.lease_dir, options.config.lago.subnet_first, options.config.lago.subnet_count)
+  const leases = leasesOn(options.config, hypervisor)
   const uuid = randomUUID().replace(/-/g, '')
   const id = uuid.slice(0, 8)
   const owner = {uuidFile: paths.uuid, uuid}
   const stored = new Map<string, StoredTemplate>()
   let state: PrefixState | undefined
   let change: PrefixChange | undefined
+  let provider: Provider | undefined
 
   const tasks: Task[] = [
     {
@@ -143,8 +159,10 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         // the lock and the journal: from here on a kill leaves a run to roll back from.
         await writeFileAtomic(paths.uuid, uuid)
         const lock = await PrefixLock.acquire(paths.stateDir, {verb: 'lago init', wait: false})
-        change = new PrefixChange(lock, await Journal.of(paths.stateDir).begin('init'))
+        change = new PrefixChange(lock, await Journal.of(paths.stateDir).begin('init', {host: placement.name}))
         rollback.push('release the prefix lock', () => lock.release())
+        // Before anything is made there: recovery and cleanup find the host from this file.
+        await writePlacement(paths, placement)
         log.attachFile(paths.logFile)
         await writeKeyPair(paths.privateKey, await generateKeyPair(`lago-${id}`))
         // The original made DIR a workdir whose `current` held logs/ and the rest: OST's scripts
@@ -156,7 +174,11 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       title: 'Lease subnets',
       run: async (ctx) => {
         rollback.push('release subnet leases', async () => void (await leases.release(owner)))
-        state = await change!.run.making('lease', 'subnets', () => planNetwork(spec, {uuid, id, paths, leases, owner, repo: options.templateRepo, mode: modeOf(options.config.libvirt.uri)}))
+        state = await change!.run.making('lease', 'subnets', () => planNetwork(spec, {uuid, id, paths, leases, owner, repo: options.templateRepo, mode: modeOf(config.libvirt.uri)}))
+        state.provider = providerName
+        provider = prefixProvider(config, paths, state)
+        const made = provider
+        if (made.removeFiles) rollback.push(`remove the files on hypervisor ${placement.name}`, () => made.removeFiles!())
         if (golden) state.golden = {name: golden.entry.manifest.name, version: golden.entry.manifest.version, store: store.dir}
         ctx.report(state.nets.map((n) => `${n.name} ${n.subnet}/24`).join(', '))
       },
@@ -185,7 +207,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         await mapLimit(state!.vms, 4, async (vm) => {
           const domain = spec.domains.find((d) => d.name === vm.name)!
           vm.disks = []
-          for (const disk of domain.disks) vm.disks.push(await createDisk(paths, path.dirname(spec.source), vm.name, disk, templates, stored, overlays))
+          for (const disk of domain.disks) vm.disks.push(await createDisk(provider!.images, paths, path.dirname(spec.source), vm.name, disk, templates, stored, overlays))
         })
       },
     },
@@ -204,6 +226,16 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         const templateMetadata = (vm: VmState) => stored.get(vm.disks.find((d) => d.template)?.template?.id ?? '')?.metadata ?? {}
         const bootstrapped = state!.vms.filter((v) => v.bootstrap)
         const guestfs = bootstrapped.filter((vm) => firstBootMethod(vm.metadata, templateMetadata(vm)) === 'libguestfs')
+        if (guestfs.length > 0 && isRemoteUri(config.libvirt.uri)) {
+          throw new LagoError(
+            'INIT_FILE',
+            `${guestfs.map((vm) => vm.name).join(', ')}: a template without cloud-init is prepared with libguestfs on this host, which cannot reach disks on hypervisor ${placement.name}.`,
+            {
+              hint: 'Use a cloud-init template for VMs on a remote hypervisor, or init this environment locally (--host local).',
+              detail: {host: placement.name},
+            },
+          )
+        }
         // Templates without cloud-init get it written into their disk, as the original's virt-sysprep bootstrap did.
         await mapLimit(guestfs, 2, async (vm) => {
           const disk = vm.disks[0]
@@ -227,7 +259,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
           async (vm) => {
             const iso = path.join(paths.seeds, `${vm.name}-cidata.iso`)
             const mgmt = state!.nets.find((n) => n.management)
-            await writeNoCloudSeed(iso, {
+            await provider!.writeSeed(iso, {
               instanceId: `${uuid}-${vm.name}`,
               hostname: vm.name,
               fqdn: mgmt?.dnsDomainName ? `${vm.name}.${mgmt.dnsDomainName}` : undefined,
@@ -331,6 +363,7 @@ export async function planNetwork(spec: EnvironmentSpec, ctx: NetworkContext): P
 }
 
 async function createDisk(
+  images: DiskImages,
   paths: PrefixPaths,
   initFileDir: string,
   vm: string,
@@ -341,29 +374,29 @@ async function createDisk(
   overlays: Map<string, Promise<string>>,
 ): Promise<DiskState> {
   const file = path.join(paths.images, `${vm}_${disk.name}.qcow2`)
-  const qemuImg = (args: string[]) => runQemuImg(`domains.${vm}.disks (${disk.name})`, args, {code: 'INIT_FILE'})
+  const options = {subject: `domains.${vm}.disks (${disk.name})`, code: 'INIT_FILE' as const, lazyRefcounts: true}
   if (disk.type === 'file') {
     const source = path.resolve(initFileDir, disk.path!)
     if (!disk.makeACopy) return {name: disk.name, dev: disk.dev, format: disk.format, path: source}
     if (disk.format === 'iso') {
       const copy = path.join(paths.images, `${vm}_${disk.name}.iso`)
-      await copyFile(source, copy)
+      await images.copy(source, copy)
       return {name: disk.name, dev: disk.dev, format: 'iso', path: paths.relative(copy)}
     }
     // An overlay does what a copy would (the file is never written) without copying it.
-    await qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', disk.format, '-b', source, file])
+    await images.createOverlay(file, {path: source, format: disk.format}, options)
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
   }
   if (disk.type === 'empty') {
-    await qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', file, String(disk.size)])
+    await images.createEmpty(file, disk.size!, options)
     return {name: disk.name, dev: disk.dev, format: 'qcow2', path: paths.relative(file)}
   }
   const template = stored.get(templates.find((t) => t.vm === vm && t.disk === disk.name)!.resolved.id)!
   const first = overlays.get(template.id)
   if (first) {
-    await copyFile(await first, file)
+    await images.copy(await first, file)
   } else {
-    const made = qemuImg(['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', '-F', template.format, '-b', template.path, file]).then(() => file)
+    const made = images.createOverlay(file, {path: template.path, format: template.format}, options).then(() => file)
     overlays.set(template.id, made)
     await made
   }

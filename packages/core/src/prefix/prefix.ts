@@ -4,7 +4,7 @@ import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
 import {events} from '../events/bus.js'
 import {log} from '../log.js'
-import {LibvirtProvider, type GuestAddress, type Runtime, type VmRuntimeState} from '../providers/libvirt/provider.js'
+import type {Provider, Runtime, VmRuntimeState} from '../providers/provider.js'
 import {modeOf, SESSION_URI, type LibvirtMode} from '../session/mode.js'
 import type {SshTarget} from '../ssh/client.js'
 import {sleep} from '../util/abort.js'
@@ -13,6 +13,9 @@ import {pathExists, readTextIfExists, writeJsonAtomic} from '../util/fs.js'
 import {Rollback} from '../util/rollback.js'
 import type {JournalRun, ObjectKind} from './journal.js'
 import {PrefixPaths, SECRET_FILE_MODE} from './paths.js'
+import {prefixProvider} from './provider-environment.js'
+import {placedConfig, readPlacement} from './hypervisor.js'
+import {localHypervisor} from '../providers/remote/hypervisors.js'
 import type {PrefixState, VmState} from './state.js'
 
 // Guest access and host checks load on first use, so `status` and friends start fast.
@@ -48,6 +51,8 @@ export interface PrefixStatus {
   /** system (libvirt networks) or session (rootless: user-mode networks, forwarded ports). */
   mode: LibvirtMode
   initialized: boolean
+  /** The hypervisor the prefix runs on: its name (a configured one, the remote host, or "local") and libvirt URI. */
+  host: {name: string; uri: string}
   nets: NetStatus[]
   vms: VmStatus[]
 }
@@ -67,10 +72,13 @@ export class Prefix {
     readonly initialized: boolean,
   ) {}
 
-  get provider(): LibvirtProvider {
+  private providerInstance?: Provider
+
+  /** The hypervisor this prefix runs on. */
+  get provider(): Provider {
     // A prefix made for session mode has static addresses in its seeds: it runs there whatever the URI says.
-    const libvirt = this.state.mode === 'session' && modeOf(this.config.libvirt.uri) !== 'session' ? {...this.config.libvirt, uri: SESSION_URI} : this.config.libvirt
-    return new LibvirtProvider(libvirt, this.paths, this.state)
+    const config = this.state.mode === 'session' && modeOf(this.config.libvirt.uri) !== 'session' ? {...this.config, libvirt: {...this.config.libvirt, uri: SESSION_URI}} : this.config
+    return (this.providerInstance ??= prefixProvider(config, this.paths, this.state))
   }
 
   static async open(paths: PrefixPaths, config: LagoConfig): Promise<Prefix> {
@@ -92,8 +100,14 @@ export class Prefix {
       })
     }
     log.attachFile(paths.logFile)
-    return new Prefix(paths, state, config, await pathExists(paths.initialized))
+    const placement = await readPlacement(paths)
+    const prefix = new Prefix(paths, state, placedConfig(config, placement), await pathExists(paths.initialized))
+    prefix.host = placement ? {name: placement.name, uri: placement.uri} : localHypervisor(config)
+    return prefix
   }
+
+  /** Where the prefix runs (PREFIX/.lago/hypervisor.json; older prefixes: libvirt.uri). */
+  host: {name: string; uri: string} = {name: 'local', uri: ''}
 
   /** Refuse verbs that need a live environment on a prefix that was cleaned up. */
   requireInitialized(): void {
@@ -120,13 +134,21 @@ export class Prefix {
   }
 
   /** Where the host reaches the VM's SSH server (session mode: a port forwarded on 127.0.0.1). */
-  guestAddress(vm: VmState): Promise<GuestAddress> {
-    return this.provider.guestAddress(vm, this.managementIp(vm))
+  async guestAddress(vm: VmState): Promise<{host: string; port: number; forwarded: boolean}> {
+    const endpoint = await this.provider.sshEndpoint(vm, this.managementIp(vm))
+    return {host: endpoint.host, port: endpoint.port, forwarded: this.provider.mode === 'session'}
   }
 
   async sshTarget(vm: VmState): Promise<SshTarget> {
-    const {host, port} = await this.guestAddress(vm)
-    return {host, port, user: vm.sshUser, privateKey: await readFile(this.paths.privateKey, 'utf8'), password: vm.sshPassword}
+    const endpoint = await this.provider.sshEndpoint(vm, this.managementIp(vm))
+    return {
+      host: endpoint.host,
+      port: endpoint.port,
+      user: vm.sshUser,
+      privateKey: await readFile(this.paths.privateKey, 'utf8'),
+      password: vm.sshPassword,
+      ...(endpoint.connect ? {sock: endpoint.connect} : {}),
+    }
   }
 
   /** With `known`, from what this process saw and did (after startTasks) instead of asking libvirt again. */
@@ -143,8 +165,9 @@ export class Prefix {
     return {
       prefix: this.paths.root,
       uuid: this.state.uuid,
-      mode: provider.mode,
+      mode: provider.mode ?? 'system',
       initialized: this.initialized,
+      host: this.host,
       nets: this.state.nets.map((n) => ({
         name: n.name,
         libvirtName: n.libvirtName,
@@ -188,12 +211,14 @@ export class Prefix {
     // What the tasks load later (XML builder, SSH) loads while the host is checked.
     const warm = Promise.all([import('xmlbuilder2'), ssh().then(() => import('ssh2'))]).catch(() => undefined)
     const [, runtime, availableMiB] = await Promise.all([
-      preflight({
-        config: this.config,
-        purpose: 'start',
-        prefixPath: this.paths.root,
-        paths: [...new Set(vms.flatMap((vm) => vm.disks.flatMap((d) => (d.template ? [path.dirname(d.template.storePath)] : []))))].map((dir) => ({label: 'template store', path: dir})),
-      }),
+      provider.hostChecks === false
+        ? undefined
+        : preflight({
+            config: this.config,
+            purpose: 'start',
+            prefixPath: this.paths.root,
+            paths: [...new Set(vms.flatMap((vm) => vm.disks.flatMap((d) => (d.template ? [path.dirname(d.template.storePath)] : []))))].map((dir) => ({label: 'template store', path: dir})),
+          }),
       provider.runtime().catch(() => undefined),
       options.force ? Promise.resolve(Infinity) : provider.availableMemoryMiB().catch(() => Infinity),
       warm,
@@ -202,7 +227,7 @@ export class Prefix {
     this.knownRuntime = runtime
     const rollback = new Rollback()
     const tasks: Task[] = []
-    const nets = provider.hasNetworks ? this.state.nets.filter((n) => netNames.has(n.name) && !runtime.activeNets.has(n.libvirtName)) : []
+    const nets = provider.mode !== 'session' ? this.state.nets.filter((n) => netNames.has(n.name) && !runtime.activeNets.has(n.libvirtName)) : []
     if (nets.length > 0) {
       tasks.push({
         title: 'Start networks',
@@ -246,7 +271,7 @@ export class Prefix {
           events.vmState(vm.name, 'ssh-ready')
           runtime.vms.set(vm.libvirtName, 'running')
           // A session segment is up while a VM is on it.
-          if (!provider.hasNetworks) for (const nic of vm.nics) runtime.activeNets.add(this.state.nets.find((n) => n.name === nic.net)?.libvirtName ?? '')
+          if (provider.mode === 'session') for (const nic of vm.nics) runtime.activeNets.add(this.state.nets.find((n) => n.name === nic.net)?.libvirtName ?? '')
           await this.journal?.done('domain', vm.libvirtName)
         },
       })),
@@ -344,7 +369,9 @@ export class Prefix {
   }
 
   async consoleTail(vm: VmState, lines = 15): Promise<string> {
-    const text = await readFile(this.paths.consoleLog(vm.name), 'utf8').catch(() => '')
+    const file = this.paths.consoleLog(vm.name)
+    const provider = this.provider
+    const text = provider.consoleText ? await provider.consoleText(file).catch(() => '') : await readFile(file, 'utf8').catch(() => '')
     return text.replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n')
   }
 
@@ -364,7 +391,7 @@ export class Prefix {
     await Promise.all(vms.map((vm) => stopped(vm)()))
     const runtime = await provider.runtime()
     const stillUsed = new Set(this.state.vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running').flatMap((vm) => vm.nics.map((n) => n.net)))
-    if (!provider.hasNetworks) return
+    if (provider.mode === 'session') return
     for (const net of this.state.nets.filter((n) => !stillUsed.has(n.name))) await this.removal('network', net.libvirtName, () => provider.stopNet(net))
   }
 
@@ -389,6 +416,7 @@ export class Prefix {
     const owner = {uuidFile: this.paths.uuid, uuid: this.state.uuid}
     const releasedSubnets = await leases.release(owner)
     await this.releaseTemplates()
+    await this.provider.removeFiles?.()
     await rm(this.paths.initialized, {force: true})
     return {releasedSubnets}
   }
@@ -448,8 +476,14 @@ export class Prefix {
   async withGuest<T>(name: string, signal: AbortSignal | undefined, work: (client: import('ssh2').Client) => Promise<T>): Promise<T> {
     this.requireInitialized()
     const vm = this.vm(name)
-    await this.requireRunning(vm)
-    const client = await this.connectWhenReady(vm, signal)
+    const checked = async () => {
+      await this.requireRunning(vm)
+      return this.connectWhenReady(vm, signal)
+    }
+    // Through a tunnel every libvirt query costs a round trip to the hypervisor: log in at
+    // once, and ask libvirt why only when that fails.
+    const tunnelled = (await this.sshTarget(vm)).sock !== undefined
+    const client = tunnelled ? await this.ssh(vm).catch(checked) : await checked()
     try {
       return await (await ssh()).whileConnected(client, () => work(client))
     } finally {

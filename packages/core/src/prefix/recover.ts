@@ -2,10 +2,12 @@ import {rm} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {log} from '../log.js'
-import {lagoObjects, removeObject} from '../providers/libvirt/owned.js'
+import {prefixHypervisor} from './provider-environment.js'
 import {readTextIfExists} from '../util/fs.js'
 import {Journal, JournalRun, type InterruptedRun, type JournalObject} from './journal.js'
 import type {PrefixPaths} from './paths.js'
+import {prefixConfig} from './hypervisor.js'
+import {bareProvider, removeHypervisorFiles} from './provider-environment.js'
 
 export interface Recovery {
   /** One line for people: what was interrupted, and what was done about it. */
@@ -19,7 +21,8 @@ export interface Recovery {
  * anything else touches the prefix. Only objects that run recorded are removed. Every step
  * is idempotent, so a recovery that is itself interrupted is simply done again.
  */
-export async function recoverInterrupted(paths: PrefixPaths, config: LagoConfig): Promise<Recovery | undefined> {
+export async function recoverInterrupted(paths: PrefixPaths, unplaced: LagoConfig): Promise<Recovery | undefined> {
+  const config = await prefixConfig(paths, unplaced)
   const journal = Journal.of(paths.stateDir)
   const run = await journal.interrupted()
   if (!run) return undefined
@@ -33,17 +36,17 @@ export async function recoverInterrupted(paths: PrefixPaths, config: LagoConfig)
       return {line: `rolled back the interrupted ${who}: removed ${paths.root} and gave back its subnets and templates`, prefixRemoved: true}
     }
     case 'destroy': {
-      await destroyPrefix(paths, config)
+      await destroyPrefix(paths, unplaced)
       return {line: `finished the interrupted ${who}: ${paths.root} is destroyed`, prefixRemoved: true}
     }
     case 'cleanup': {
-      await cleanupPrefix(paths, config)
+      await cleanupPrefix(paths, unplaced)
       await undo.end('ok')
       return {line: `finished the interrupted ${who}: everything is stopped and its subnets are released`, prefixRemoved: false}
     }
     case 'stop':
     case 'shutdown': {
-      await stopPrefix(paths, config, (run.detail?.vms as string[] | undefined) ?? [])
+      await stopPrefix(paths, unplaced, (run.detail?.vms as string[] | undefined) ?? [])
       await removeUnrecordedFiles(paths, run, undo)
       await undo.end('ok')
       return {line: `finished the interrupted ${who}: its VMs are stopped`, prefixRemoved: false}
@@ -58,7 +61,7 @@ export async function recoverInterrupted(paths: PrefixPaths, config: LagoConfig)
       }
     }
     default: {
-      const removed = await removeLibvirtObjects(config, run.objects, undo)
+      const removed = await removeLibvirtObjects(paths, config, run.objects, undo)
       await undo.end('rolled-back')
       return {
         line: `rolled back the interrupted ${who}: ${removed.length > 0 ? `stopped ${removed.join(', ')}` : 'it had made nothing to undo'}`,
@@ -69,11 +72,12 @@ export async function recoverInterrupted(paths: PrefixPaths, config: LagoConfig)
 }
 
 /** Domains first, then networks, newest first; only those this run recorded. */
-async function removeLibvirtObjects(config: LagoConfig, objects: JournalObject[], undo: JournalRun): Promise<string[]> {
+async function removeLibvirtObjects(paths: PrefixPaths, config: LagoConfig, objects: JournalObject[], undo: JournalRun): Promise<string[]> {
   const removed: string[] = []
+  const provider = await prefixHypervisor(config, paths)
   for (const kind of ['domain', 'network'] as const) {
     for (const object of objects.filter((o) => o.kind === kind).reverse()) {
-      await removeObject(config.libvirt.uri, {kind, name: object.name})
+      await provider.removeObject({kind, name: object.name})
       await undo.removed(kind, object.name)
       removed.push(`${kind} ${object.name}`)
     }
@@ -97,6 +101,7 @@ async function rollbackInit(paths: PrefixPaths, config: LagoConfig, run: Interru
     const owner = {uuidFile: paths.uuid, uuid}
     const {SubnetLeases} = await import('../network/leases.js')
     await new SubnetLeases(config.lago.lease_dir, config.lago.subnet_first, config.lago.subnet_count).release(owner)
+    await removeHypervisorFiles(paths, config, uuid)
     const {TemplateStore} = await import('../templates/store.js')
     for (const use of run.objects.filter((o) => o.kind === 'template-use')) {
       const store = use.detail?.store
@@ -104,8 +109,9 @@ async function rollbackInit(paths: PrefixPaths, config: LagoConfig, run: Interru
     }
   }
   // An init makes no libvirt objects, but a recorded one is still ours to remove.
+  const provider = await prefixHypervisor(config, paths)
   for (const object of run.objects.filter((o) => o.kind === 'domain' || o.kind === 'network')) {
-    await removeObject(config.libvirt.uri, {kind: object.kind as 'domain' | 'network', name: object.name})
+    await provider.removeObject({kind: object.kind as 'domain' | 'network', name: object.name})
   }
   await rm(paths.root, {recursive: true, force: true})
   const {Workdir} = await import('./workdir.js')
@@ -120,29 +126,31 @@ async function rollbackInit(paths: PrefixPaths, config: LagoConfig, run: Interru
  */
 async function settleLayers(paths: PrefixPaths, config: LagoConfig, run: InterruptedRun, undo: JournalRun): Promise<{finished: boolean; stopped: string[]}> {
   const layers = run.objects.filter((o) => o.kind === 'layer')
+  // Layers are files where the hypervisor keeps the disks (a remote host's, for a remote prefix).
+  const uuid = (await readTextIfExists(paths.uuid))?.trim() ?? ''
+  const {images} = bareProvider(paths, config, uuid)
   const stateText = await readTextIfExists(paths.state)
   const finished = layers.length > 0 && layers.every((layer) => stateText?.includes(JSON.stringify(paths.relative(layer.name))) ?? false)
   const stopped: string[] = []
   if (finished) {
     for (const layer of layers) {
       const replaced = layer.detail?.removeAfter
-      if (typeof replaced === 'string') await rm(replaced, {force: true})
+      if (typeof replaced === 'string') await images.remove(replaced)
       await undo.removed('layer', layer.name)
     }
     return {finished, stopped}
   }
-  const mine = (await lagoObjects(config.libvirt.uri)).filter((o) => o.kind === 'domain' && o.prefixPath === paths.root)
-  const {Virsh} = await import('../providers/libvirt/virsh.js')
-  const virsh = new Virsh(config.libvirt.uri)
+  const provider = await prefixHypervisor(config, paths)
+  const mine = (await provider.ownedObjects()).filter((o) => o.kind === 'domain' && o.prefixPath === paths.root)
   for (const domain of mine) {
-    const disks = (await virsh.run(['domblklist', domain.name], {reject: false})).stdout
+    const disks = await provider.domainDisks(domain.name)
     if (layers.some((layer) => disks.includes(layer.name))) {
-      await removeObject(config.libvirt.uri, domain)
+      await provider.removeObject(domain)
       stopped.push(domain.name)
     }
   }
   for (const layer of layers.reverse()) {
-    await rm(layer.name, {force: true})
+    await images.remove(layer.name)
     await undo.removed('layer', layer.name)
   }
   return {finished, stopped}

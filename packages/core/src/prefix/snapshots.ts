@@ -1,8 +1,6 @@
-import {rm} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
-import {qemuImageInfo, qemuImg} from '../util/qemu-img.js'
 import type {Prefix} from './prefix.js'
 import {syncGuest} from './guest-sync.js'
 import {forgetSaved, refuseSaved} from './saved.js'
@@ -40,7 +38,7 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
         await prefix.provider.snapshotRunningDisks(vm, name, overlays, memory)
       } else {
         for (const disk of disks) {
-          await qemuImg(`VM ${vm.name} disk ${disk.name}`, ['create', '-q', '-f', 'qcow2', '-F', disk.format, '-b', prefix.paths.resolve(disk.path), overlays.get(disk.dev)!])
+          await prefix.provider.images.createOverlay(overlays.get(disk.dev)!, {path: prefix.paths.resolve(disk.path), format: disk.format}, {subject: `VM ${vm.name} disk ${disk.name}`})
         }
       }
       for (const file of [...overlays.values(), ...(memory ? [memory] : [])]) await prefix.journal?.done('layer', file)
@@ -81,10 +79,11 @@ export async function revertSnapshot(prefix: Prefix, name: string): Promise<stri
       if (!base) continue
       const current = prefix.paths.resolve(disk.path)
       const overlay = path.join(prefix.paths.images, `${vm.name}_${disk.name}.${name}-${Date.now().toString(36)}.qcow2`)
-      const baseFormat = (await qemuImageInfo(`VM ${vm.name} disk ${disk.name}`, prefix.paths.resolve(base))).format
+      const subject = `VM ${vm.name} disk ${disk.name}`
+      const baseFormat = (await prefix.provider.images.info(prefix.paths.resolve(base), {subject})).format
       const removeAfter = !frozen.has(disk.path) && current.startsWith(prefix.paths.images + path.sep) ? current : undefined
       await prefix.journal?.intent('layer', overlay, removeAfter ? {removeAfter} : undefined)
-      await qemuImg(`VM ${vm.name} disk ${disk.name}`, ['create', '-q', '-f', 'qcow2', '-F', baseFormat, '-b', prefix.paths.resolve(base), overlay])
+      await prefix.provider.images.createOverlay(overlay, {path: prefix.paths.resolve(base), format: baseFormat}, {subject})
       await prefix.journal?.done('layer', overlay)
       if (removeAfter) replaced.push(removeAfter)
       disk.path = prefix.paths.relative(overlay)
@@ -96,7 +95,7 @@ export async function revertSnapshot(prefix: Prefix, name: string): Promise<stri
     if (saved.memory) (prefix.state.saved ??= {})[vm] = {file: saved.memory, savedAt: snapshot.createdAt, snapshot: name}
   }
   await prefix.saveState()
-  for (const file of replaced) await rm(file, {force: true})
+  for (const file of replaced) await prefix.provider.images.remove(file)
   return Object.entries(snapshot.vms)
     .filter(([, v]) => v.running)
     .map(([vm]) => vm)

@@ -12,6 +12,8 @@ export interface PrefixState {
   createdAt: string
   initFile: string
   templateRepo?: string
+  /** The provider the prefix was made on (absent: the one the settings name, libvirt by default). */
+  provider?: string
   nets: NetState[]
   vms: VmState[]
   /** The golden environment this prefix is a copy of (`lago init --from`). */

@@ -1,4 +1,4 @@
-import type {SeedContent} from '../bootstrap/nocloud.js'
+import type {SeedContent} from '../providers/provider.js'
 import type {PrefixState, VmState} from '../prefix/state.js'
 import {dnsRecords} from '../providers/libvirt/provider.js'
 import {userNicMac} from '../providers/libvirt/session-net.js'

@@ -1,4 +1,5 @@
 import net from 'node:net'
+import type {Duplex} from 'node:stream'
 import type {Client, ClientChannel, ConnectConfig} from 'ssh2'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
@@ -10,6 +11,8 @@ export interface SshTarget {
   user: string
   privateKey: string
   password?: string
+  /** A stream to the guest's SSH server opened by the provider (a tunnel); host and port then only name it. */
+  sock?: () => Promise<Duplex>
 }
 
 async function newClient(): Promise<Client> {
@@ -34,6 +37,7 @@ export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promi
     // AES-NI, but guests under TCG (and dropbear) have none: chacha20-poly1305 costs them
     // less CPU, which bounds bulk transfers such as collect (bench/collect.mjs).
     algorithms: {cipher: CIPHERS},
+    ...(target.sock ? {sock: await target.sock()} : {}),
   }
   // ssh2 may emit more than one error (e.g. a socket error, then "connection lost before
   // handshake"); the promise reports the first, the rest must not crash the process.
@@ -139,7 +143,8 @@ export async function waitForSsh(target: SshTarget, options: WaitOptions): Promi
     if (left <= 0) throw new LagoError('SSH', `SSH on ${target.host}:${port} did not answer in time: ${lastReason}.`)
     // TCP probes are cheap (a refused or unanswered SYN costs the guest nothing): poll often,
     // so the wait ends close to when sshd starts listening.
-    if (!(await portOpen(target.host, port, Math.min(5_000, left), options.signal))) continue
+    // Through a provider's stream there is no port to probe: the login attempt is the probe.
+    if (!target.sock && !(await portOpen(target.host, port, Math.min(5_000, left), options.signal))) continue
     if (lastReason === NEVER_OPENED) log.debug(`${target.host}: port ${port} open`)
     try {
       const client = await connect(target, Math.min(10_000, Math.max(1_000, left)))

@@ -1,7 +1,7 @@
 import {realpath, stat} from 'node:fs/promises'
 import {errorMessage, LagoError} from '../errors.js'
 import {log} from '../log.js'
-import {qemuImageInfo} from '../util/qemu-img.js'
+import {localImages} from '../providers/local-images.js'
 import {readableByAnyone, realpathWithin} from '../util/safe-path.js'
 import type {ResolvedTemplate} from './repo.js'
 import type {ImageFormat, StoredTemplate} from './store.js'
@@ -81,15 +81,15 @@ interface ImageInfo {
 }
 
 async function imageInfo(file: string): Promise<ImageInfo> {
-  // Without --backing-chain qemu-img opens no backing file: a hostile image cannot make it read one.
-  const info = await qemuImageInfo(`Template image ${file}`, file, {code: 'TEMPLATE', userError: true})
+  // No backing file is opened to read the header: a hostile image cannot make qemu-img read one.
+  const info = await localImages.info(file, {subject: `Template image ${file}`, code: 'TEMPLATE', userError: true})
   const format = info.format
   if (format !== 'qcow2' && format !== 'raw') {
     throw new LagoError('TEMPLATE', `Template image ${file} is in format "${format}"; Lago stores qcow2 or raw images.`, {
       hint: 'Convert it first: qemu-img convert -O qcow2 IMAGE OUT.qcow2',
     })
   }
-  return {format, backingFile: info['backing-filename'], dataFile: info['format-specific']?.data?.['data-file']}
+  return {format, backingFile: info.backingFile, dataFile: info.dataFile}
 }
 
 /** The format of a downloaded image, refused when it would make qemu read another file of the host. */

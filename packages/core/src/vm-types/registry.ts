@@ -1,3 +1,5 @@
+import {globalRegistry} from '../util/global-registry.js'
+
 /**
  * VM types: what `vm-type: NAME` in an init file means beyond the plain VM. Plugins
  * register them (the oVirt plugin: `ovirt-engine`, `ovirt-host`); core never imports a
@@ -17,27 +19,13 @@ export interface VmType {
 /** The type every VM without `vm-type` has. */
 export const DEFAULT_VM_TYPE: VmType = {name: 'default', description: 'a plain VM', artifacts: [], services: []}
 
-const KEY = Symbol.for('lago.vmTypes')
-type Registry = Map<string, VmType>
-
-function registry(): Registry {
-  const global = globalThis as {[KEY]?: Registry}
-  return (global[KEY] ??= new Map([[DEFAULT_VM_TYPE.name, DEFAULT_VM_TYPE]]))
-}
+const vmTypes = globalRegistry<VmType>('lago.vmTypes', (type) => type.name, [DEFAULT_VM_TYPE])
 
 /** Add a VM type; registering the same name again replaces it (so twice is harmless). */
-export function registerVmType(type: VmType): void {
-  registry().set(type.name, type)
-}
-
-export function registeredVmTypes(): VmType[] {
-  return [...registry().values()]
-}
-
+export const registerVmType = (type: VmType): void => vmTypes.add(type)
+export const registeredVmTypes = (): VmType[] => vmTypes.all()
 /** The registered type of that name, or undefined when no loaded plugin provides it. */
-export function findVmType(name: string): VmType | undefined {
-  return registry().get(name)
-}
+export const findVmType = (name: string): VmType | undefined => vmTypes.find(name)
 
 /** The paths to collect from a VM: its own `artifacts`, else its type's defaults. */
 export function vmArtifacts(vm: {vmType: string; artifacts: string[]}): string[] {

@@ -10,7 +10,9 @@ import {writeJsonAtomic} from '../../util/fs.js'
 import {runKvmProbe} from './kvm-probe.js'
 import {Virsh} from './virsh.js'
 
-export type DomainType = 'kvm' | 'qemu'
+import type {DomainType} from '../provider.js'
+
+export type {DomainType}
 
 type LibvirtSettings = LagoConfig['libvirt']
 

@@ -1,16 +1,8 @@
-import {Virsh} from './virsh.js'
-
-/** A libvirt object Lago made, as its <metadata><lago:owner> says. */
-export interface OwnedObject {
-  kind: 'domain' | 'network'
-  name: string
-  prefixId: string
-  prefixPath: string
-}
+import type {OwnedObject} from '../provider.js'
+import type {Virsh} from './virsh.js'
 
 /** Every domain and network (running or defined) that carries Lago's owner tag. */
-export async function lagoObjects(uri: string): Promise<OwnedObject[]> {
-  const virsh = new Virsh(uri)
+export async function lagoObjects(virsh: Virsh): Promise<OwnedObject[]> {
   const [domains, nets] = await Promise.all([virsh.run(['list', '--all', '--name']), virsh.run(['net-list', '--all', '--name'])])
   const candidates = [...names(domains.stdout).map((name) => ({kind: 'domain' as const, name})), ...names(nets.stdout).map((name) => ({kind: 'network' as const, name}))]
   const owned: OwnedObject[] = []
@@ -25,8 +17,7 @@ export async function lagoObjects(uri: string): Promise<OwnedObject[]> {
 }
 
 /** Destroy (and undefine, for ones defined by hand) a domain or network; absent is fine. */
-export async function removeObject(uri: string, object: Pick<OwnedObject, 'kind' | 'name'>): Promise<void> {
-  const virsh = new Virsh(uri)
+export async function removeObject(virsh: Virsh, object: Pick<OwnedObject, 'kind' | 'name'>): Promise<void> {
   await virsh.run([object.kind === 'domain' ? 'destroy' : 'net-destroy', object.name], {reject: false})
   await virsh.run([object.kind === 'domain' ? 'undefine' : 'net-undefine', object.name], {reject: false})
 }

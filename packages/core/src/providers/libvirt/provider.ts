@@ -5,38 +5,30 @@ import {log} from '../../log.js'
 import {sleep} from '../../util/abort.js'
 import {readTextIfExists, sizeIfExists, writeFileAtomic} from '../../util/fs.js'
 import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
+import {writeNoCloudSeed} from '../../bootstrap/nocloud.js'
+import type {OwnedObject, Provider, ProviderEnvironment, ProviderFactory, ProviderNet, ProviderVm, Runtime, SeedContent, SshEndpoint, VmRuntimeState} from '../provider.js'
+import {localImages} from '../local-images.js'
 import {modeOf, type LibvirtMode} from '../../session/mode.js'
 import {freeLoopbackPort, isPortClash, sessionNicArgs, withForwardedPort} from './session-net.js'
-import type {PrefixPaths} from '../../prefix/paths.js'
-import type {NetState, PrefixState, VmState} from '../../prefix/state.js'
 import {cpuKey, recordKvmFailure, resolveDomainType, type DomainType} from './domain-type.js'
 import {kvmFailureIn} from './kvm-failure.js'
 import {restoreDomain, saveDomain, savedDomainXml, snapshotWithMemory, withDiskSources} from './memory-state.js'
+import {lagoObjects, removeObject} from './owned.js'
 import {qemuLogFile, readFrom} from './qemu-log.js'
 import {cleanVirshError, Virsh} from './virsh.js'
 import {domainXml, networkXml} from './xml.js'
 
-export type VmRuntimeState = 'running' | 'paused' | 'shut off' | 'crashed' | 'down' | string
-
-/** Where the host reaches a guest's SSH server. */
-export interface GuestAddress {
-  host: string
-  port: number
-  /** Session mode: forwarded from 127.0.0.1 through qemu's user-mode network. */
-  forwarded: boolean
-}
-
-export interface Runtime {
-  vms: Map<string, VmRuntimeState>
-  activeNets: Set<string>
-}
+export type {Runtime, VmRuntimeState} from '../provider.js'
 
 /**
  * The libvirt side of a prefix: transient networks and domains (as the original Lago
- * made them), created from the prefix state each time it starts.
+ * made them), created from the prefix state each time it starts; disks and seeds are
+ * files on this host, guests are reached by routing to their subnet.
  */
-export class LibvirtProvider {
+export class LibvirtProvider implements Provider {
+  readonly name: string = 'libvirt'
   readonly virsh: Virsh
+  readonly images = localImages
   /** Domain type per CPU configuration (host-passthrough, custom:MODEL), decided once. */
   private readonly domainTypes = new Map<string, Promise<DomainType>>()
   /** What each VM was started as, and where its qemu log stood then. */
@@ -46,8 +38,7 @@ export class LibvirtProvider {
 
   constructor(
     readonly config: LagoConfig['libvirt'],
-    readonly paths: PrefixPaths,
-    readonly state: PrefixState,
+    private readonly environment?: ProviderEnvironment,
   ) {
     this.virsh = new Virsh(config.uri)
     this.mode = modeOf(config.uri)
@@ -55,6 +46,48 @@ export class LibvirtProvider {
 
   /** system: libvirt networks (bridges, dnsmasq); session: rootless, segments and forwarded ports (session-net.ts). */
   readonly mode: LibvirtMode
+
+  get location(): string {
+    return this.config.uri
+  }
+
+  /** The environment this provider was made for; environment verbs need one. */
+  private get env(): ProviderEnvironment {
+    if (!this.environment) throw new LagoError('INTERNAL', 'This libvirt provider was created without an environment.', {userError: false})
+    return this.environment
+  }
+
+  async ping(): Promise<void> {
+    await this.virsh.ping()
+  }
+
+  ownedObjects(): Promise<OwnedObject[]> {
+    return lagoObjects(this.virsh)
+  }
+
+  removeObject(object: Pick<OwnedObject, 'kind' | 'name'>): Promise<void> {
+    return removeObject(this.virsh, object)
+  }
+
+  async domainDisks(domain: string): Promise<string[]> {
+    const result = await this.virsh.run(['domblklist', domain], {reject: false})
+    if (result.exitCode !== 0) return []
+    return result.stdout
+      .split('\n')
+      .map((line) => /^\s*\S+\s+(.*\S)\s*$/.exec(line)?.[1] ?? '')
+      .filter((file) => file !== '' && file !== '-')
+  }
+
+  writeSeed(file: string, content: SeedContent): Promise<void> {
+    return writeNoCloudSeed(file, content)
+  }
+
+  /** Guests are on subnets routed to this host: their SSH port answers at their address; in session mode, at the port forwarded on 127.0.0.1. */
+  async sshEndpoint(vm: ProviderVm, ip: string): Promise<SshEndpoint> {
+    if (this.mode === 'system') return {host: ip, port: 22}
+    const text = await readTextIfExists(this.forwardFile(vm))
+    return {host: '127.0.0.1', port: Number(text?.trim() ?? 0)}
+  }
 
   async runtime(): Promise<Runtime> {
     const [domains, nets] = await Promise.all([this.virsh.run(['list', '--all']), this.virsh.run(['net-list', '--name'])])
@@ -70,29 +103,22 @@ export class LibvirtProvider {
         .filter(Boolean),
     )
     // A session segment exists while a VM is on it.
-    if (this.mode === 'session') for (const vm of this.state.vms) if (vms.get(vm.libvirtName) === 'running') for (const nic of vm.nics) activeNets.add(this.netNamed(nic.net).libvirtName)
+    const state = this.environment?.state
+    if (this.mode === 'session' && state) {
+      for (const vm of state.vms.filter((v) => vms.get(v.libvirtName) === 'running')) for (const nic of vm.nics) activeNets.add(state.nets.find((n) => n.name === nic.net)?.libvirtName ?? '')
+    }
     return {vms, activeNets}
   }
 
-  private netNamed(name: string): NetState {
-    return this.state.nets.find((n) => n.name === name)!
+  /** Session mode: the file holding the 127.0.0.1 port forwarded to the VM's SSH port. */
+  private forwardFile(vm: ProviderVm): string {
+    return path.join(path.dirname(this.env.definitionsDir), 'forwards', `${vm.name}.ssh-port`)
   }
 
-  /** Whether networks are libvirt objects to start and stop (not in session mode). */
-  get hasNetworks(): boolean {
-    return this.mode === 'system'
-  }
-
-  /** Where the host reaches the VM's SSH server: its management address, or (session) the forwarded port. */
-  async guestAddress(vm: VmState, managementIp: string): Promise<GuestAddress> {
-    if (this.mode === 'system') return {host: managementIp, port: 22, forwarded: false}
-    const text = await readTextIfExists(this.paths.forwardedPort(vm.name))
-    return {host: '127.0.0.1', port: Number(text?.trim() ?? 0), forwarded: true}
-  }
-
-  async startNet(net: NetState, signal?: AbortSignal): Promise<void> {
-    if (!this.hasNetworks) return
-    const vmsOnNet = this.state.vms.flatMap((vm) => vm.nics.filter((n) => n.net === net.name).map((n) => ({vm, nic: n})))
+  async startNet(net: ProviderNet, signal?: AbortSignal): Promise<void> {
+    if (this.mode === 'session') return
+    const env = this.env
+    const vmsOnNet = env.state.vms.flatMap((vm) => vm.nics.filter((n) => n.net === net.name).map((n) => ({vm, nic: n})))
     const xml = await networkXml({
       libvirtName: net.libvirtName,
       bridge: net.bridge,
@@ -104,8 +130,8 @@ export class LibvirtProvider {
         end: replaceLastOctet(net.gateway, net.dhcp?.end ?? 254),
       },
       hosts: vmsOnNet.map(({vm, nic}) => ({mac: nic.mac, ip: nic.ip, name: vm.name})),
-      dns: net.management ? {domain: net.dnsDomainName, records: dnsRecords(this.state)} : undefined,
-      owner: {prefixId: this.state.id, prefixPath: this.paths.root, name: net.name},
+      dns: net.management ? {domain: net.dnsDomainName, records: dnsRecords(env.state)} : undefined,
+      owner: {prefixId: env.id, prefixPath: env.root, name: net.name},
     })
     const file = await this.writeXml(`net-${net.name}.xml`, xml)
     try {
@@ -115,13 +141,13 @@ export class LibvirtProvider {
     }
   }
 
-  async stopNet(net: NetState): Promise<void> {
-    if (!this.hasNetworks) return
+  async stopNet(net: ProviderNet): Promise<void> {
+    if (this.mode === 'session') return
     await this.destroyIgnoringAbsent(['net-destroy', net.libvirtName])
   }
 
   /** The domain type a VM gets: the setting, or for auto the proven KVM decision for its CPU mode. */
-  domainTypeFor(vm: VmState): Promise<DomainType> {
+  domainTypeFor(vm: ProviderVm): Promise<DomainType> {
     const key = cpuKey(vm.cpuModel)
     let decision = this.domainTypes.get(key)
     if (!decision) {
@@ -135,9 +161,10 @@ export class LibvirtProvider {
    * Create the VM's domain. A KVM domain that qemu cannot start for a KVM reason is recorded,
    * and (domain_type auto) created again under TCG.
    */
-  async startVm(vm: VmState, signal?: AbortSignal, forceType?: DomainType): Promise<void> {
+  async startVm(vm: ProviderVm, signal?: AbortSignal, forceType?: DomainType): Promise<void> {
     const type = forceType ?? (await this.domainTypeFor(vm))
-    const netByName = new Map(this.state.nets.map((n) => [n.name, n]))
+    const env = this.env
+    const netByName = new Map(env.state.nets.map((n) => [n.name, n]))
     const disks = this.diskDevices(vm)
     const session = this.mode === 'session' ? await this.forwardPort(vm) : undefined
     const xml = await domainXml({
@@ -148,9 +175,9 @@ export class LibvirtProvider {
       cpuModel: vm.cpuModel,
       disks,
       nics: session ? [] : vm.nics.map((n) => ({network: netByName.get(n.net)!.libvirtName, mac: n.mac})),
-      qemuArgs: session ? sessionNicArgs(this.state, vm, this.managementNic(vm).mac, session.port) : undefined,
-      consoleLog: this.paths.consoleLog(vm.name),
-      owner: {prefixId: this.state.id, prefixPath: this.paths.root, name: vm.name},
+      qemuArgs: session ? sessionNicArgs(env, vm, this.managementNic(vm).mac, session.port) : undefined,
+      consoleLog: env.consoleLog(vm.name),
+      owner: {prefixId: env.id, prefixPath: env.root, name: vm.name},
       emulator: this.config.emulator || undefined,
     })
     const file = await this.writeXml(`vm-${vm.name}.xml`, xml)
@@ -176,7 +203,7 @@ export class LibvirtProvider {
    * ready, that is recorded and the VM boots again under TCG (domain_type auto), or the
    * start fails naming the reason (domain_type kvm).
    */
-  async bootVm(vm: VmState, ready: (signal: AbortSignal) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  async bootVm(vm: ProviderVm, ready: (signal: AbortSignal) => Promise<void>, signal?: AbortSignal): Promise<void> {
     await this.startVm(vm, signal)
     if (this.started.get(vm.name)?.type !== 'kvm') return ready(signal ?? new AbortController().signal)
     const stopWaiting = new AbortController()
@@ -198,7 +225,7 @@ export class LibvirtProvider {
   }
 
   /** Resolves with the KVM failure when the VM's domain dies of one; otherwise stays pending until aborted. */
-  private async watchForKvmDeath(vm: VmState, signal: AbortSignal): Promise<string> {
+  private async watchForKvmDeath(vm: ProviderVm, signal: AbortSignal): Promise<string> {
     const qemuLog = qemuLogFile(this.config.uri, vm.libvirtName)
     const offset = this.started.get(vm.name)?.logOffset ?? 0
     while (!signal.aborted) {
@@ -214,7 +241,7 @@ export class LibvirtProvider {
   }
 
   /** A VM died under KVM: record it; fail (domain_type kvm) or boot it again under TCG. */
-  private async kvmFailed(vm: VmState, failure: string, signal?: AbortSignal): Promise<void> {
+  private async kvmFailed(vm: ProviderVm, failure: string, signal?: AbortSignal): Promise<void> {
     await recordKvmFailure(this.config, vm.cpuModel, `${vm.name}: ${failure}`)
     if (this.config.domain_type === 'kvm') {
       await this.stopVm(vm)
@@ -237,30 +264,30 @@ export class LibvirtProvider {
     await this.startVm(vm, signal, 'qemu')
   }
 
-  async stopVm(vm: VmState): Promise<void> {
+  async stopVm(vm: ProviderVm): Promise<void> {
     await this.destroyIgnoringAbsent(['destroy', vm.libvirtName])
-    if (this.mode === 'session') await rm(this.paths.forwardedPort(vm.name), {force: true})
+    if (this.mode === 'session') await rm(this.forwardFile(vm), {force: true})
   }
 
   /** Session mode: a free 127.0.0.1 port for the VM's SSH, recorded before qemu listens on it. */
-  private async forwardPort(vm: VmState): Promise<{port: number; attempt: number}> {
+  private async forwardPort(vm: ProviderVm): Promise<{port: number; attempt: number}> {
     const attempt = (this.portAttempts.get(vm.name) ?? 0) + 1
     this.portAttempts.set(vm.name, attempt)
     const port = await freeLoopbackPort()
-    await writeFileAtomic(this.paths.forwardedPort(vm.name), `${port}\n`)
+    await writeFileAtomic(this.forwardFile(vm), `${port}\n`)
     return {port, attempt}
   }
 
-  private managementNic(vm: VmState) {
-    const mgmt = this.state.nets.find((n) => n.management)
+  private managementNic(vm: ProviderVm) {
+    const mgmt = this.env.state.nets.find((n) => n.management)
     return vm.nics.find((n) => n.net === mgmt?.name) ?? vm.nics[0]
   }
 
-  async shutdownVm(vm: VmState): Promise<void> {
+  async shutdownVm(vm: ProviderVm): Promise<void> {
     await this.destroyIgnoringAbsent(['shutdown', vm.libvirtName])
   }
 
-  async rebootVm(vm: VmState): Promise<void> {
+  async rebootVm(vm: ProviderVm): Promise<void> {
     await this.virsh.run(['reboot', vm.libvirtName])
   }
 
@@ -281,7 +308,7 @@ export class LibvirtProvider {
    * become read-only restore points. Disks not listed are left out. With `memoryFile`, the
    * memory state of the same instant is written there (a revert resumes instead of booting).
    */
-  async snapshotRunningDisks(vm: VmState, name: string, overlays: Map<string, string>, memoryFile?: string): Promise<void> {
+  async snapshotRunningDisks(vm: ProviderVm, name: string, overlays: Map<string, string>, memoryFile?: string): Promise<void> {
     const specs = this.diskDevices(vm).flatMap(({dev}) => {
       const file = overlays.get(dev)
       // virsh splits --diskspec on commas; a literal one in the path is written twice.
@@ -293,12 +320,12 @@ export class LibvirtProvider {
   }
 
   /** Write the running VM's memory state to `file`; its domain is gone afterwards. */
-  async saveVm(vm: VmState, file: string): Promise<void> {
+  async saveVm(vm: ProviderVm, file: string): Promise<void> {
     await saveDomain(this.virsh, vm.libvirtName, file)
   }
 
   /** Resume the VM from a memory state file, on its disks as the prefix state has them now. */
-  async restoreVm(vm: VmState, file: string, signal?: AbortSignal): Promise<void> {
+  async restoreVm(vm: ProviderVm, file: string, signal?: AbortSignal): Promise<void> {
     const saved = await savedDomainXml(this.virsh, file)
     let xml = withDiskSources(saved, new Map(this.diskDevices(vm).map((d) => [d.dev, d.path])))
     if (this.mode === 'session') xml = withForwardedPort(xml, (await this.forwardPort(vm)).port)
@@ -307,28 +334,29 @@ export class LibvirtProvider {
   }
 
   /** Every disk device of the domain as libvirt sees it: the VM's disks plus its seed. */
-  diskDevices(vm: VmState): {dev: string; path: string; format: 'qcow2' | 'raw'; readonly: boolean; cdrom: boolean}[] {
+  diskDevices(vm: ProviderVm): {dev: string; path: string; format: 'qcow2' | 'raw'; readonly: boolean; cdrom: boolean}[] {
+    const env = this.env
     const disks = vm.disks.map((d) => ({
       dev: d.dev,
-      path: this.paths.resolve(d.path),
+      path: env.resolve(d.path),
       format: d.format === 'iso' ? ('raw' as const) : d.format,
       readonly: d.format === 'iso',
       cdrom: d.format === 'iso',
     }))
-    if (vm.seed) disks.push({dev: nextVirtioDev(vm.disks.map((d) => d.dev)), path: this.paths.resolve(vm.seed), format: 'raw', readonly: true, cdrom: false})
+    if (vm.seed) disks.push({dev: nextVirtioDev(vm.disks.map((d) => d.dev)), path: env.resolve(vm.seed), format: 'raw', readonly: true, cdrom: false})
     return disks
   }
 
   /** Interactive serial console on this terminal; resolves with virsh's exit code. */
-  async attachConsole(vm: VmState): Promise<number> {
+  async attachConsole(domain: string): Promise<number> {
     const {execa} = await import('execa')
-    const result = await execa('virsh', ['-c', this.config.uri, 'console', '--force', vm.libvirtName], {stdio: 'inherit', reject: false})
+    const result = await execa('virsh', ['-c', this.config.uri, 'console', '--force', domain], {stdio: 'inherit', reject: false})
     return result.exitCode ?? 1
   }
 
   /** The XML virsh reads, kept for debugging: written anew at every start, so no fsync is waited for. */
   private async writeXml(name: string, xml: string): Promise<string> {
-    const file = path.join(this.paths.stateDir, 'libvirt', name)
+    const file = path.join(this.env.definitionsDir, name)
     await mkdir(path.dirname(file), {recursive: true})
     const tmp = `${file}.${process.pid}.tmp`
     await writeFile(tmp, xml)
@@ -349,7 +377,7 @@ export class LibvirtProvider {
  * address, `vm-NET` and `vm-ethN` at each NIC's address. Other nets serve no DNS, so a
  * guest's resolver always points at the management net.
  */
-export function dnsRecords(state: PrefixState): {ip: string; names: string[]}[] {
+export function dnsRecords(state: ProviderEnvironment['state']): {ip: string; names: string[]}[] {
   const mgmt = state.nets.find((n) => n.management)
   const domain = mgmt?.dnsDomainName
   return state.vms.flatMap((vm) =>
@@ -360,6 +388,13 @@ export function dnsRecords(state: PrefixState): {ip: string; names: string[]}[] 
       return {ip: nic.ip, names: [...new Set(names)]}
     }),
   )
+}
+
+/** The local libvirt (any URI virsh reaches; disks and seeds are files on this host). */
+export const libvirtProviderFactory: ProviderFactory = {
+  name: 'libvirt',
+  description: 'libvirt on this host (libvirt.uri), disks and seeds in the prefix directory',
+  create: (config, environment) => new LibvirtProvider(config.libvirt, environment),
 }
 
 const KVM_CHOICE_AUTO = 'set domain_type = auto ([libvirt] in lago.conf, or LAGO__LIBVIRT__DOMAIN_TYPE=auto) to fall back to TCG'

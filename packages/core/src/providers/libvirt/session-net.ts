@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import net from 'node:net'
-import type {NetState, PrefixState, VmState} from '../../prefix/state.js'
+import type {ProviderNet, ProviderVm} from '../provider.js'
 
 /**
  * Networks of session (rootless) mode, where no bridge can be made: each prefix network is an
@@ -55,11 +55,10 @@ export function isPortClash(message: string): boolean {
  * 127.0.0.1:sshPort) first, so it is the guest's first NIC, then one per prefix network.
  * Explicit PCI slots from 0x10 up keep clear of the ones libvirt gives its own devices.
  */
-export function sessionNicArgs(state: PrefixState, vm: VmState, managementMac: string, sshPort: number): string[] {
+export function sessionNicArgs(env: {uuid: string; state: {readonly nets: readonly ProviderNet[]}}, vm: ProviderVm, managementMac: string, sshPort: number): string[] {
   const args = ['-netdev', `user,id=lago-user,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', `virtio-net-pci,netdev=lago-user,bus=pci.0,addr=0x10,mac=${userNicMac(managementMac)}`]
   vm.nics.forEach((nic, index) => {
-    const net = state.nets.find((n) => n.name === nic.net) as NetState
-    const {group, port} = segmentOf(state.uuid, net.name)
+    const {group, port} = segmentOf(env.uuid, nic.net)
     const id = `lago-net${index}`
     args.push('-netdev', `socket,id=${id},mcast=${group}:${port},localaddr=127.0.0.1`)
     args.push('-device', `virtio-net-pci,netdev=${id},bus=pci.0,addr=0x${(0x11 + index).toString(16)},mac=${nic.mac}`)

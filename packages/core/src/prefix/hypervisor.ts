@@ -1,0 +1,54 @@
+import path from 'node:path'
+import type {LagoConfig} from '../config/config.js'
+import {LagoError} from '../errors.js'
+import type {Hypervisor} from '../providers/remote/hypervisors.js'
+import {isRemoteUri} from '../providers/remote/uri.js'
+import {readTextIfExists, writeJsonAtomic} from '../util/fs.js'
+import type {PrefixPaths} from './paths.js'
+
+/** Where a prefix runs, written at init before anything is made there (PREFIX/.lago/hypervisor.json). */
+export interface Placement extends Hypervisor {
+  /** remote.dir on that host when the prefix was made. */
+  dir?: string
+}
+
+function placementFile(paths: PrefixPaths): string {
+  return path.join(paths.stateDir, 'hypervisor.json')
+}
+
+export async function writePlacement(paths: PrefixPaths, placement: Placement): Promise<void> {
+  await writeJsonAtomic(placementFile(paths), placement)
+}
+
+/** The prefix's placement; undefined for prefixes made before placements (they run on libvirt.uri). */
+export async function readPlacement(paths: PrefixPaths): Promise<Placement | undefined> {
+  const text = await readTextIfExists(placementFile(paths))
+  if (text === undefined) return undefined
+  try {
+    const placement = JSON.parse(text) as Placement
+    if (typeof placement.uri !== 'string' || typeof placement.name !== 'string') throw new Error('no name or uri')
+    return placement
+  } catch (error) {
+    throw new LagoError('PREFIX', `${placementFile(paths)} is corrupt (${(error as Error).message}).`, {detail: {file: placementFile(paths)}})
+  }
+}
+
+/**
+ * The settings as they apply to a prefix placed on `placement`: its libvirt URI, its remote
+ * directory, and (on a remote host) that host's own subnet leases.
+ */
+export function placedConfig(config: LagoConfig, placement: Placement | undefined): LagoConfig {
+  if (!placement) return config
+  const remote = isRemoteUri(placement.uri)
+  return {
+    ...config,
+    lago: {...config.lago, lease_dir: remote ? path.join(config.lago.lease_dir, 'hosts', placement.name) : config.lago.lease_dir},
+    libvirt: {...config.libvirt, uri: placement.uri},
+    remote: {...config.remote, dir: placement.dir ?? config.remote.dir},
+  }
+}
+
+/** The settings for an existing prefix (see placedConfig). */
+export async function prefixConfig(paths: PrefixPaths, config: LagoConfig): Promise<LagoConfig> {
+  return placedConfig(config, await readPlacement(paths))
+}

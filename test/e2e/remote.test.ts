@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict'
+import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
+import net from 'node:net'
+import path from 'node:path'
+import {execa} from 'execa'
+import {shellCommand} from '@lago/core'
+import {REPO_ROOT, Sandbox} from '../lib/harness.js'
+
+// Two stand-in remote hypervisors (test/harness/remote-host.sh): their own netns, libvirtd,
+// sshd and disk directory; their guest subnets are routed only there, so everything Lago
+// does with a guest has to go through the host.
+const REMOTE_HOST = path.join(REPO_ROOT, 'test/harness/remote-host.sh')
+const KEY = '/var/lib/lago-test-remote/id_ed25519'
+const DISKS = '/var/lib/libvirt/lago-remote'
+const hostAddress = (n: number) => `10.249.${n}.2`
+const uri = (n: number) => `qemu+ssh://root@${hostAddress(n)}/system?keyfile=${KEY}&no_verify=1`
+
+/** A command on stand-in host N, over SSH as a user of that host would run it. */
+async function onHost(n: number, argv: string[]): Promise<string> {
+  const ssh = ['-i', KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=error', `root@${hostAddress(n)}`]
+  // ssh hands the host's shell one command line: quote every word.
+  const result = await execa('ssh', [...ssh, '--', shellCommand(argv)], {reject: false})
+  assert.equal(result.exitCode, 0, `${argv.join(' ')} on host ${n}: ${result.stderr}`)
+  return String(result.stdout).trim()
+}
+
+/** Domains and networks of host N's libvirt, and the files under its disk directory. */
+async function leftOn(n: number): Promise<{domains: string; networks: string; files: string}> {
+  return {
+    domains: await onHost(n, ['virsh', '-q', '-c', 'qemu:///system', 'list', '--all', '--name']),
+    networks: await onHost(n, ['virsh', '-q', '-c', 'qemu:///system', 'net-list', '--all', '--name']),
+    files: await onHost(n, ['sh', '-c', `test -d ${DISKS} && find ${DISKS} -mindepth 1 || true`]),
+  }
+}
+
+/** Whether a TCP connection from here to ip:port opens within 3 s. */
+function reachable(ip: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({host: ip, port})
+    const done = (open: boolean) => {
+      socket.destroy()
+      resolve(open)
+    }
+    socket.setTimeout(3000, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+/** Two VMs of `memory` MiB each on one NAT net; vm0 has a deploy script and an artifact. */
+const TWO_VMS = (memory: number) => {
+  const vm = (name: string, extra = '') => `  ${name}:\n    memory: ${memory}\n    vcpu: 1\n    nics: [{net: lago}]\n    disks: [{type: template, template_name: tiny, name: root, dev: vda}]\n${extra}`
+  return `domains:\n${vm('vm0', '    deploy-scripts: [scripts/deploy.sh]\n    artifacts: [/var/log/remote-test]\n')}${vm('vm1')}nets:\n  lago: {type: nat}\n`
+}
+
+describe('remote hypervisors (stand-in hosts over SSH)', function () {
+  let sandbox: Sandbox
+  let repo: string
+  let initFile: string
+  const env = {
+    // Guest subnets exist only inside the stand-in hosts: a range no VM in lago-test uses, so
+    // that reaching a guest from here can only mean a route that must not exist.
+    LAGO_SUBNET_FIRST: '10.250.0.0',
+    LAGO_SUBNET_COUNT: '10',
+    LAGO__HYPERVISORS__H1: uri(1),
+    LAGO__HYPERVISORS__H2: uri(2),
+    LAGO__REMOTE__DIR: DISKS,
+  }
+  const lago = (args: string[], cwd?: string) => sandbox.lago(args, {env, ...(cwd ? {cwd} : {})})
+
+  before(async function () {
+    this.timeout(120_000)
+    for (const n of [1, 2]) await execa('bash', [REMOTE_HOST, 'up', String(n)])
+    sandbox = await Sandbox.create('remote')
+    repo = await sandbox.templateRepo()
+    await mkdir(path.join(sandbox.dir, 'scripts'))
+    await writeFile(path.join(sandbox.dir, 'scripts', 'deploy.sh'), '#!/bin/sh\nmkdir -p /var/log/remote-test\necho "deployed on $(hostname)" > /var/log/remote-test/deployed.log\n')
+    initFile = await sandbox.writeInitFile('LagoInitFile', TWO_VMS(256))
+  })
+
+  after(async function () {
+    this.timeout(180_000)
+    for (const name of await readdir(sandbox.dir)) {
+      if (name.startsWith('env')) await lago(['destroy', '--yes', '--prefix-path', path.join(sandbox.dir, name)])
+    }
+    await sandbox.remove()
+    for (const n of [1, 2]) await execa('bash', [REMOTE_HOST, 'down', String(n)], {reject: false})
+  })
+
+  describe('a two-VM environment on host h1', function () {
+    let prefix: string
+    const inPrefix = (args: string[]) => lago(args, prefix)
+    /** Runs lago in the prefix and asserts it succeeded. */
+    const succeeds = async (args: string[]) => {
+      const result = await inPrefix(args)
+      assert.equal(result.exitCode, 0, String(result.all))
+      return result
+    }
+    const sh = async (vm: string, command: string) => {
+      const result = await inPrefix(['shell', vm, '-c', command])
+      return {code: result.exitCode, out: String(result.stdout).trim(), all: String(result.all)}
+    }
+
+    before(async function () {
+      this.timeout(900_000)
+      prefix = path.join(sandbox.dir, 'env-h1')
+      const init = await lago(['init', prefix, initFile, '--template-repo-path', repo, '--host', 'h1'])
+      assert.equal(init.exitCode, 0, String(init.all))
+      await succeeds(['start'])
+    })
+
+    it('keeps disks and seeds on the host, none here, and status names the host', async function () {
+      this.timeout(60_000)
+      const status = JSON.parse(String((await inPrefix(['status', '--json'])).stdout))
+      assert.deepEqual(status.host, {name: 'h1', uri: uri(1)})
+      assert.deepEqual(
+        status.vms.map((vm: {state: string}) => vm.state),
+        ['running', 'running'],
+      )
+      assert.deepEqual(await readdir(path.join(prefix, '.lago', 'images')), [])
+      const files = (await leftOn(1)).files.split('\n')
+      assert.ok(files.some((f) => f.endsWith('/images/vm0_root.qcow2')) && files.some((f) => f.endsWith('/seeds/vm1-cidata.iso')), files.join('\n'))
+      // The guest subnet is not routed here: only a tunnel through the host reaches it.
+      assert.equal(await reachable(status.vms[0].ip, 22), false)
+    })
+
+    it('runs shell commands through the host, with their exit codes', async function () {
+      this.timeout(60_000)
+      const hostname = await sh('vm0', 'hostname')
+      assert.deepEqual([hostname.code, hostname.out], [0, 'vm0'], hostname.all)
+      assert.equal((await sh('vm1', 'exit 7')).code, 7)
+    })
+
+    it('copies files both ways', async function () {
+      this.timeout(60_000)
+      const local = path.join(sandbox.dir, 'to-guest.txt')
+      await writeFile(local, 'from the client\n')
+      await succeeds(['copy-to-vm', 'vm1', local, '/root/copied.txt'])
+      assert.equal((await sh('vm1', 'cat /root/copied.txt')).out, 'from the client')
+      const back = path.join(sandbox.dir, 'from-guest.txt')
+      await succeeds(['copy-from-vm', 'vm1', '/root/copied.txt', back])
+      assert.equal(await readFile(back, 'utf8'), 'from the client\n')
+    })
+
+    it('deploys and collects', async function () {
+      this.timeout(120_000)
+      await succeeds(['deploy'])
+      const output = path.join(sandbox.dir, 'collected')
+      await succeeds(['collect', '--output', output])
+      assert.equal(await readFile(path.join(output, 'vm0', '_var_log_remote-test', 'deployed.log'), 'utf8'), 'deployed on vm0\n')
+    })
+
+    it('snapshots and reverts', async function () {
+      this.timeout(600_000)
+      assert.equal((await sh('vm0', 'echo before > /root/mark; sync')).code, 0)
+      await succeeds(['snapshot', 'base'])
+      assert.equal((await sh('vm0', 'echo after > /root/mark; sync')).code, 0)
+      await succeeds(['revert', 'base'])
+      assert.equal((await sh('vm0', 'cat /root/mark')).out, 'before')
+    })
+
+    it('stops and starts again', async function () {
+      this.timeout(600_000)
+      await succeeds(['stop'])
+      assert.equal((await leftOn(1)).domains, '')
+      const refused = await sh('vm0', 'true')
+      assert.notEqual(refused.code, 0)
+      assert.match(refused.all, /not running/)
+      await succeeds(['start'])
+      assert.equal((await sh('vm0', 'cat /root/mark')).out, 'before')
+    })
+
+    it('cleans up and destroys, leaving nothing on either side', async function () {
+      this.timeout(120_000)
+      await succeeds(['cleanup'])
+      assert.deepEqual(await leftOn(1), {domains: '', networks: '', files: ''})
+      const destroy = await lago(['destroy', '--yes', '--prefix-path', prefix])
+      assert.equal(destroy.exitCode, 0, String(destroy.all))
+      assert.ok(!(await readdir(sandbox.dir)).includes('env-h1'))
+      assert.deepEqual(await readdir(path.join(sandbox.leases, 'hosts', 'h1')).then((names) => names.filter((n) => n.endsWith('.lease'))), [])
+    })
+  })
+
+  describe('placement by free memory', function () {
+    it('puts two environments on the two hosts, and refuses one that fits none with the numbers', async function () {
+      this.timeout(300_000)
+      const hosts: string[] = []
+      for (const name of ['env-a', 'env-b']) {
+        const prefix = path.join(sandbox.dir, name)
+        const init = await lago(['init', prefix, initFile, '--template-repo-path', repo])
+        assert.equal(init.exitCode, 0, String(init.all))
+        hosts.push(JSON.parse(String((await lago(['status', '--json'], prefix)).stdout)).host.name)
+      }
+      assert.deepEqual([...hosts].sort(), ['h1', 'h2'])
+      const list = await lago(['list', '--hosts', '--json'])
+      assert.equal(list.exitCode, 0, String(list.all))
+      assert.deepEqual(
+        JSON.parse(String(list.stdout))
+          .prefixes.map((p: {host: string; prefix: string; running: number}) => `${p.host} ${path.basename(p.prefix)} ${p.running}`)
+          .sort(),
+        [`${hosts[0]} env-a 0`, `${hosts[1]} env-b 0`].sort(),
+      )
+
+      const huge = await sandbox.writeInitFile('Huge', TWO_VMS(4 * 1024 * 1024))
+      const refused = await lago(['init', path.join(sandbox.dir, 'env-huge'), huge, '--template-repo-path', repo])
+      assert.equal(refused.exitCode, 2, String(refused.all))
+      assert.match(String(refused.all), /No hypervisor has 8388608 MiB free.*h1: \d+ MiB free.*h2: \d+ MiB free/s)
+      assert.ok(!(await readdir(sandbox.dir)).includes('env-huge'))
+
+      for (const name of ['env-a', 'env-b']) {
+        const destroy = await lago(['destroy', '--yes', '--prefix-path', path.join(sandbox.dir, name)])
+        assert.equal(destroy.exitCode, 0, String(destroy.all))
+      }
+      for (const n of [1, 2]) assert.deepEqual(await leftOn(n), {domains: '', networks: '', files: ''})
+    })
+  })
+})

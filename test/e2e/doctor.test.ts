@@ -67,7 +67,7 @@ describe('lago doctor', function () {
     const report = JSON.parse(String(result.stdout))
     assert.equal(report.ok, true)
     const ids = report.checks.map((c: {id: string}) => c.id)
-    assert.deepEqual(ids.slice(0, 10), ['cpu-virtualization', 'kvm', 'nested-virtualization', 'tools', 'libvirt', 'groups', 'lago-dirs', 'qemu-access', 'selinux', 'disk-space'])
+    assert.deepEqual(ids.slice(0, 11), ['cpu-virtualization', 'kvm', 'nested-virtualization', 'tools', 'libvirt', 'mode', 'groups', 'lago-dirs', 'qemu-access', 'selinux', 'disk-space'])
     assert.ok(ids.includes('ovirt-tools') && ids.includes('ovirt-port'), ids.join(','))
     for (const check of report.checks) {
       assert.ok(['ok', 'warn', 'fail'].includes(check.status), JSON.stringify(check))

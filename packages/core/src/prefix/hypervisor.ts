@@ -34,15 +34,16 @@ export async function readPlacement(paths: PrefixPaths): Promise<Placement | und
 }
 
 /**
- * The settings as they apply to a prefix placed on `placement`: its libvirt URI, its remote
- * directory, and (on a remote host) that host's own subnet leases.
+ * The settings as they apply to a prefix placed on another host: that host's libvirt URI, its
+ * remote directory and its own subnet leases. A prefix on this host follows the settings.
  */
 export function placedConfig(config: LagoConfig, placement: Placement | undefined): LagoConfig {
-  if (!placement) return config
-  const remote = isRemoteUri(placement.uri)
+  // This host's libvirt is the one libvirt.uri names now (another socket or driver option is the
+  // user's call, as in the original); only a prefix on another host is bound to that host.
+  if (!placement || !isRemoteUri(placement.uri)) return config
   return {
     ...config,
-    lago: {...config.lago, lease_dir: remote ? path.join(config.lago.lease_dir, 'hosts', placement.name) : config.lago.lease_dir},
+    lago: {...config.lago, lease_dir: path.join(config.lago.lease_dir, 'hosts', placement.name)},
     libvirt: {...config.libvirt, uri: placement.uri},
     remote: {...config.remote, dir: placement.dir ?? config.remote.dir},
   }

@@ -7,7 +7,7 @@
 //   ip netns exec lago-test node bench/rootless.mjs [--rounds 3]
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {benchEnv, cli, median, mustRunner, root, tinyRepo} from './lib.mjs'
+import {benchEnv, cli, median, mustRunner, root, tinyTemplateRepo} from './lib.mjs'
 
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback)
 const rounds = Number(arg('--rounds', '3'))
@@ -17,7 +17,7 @@ const modes = {
   system: mustRunner(benchEnv(work, {LAGO__LIBVIRT__URI: 'qemu:///system'})),
   session: mustRunner(benchEnv(work, {LAGO__LIBVIRT__URI: 'qemu:///session'})),
 }
-const repo = tinyRepo(work, modes.system)
+const repo = tinyTemplateRepo(work, modes.system)
 const initFile = path.join(work, 'LagoInitFile')
 writeFileSync(
   initFile,

@@ -17,6 +17,7 @@ domains:
     nics: [{net: mgmt}, {net: data}]
     disks: [{type: template, template_name: tiny, name: root, dev: vda}]
     artifacts: [/etc/hostname]
+    deploy-scripts: [deploy.sh]
   vm1:
     memory: 256
     vcpu: 1
@@ -135,6 +136,8 @@ describe('rootless mode: unprivileged users on qemu:///session', function () {
     assert.equal(pulled.exitCode, 0, String(pulled.all))
     bob.extraEnv[0] = `LAGO_SYSTEM_STORE=${root.store}`
     await Promise.all([alice.create(INIT_A), bob.create(ONE_VM_INIT_FILE)])
+    await writeFile(path.join(alice.work, 'deploy.sh'), '#!/bin/sh\nhostname > /root/deployed\n', {mode: 0o755})
+    await execa('chown', [`${alice.name}:`, path.join(alice.work, 'deploy.sh')])
     initOut = await alice.ok(['init', 'env', 'init.yaml', '--template-repo-path', 'repo.json'])
     await bob.ok(['init', 'env', 'init.yaml', '--template-repo-path', 'repo.json'])
     // Both users' VMs boot at once.
@@ -233,6 +236,20 @@ describe('rootless mode: unprivileged users on qemu:///session', function () {
     // Alice's vm1 has an address on the same subnet, but on another segment: bob's VM cannot reach it.
     const across = await exec(bob, 'vm0', `ping -c 1 -W 2 ${a.vms[1].nics[0].ip}`)
     assert.notEqual(across.exitCode, 0, across.out)
+  })
+
+  it('deploys, stops and starts again: the VMs come back on their segments and ports', async () => {
+    await alice.ok(['deploy', '--prefix-path', 'env'])
+    assert.equal((await exec(alice, 'vm0', 'cat /root/deployed')).out.trim(), 'vm0')
+    await alice.ok(['stop', '--prefix-path', 'env'])
+    assert.equal((await alice.virsh(['list', '--name'])).trim(), '')
+    const stopped = JSON.parse(await alice.ok(['status', '--prefix-path', 'env', '--json'])) as {vms: {state: string}[]}
+    assert.deepEqual(
+      stopped.vms.map((vm) => vm.state),
+      ['down', 'down'],
+    )
+    await alice.ok(['start', '--prefix-path', 'env'])
+    assert.equal((await exec(alice, 'vm0', 'ping -c 1 -W 5 vm1')).exitCode, 0)
   })
 
   it('snapshot and revert', async () => {

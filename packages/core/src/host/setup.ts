@@ -1,3 +1,4 @@
+import {unlessAbsent} from '../util/fs.js'
 import {chmod, chown, mkdir, readFile, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
@@ -82,7 +83,7 @@ export async function planSetup(options: SetupOptions): Promise<SetupStep[]> {
 async function planSessionSetup(config: LagoConfig): Promise<SetupStep[]> {
   const steps: SetupStep[] = []
   for (const dir of lagoDirs(config)) {
-    const present = (await stat(dir.path).catch(() => undefined))?.isDirectory() ?? false
+    const present = (await unlessAbsent(stat(dir.path), dir.path, 'inspect'))?.isDirectory() ?? false
     steps.push({
       id: `dir:${dir.path}`,
       title: `your ${dir.label} ${dir.path}`,

@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readTextIfExists} from '../../util/fs.js'
 import path from 'node:path'
 import type {LagoConfig} from '../../config/config.js'
 import {LagoError} from '../../errors.js'
@@ -80,7 +80,7 @@ async function placedVms(config: LagoConfig, hypervisor: Hypervisor): Promise<{l
   const owners = new Set((await leasesOn(config, hypervisor).liveLeases()).map((l) => l.uuidFile))
   const vms: {libvirtName: string; memory: number}[] = []
   for (const uuidFile of owners) {
-    const text = await readFile(path.join(path.dirname(uuidFile), 'state.json'), 'utf8').catch(() => undefined)
+    const text = await readTextIfExists(path.join(path.dirname(uuidFile), 'state.json'))
     if (!text) continue
     const state = JSON.parse(text) as {vms?: {libvirtName: string; memory: number}[]}
     vms.push(...(state.vms ?? []))
@@ -138,7 +138,7 @@ export async function listAcrossHosts(config: LagoConfig): Promise<{prefixes: Ho
   await Promise.all(
     hypervisors.map(async (hypervisor) => {
       const owners = [...new Set((await leasesOn(config, hypervisor).liveLeases()).map((l) => l.uuidFile))]
-      const states = (await Promise.all(owners.map(async (uuidFile) => ({uuidFile, text: await readFile(path.join(path.dirname(uuidFile), 'state.json'), 'utf8').catch(() => undefined)})))).filter(
+      const states = (await Promise.all(owners.map(async (uuidFile) => ({uuidFile, text: await readTextIfExists(path.join(path.dirname(uuidFile), 'state.json'))})))).filter(
         (s) => s.text !== undefined,
       )
       let running = new Map<string, string>()

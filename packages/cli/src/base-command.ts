@@ -195,10 +195,10 @@ export abstract class LagoCommand extends Command {
   /** Run a task tree with a live display (listr2 on a terminal; plain timestamped lines from the events otherwise; nothing with --json). */
   protected async runTasks(tasks: Task[]): Promise<void> {
     if (process.stderr.isTTY && !this.jsonEnabled()) {
-      const [{runWithListr}, {withEvents}] = await Promise.all([import('./task-renderer.js'), import('@lago/core')])
+      const [{runWithListr}, {withEvents}] = await Promise.all([import('./task-renderer.js'), import('@lago/core/prefix')])
       await runWithListr(withEvents(tasks), {signal: this.abort.signal})
     } else {
-      const {plainRunner} = await import('@lago/core')
+      const {plainRunner} = await import('@lago/core/prefix')
       await plainRunner()(tasks, this.abort.signal)
     }
   }

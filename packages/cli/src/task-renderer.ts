@@ -1,5 +1,5 @@
 import {Listr, PRESET_TIMER, type ListrTask} from 'listr2'
-import {progressReporter, type Task} from '@lago/core'
+import {progressReporter, type Task} from '@lago/core/prefix'
 
 export interface RenderOptions {
   signal?: AbortSignal

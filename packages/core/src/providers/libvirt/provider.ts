@@ -90,7 +90,7 @@ export class LibvirtProvider implements Provider {
   }
 
   async runtime(): Promise<Runtime> {
-    const [domains, nets] = await Promise.all([this.virsh.run(['list', '--all']), this.virsh.run(['net-list', '--name'])])
+    const [domains, nets] = await Promise.all([this.virsh.query(['list', '--all']), this.virsh.query(['net-list', '--name'])])
     const vms = new Map<string, VmRuntimeState>()
     for (const line of domains.stdout.split('\n')) {
       const columns = line.trim().split(/\s{2,}/)
@@ -293,7 +293,7 @@ export class LibvirtProvider implements Provider {
 
   /** Memory the hypervisor host can give new VMs (free + buffers + cache), in MiB. */
   async availableMemoryMiB(): Promise<number> {
-    const {stdout} = await this.virsh.run(['nodememstats'])
+    const {stdout} = await this.virsh.query(['nodememstats'])
     const stats = Object.fromEntries(
       stdout.split('\n').map((line) => {
         const match = /^\s*(\w+)\s*:\s*(\d+)/.exec(line)

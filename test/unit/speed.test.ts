@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import type {AddressInfo} from 'node:net'
 import ssh2 from 'ssh2'
-import {generateKeyPair, SshRefusedError, waitForSsh, withDiskSources} from '@lago/core'
+import {generateKeyPair, isLagoError, SshRefusedError, waitForSsh, withDiskSources, type RunResult} from '@lago/core'
+import {Virsh} from '../../packages/core/src/providers/libvirt/virsh.js'
 
 /** A loopback SSH server that lets nobody in (as a guest without the prefix key in authorized_keys). */
 async function refusingServer(): Promise<{port: number; close: () => void}> {
@@ -60,5 +61,80 @@ describe('restoring a memory state onto moved disks', () => {
     assert.match(xml, /<source file='\/p\/\.lago\/images\/vm0_root\.live-x&amp;&apos;y\.qcow2'\/>/)
     assert.doesNotMatch(xml, /backingStore|t:v1|index=/)
     assert.match(xml, /<source file='\/p\/\.lago\/seeds\/vm0-cidata\.iso'\/>\s*<target dev='vdb'/)
+  })
+})
+
+/** A virsh stand-in: answers each command of a `a ; echo MARK ; b` line as virsh does (the echo without a newline), failing the commands in `failing`. */
+function fakeVirsh(outputs: Record<string, string>, options: {failing?: string[]; unreachable?: boolean} = {}) {
+  const calls: string[][] = []
+  const runner = async (_file: string, args: readonly string[]): Promise<RunResult> => {
+    calls.push(args.slice(3))
+    if (options.unreachable) return {exitCode: 1, stdout: '', stderr: 'error: failed to connect to the hypervisor'}
+    const line = args.slice(3).join(' ')
+    const marker = / ; echo (\S+) ; /.exec(line)?.[1]
+    const commands = marker ? line.split(` ; echo ${marker} ; `) : [line]
+    let stdout = ''
+    let stderr = ''
+    commands.forEach((command, i) => {
+      if (options.failing?.includes(command)) stderr += `error: command '${command}' failed\n`
+      else stdout += outputs[command] ?? ''
+      if (i < commands.length - 1) stdout += marker
+    })
+    const failed = stderr !== ''
+    // A lone failing command exits 1; in a batch virsh goes on and may exit 0.
+    return {exitCode: failed && !marker ? 1 : 0, stdout: stdout.replace(/\n$/, ''), stderr: stderr.trim()}
+  }
+  return {calls, runner}
+}
+
+describe('virsh queries asked together go to libvirtd in one virsh', () => {
+  const outputs = {'list --all': ' 1    dom-a   running\n 2    dom-b   shut off\n', 'net-list --name': 'net-a\nnet-b\n', nodememstats: 'total  : 100 KiB\nfree   : 50 KiB\n', uri: 'test:///x\n'}
+
+  it('answers each query as a lone run would, from one process', async () => {
+    const {calls, runner} = fakeVirsh(outputs)
+    const virsh = new Virsh('test:///batch-one', runner)
+    const [list, nets, memory] = await Promise.all([virsh.query(['list', '--all']), virsh.query(['net-list', '--name']), virsh.query(['nodememstats'])])
+    assert.equal(calls.length, 1)
+    assert.deepEqual(list, {exitCode: 0, stdout: ' 1    dom-a   running\n 2    dom-b   shut off', stderr: ''})
+    assert.equal(nets.stdout, 'net-a\nnet-b')
+    assert.equal(memory.stdout, 'total  : 100 KiB\nfree   : 50 KiB')
+  })
+
+  it('asks one by one when the batch reports an error: the failing query gets the error a lone run gives, the others their output', async () => {
+    const {calls, runner} = fakeVirsh(outputs, {failing: ['nodememstats']})
+    const virsh = new Virsh('test:///batch-error', runner)
+    const [list, memory] = await Promise.allSettled([virsh.query(['list', '--all']), virsh.query(['nodememstats'])])
+    assert.equal(calls.length, 3)
+    assert.equal(list.status === 'fulfilled' && list.value.stdout, ' 1    dom-a   running\n 2    dom-b   shut off')
+    assert.ok(memory.status === 'rejected' && isLagoError(memory.reason) && memory.reason.code === 'LIBVIRT', String(memory.status === 'rejected' && memory.reason))
+    assert.match(String((memory as PromiseRejectedResult).reason.message), /libvirt refused "virsh nodememstats": command 'nodememstats' failed/)
+  })
+
+  it('an unreachable libvirt fails every query with the one clear error, and ping then asks libvirt itself', async () => {
+    const {calls, runner} = fakeVirsh(outputs, {unreachable: true})
+    const virsh = new Virsh('test:///batch-down', runner)
+    const results = await Promise.allSettled([virsh.query(['list', '--all']), virsh.query(['net-list', '--name'])])
+    for (const result of results) assert.ok(result.status === 'rejected' && isLagoError(result.reason) && result.reason.code === 'LIBVIRT_UNREACHABLE')
+    await assert.rejects(virsh.ping(), (error: unknown) => isLagoError(error) && error.code === 'LIBVIRT_UNREACHABLE')
+    assert.deepEqual(calls.at(-1), ['uri'])
+  })
+
+  it('ping trusts a query that reached libvirtd moments ago (or is on its way), and asks libvirt when none did', async () => {
+    const {calls, runner} = fakeVirsh(outputs)
+    const virsh = new Virsh('test:///batch-ping', runner)
+    await new Virsh('test:///batch-ping', runner).ping()
+    assert.deepEqual(calls, [['uri']])
+    const listing = virsh.query(['list', '--all'])
+    await new Promise((resolve) => setImmediate(resolve))
+    await virsh.ping()
+    await listing
+    assert.equal(calls.length, 2)
+  })
+
+  it('never joins anything but plain words (a path or a name runs alone)', async () => {
+    const {calls, runner} = fakeVirsh({...outputs, 'dominfo a;b': ''})
+    const virsh = new Virsh('test:///batch-words', runner)
+    await Promise.all([virsh.query(['list', '--all']), virsh.query(['dominfo', 'a;b'])])
+    assert.deepEqual(calls, [['list', '--all'], ['dominfo', 'a;b']])
   })
 })

@@ -203,7 +203,7 @@ export class Prefix {
   async startTasks(names: string[] = [], options: {force?: boolean; cold?: boolean} = {}): Promise<{tasks: Task[]; rollback: () => Promise<void>}> {
     this.requireInitialized()
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
-    const {resumeSaved, forgetSaved} = await import('./saved.js')
+    const {resumeSaved, forgetSaved, savedStateOf} = await import('./saved.js')
     if (options.cold) await forgetSaved(this, vms)
     const netNames = new Set(vms.flatMap((vm) => vm.nics.map((n) => n.net)))
     const provider = this.provider
@@ -225,6 +225,11 @@ export class Prefix {
     ])
     if (!runtime) throw new LagoError('LIBVIRT', 'libvirt did not list its domains.', {userError: false})
     this.knownRuntime = runtime
+    // What resuming saved VMs reads first is read while their networks come up.
+    for (const vm of vms) {
+      const saved = savedStateOf(this, vm)
+      if (saved && runtime.vms.get(vm.libvirtName) !== 'running') provider.prepareRestore?.(this.paths.resolve(saved.file))
+    }
     const rollback = new Rollback()
     const tasks: Task[] = []
     const nets = provider.mode !== 'session' ? this.state.nets.filter((n) => netNames.has(n.name) && !runtime.activeNets.has(n.libvirtName)) : []

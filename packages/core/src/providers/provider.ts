@@ -212,6 +212,8 @@ export interface Provider {
   saveVm(vm: ProviderVm, file: string): Promise<void>
   /** Resume the VM from a memory state file, on its disks as the environment's state has them now. */
   restoreVm(vm: ProviderVm, file: string, signal?: AbortSignal): Promise<void>
+  /** Start reading what restoreVm will need from `file` (a start calls it once the host checks passed, while its networks come up). */
+  prepareRestore?(file: string): void
   /** How to reach the VM's SSH server at `ip` (its management address). */
   sshEndpoint(vm: ProviderVm, ip: string): Promise<SshEndpoint>
   /** The text of a VM's serial console log (`consoleLog` of the environment), when it is not a local file. */

@@ -35,6 +35,8 @@ export class LibvirtProvider implements Provider {
   private readonly started = new Map<string, {type: DomainType; logOffset: number}>()
   private fallbackWarned = false
   private readonly portAttempts = new Map<string, number>()
+  /** The domain XML of memory state files being restored, read ahead (prepareRestore). */
+  private readonly savedXml = new Map<string, Promise<string>>()
 
   constructor(
     readonly config: LagoConfig['libvirt'],
@@ -324,9 +326,19 @@ export class LibvirtProvider implements Provider {
     await saveDomain(this.virsh, vm.libvirtName, file)
   }
 
+  /** Read the domain XML a memory state file carries ahead of restoreVm (once: restoreVm takes it). */
+  prepareRestore(file: string): void {
+    if (this.savedXml.has(file)) return
+    const reading = savedDomainXml(this.virsh, file)
+    reading.catch(() => undefined) // restoreVm reports it
+    this.savedXml.set(file, reading)
+  }
+
   /** Resume the VM from a memory state file, on its disks as the prefix state has them now. */
   async restoreVm(vm: ProviderVm, file: string, signal?: AbortSignal): Promise<void> {
-    const saved = await savedDomainXml(this.virsh, file)
+    const prepared = this.savedXml.get(file)
+    this.savedXml.delete(file)
+    const saved = await (prepared ?? savedDomainXml(this.virsh, file))
     let xml = withDiskSources(saved, new Map(this.diskDevices(vm).map((d) => [d.dev, d.path])))
     if (this.mode === 'session') xml = withForwardedPort(xml, (await this.forwardPort(vm)).port)
     const xmlFile = await this.writeXml(`restore-${vm.name}.xml`, xml)

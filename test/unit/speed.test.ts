@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import type {AddressInfo} from 'node:net'
 import ssh2 from 'ssh2'
-import {generateKeyPair, isLagoError, SshRefusedError, waitForSsh, withDiskSources, type RunResult} from '@lago/core'
+import {generateKeyPair, isLagoError, LibvirtProvider, PrefixPaths, providerEnvironment, SshRefusedError, waitForSsh, withDiskSources, type PrefixState, type RunResult, type VmState} from '@lago/core'
 import {Virsh} from '../../packages/core/src/providers/libvirt/virsh.js'
 
 /** A loopback SSH server that lets nobody in (as a guest without the prefix key in authorized_keys). */
@@ -136,5 +139,31 @@ describe('virsh queries asked together go to libvirtd in one virsh', () => {
     const virsh = new Virsh('test:///batch-words', runner)
     await Promise.all([virsh.query(['list', '--all']), virsh.query(['dominfo', 'a;b'])])
     assert.deepEqual(calls, [['list', '--all'], ['dominfo', 'a;b']])
+  })
+})
+
+describe('resuming reads the memory state ahead', () => {
+  it('restoreVm uses the domain XML prepareRestore read (once), on the disks as they are now', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lago-restore-'))
+    try {
+      const paths = new PrefixPaths(dir)
+      const vm = {name: 'vm0', libvirtName: 'lago-x-vm0', nics: [], disks: [{name: 'root', dev: 'vda', format: 'qcow2', path: 'images/vm0_root.qcow2'}]} as unknown as VmState
+      const provider = new LibvirtProvider({uri: 'test:///default', domain_type: 'qemu', qemu_user: '', emulator: ''}, providerEnvironment(paths, {id: 'x', vms: [vm], nets: []} as unknown as PrefixState))
+      const calls: string[] = []
+      provider.virsh.run = async (args) => {
+        calls.push(args[0])
+        return {exitCode: 0, stdout: args[0] === 'save-image-dumpxml' ? "<domain><devices><disk><source file='/old/vm0_root.qcow2'/><target dev='vda'/></disk></devices></domain>" : '', stderr: ''}
+      }
+      provider.prepareRestore('/p/vm0.save')
+      provider.prepareRestore('/p/vm0.save')
+      await provider.restoreVm(vm, '/p/vm0.save')
+      assert.deepEqual(calls, ['save-image-dumpxml', 'restore'])
+      assert.match(await readFile(path.join(paths.stateDir, 'libvirt', 'restore-vm0.xml'), 'utf8'), new RegExp(`<source file='${paths.resolve('images/vm0_root.qcow2')}'/>`))
+      // Taken once: a later restore of the same file reads it again.
+      await provider.restoreVm(vm, '/p/vm0.save')
+      assert.deepEqual(calls, ['save-image-dumpxml', 'restore', 'save-image-dumpxml', 'restore'])
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
   })
 })

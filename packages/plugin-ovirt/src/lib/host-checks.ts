@@ -1,7 +1,8 @@
 import {execFile} from 'node:child_process'
 import {createServer} from 'node:net'
 import path from 'node:path'
-import {diskSpaceCheck, registerHostCheck, toolsCheck, type CheckOutcome, type HostCheck} from '@lago/core'
+// The host-check entry only: the hook registering these runs before init, start and doctor.
+import {diskSpaceCheck, registerHostCheck, toolsCheck, type CheckOutcome, type HostCheck} from '@lago/core/host'
 
 /** The port "lago ovirt serve" publishes the internal repository on (as the original plugin did). */
 export const OVIRT_REPO_PORT = 8585

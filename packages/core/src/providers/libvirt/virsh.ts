@@ -75,7 +75,14 @@ export class Virsh {
     const queries = this.queued ?? []
     this.queued = undefined
     const oneByOne = async () => {
-      const outcomes = await Promise.all(queries.map((q) => this.run(q.args).then((r) => (q.resolve(r), true), (e: unknown) => (q.reject(e), reachedDespite(e)))))
+      const outcomes = await Promise.all(
+        queries.map((q) =>
+          this.run(q.args).then(
+            (r) => (q.resolve(r), true),
+            (e: unknown) => (q.reject(e), reachedDespite(e)),
+          ),
+        ),
+      )
       return outcomes.some(Boolean)
     }
     // Only plain words are joined into virsh's own command line (never a path or a name).

@@ -6,6 +6,7 @@ import type {AddressInfo} from 'node:net'
 import ssh2 from 'ssh2'
 import {generateKeyPair, isLagoError, LibvirtProvider, PrefixPaths, providerEnvironment, SshRefusedError, waitForSsh, withDiskSources, type PrefixState, type RunResult, type VmState} from '@lago/core'
 import {Virsh} from '../../packages/core/src/providers/libvirt/virsh.js'
+import {networkXml} from '../../packages/core/src/providers/libvirt/xml.js'
 
 /** A loopback SSH server that lets nobody in (as a guest without the prefix key in authorized_keys). */
 async function refusingServer(): Promise<{port: number; close: () => void}> {
@@ -171,5 +172,40 @@ describe('resuming reads the memory state ahead', () => {
     } finally {
       await rm(dir, {recursive: true, force: true})
     }
+  })
+})
+
+describe('the libvirt XML Lago writes (without an XML library on the start path)', () => {
+  it('escapes attribute values and text, declares a namespace once, prints empty elements closed', async () => {
+    const xml = await networkXml({
+      libvirtName: 'n&1',
+      bridge: 'br0',
+      mode: 'isolated',
+      gateway: '10.0.0.1',
+      netmask: '255.255.255.0',
+      hosts: [],
+      dns: {domain: 'a<b', records: [{ip: '10.0.0.2', names: ['x&y']}]},
+      owner: {prefixId: 'id', prefixPath: `/p/"q'<x>&`, name: 'lago'},
+    })
+    assert.equal(
+      xml,
+      [
+        '<?xml version="1.0"?>',
+        '<network>',
+        '  <name>n&amp;1</name>',
+        '  <metadata>',
+        `    <lago:owner xmlns:lago="https://lago-project.github.io/xmlns/lago/1" prefix-id="id" prefix-path="/p/&quot;q'&lt;x&gt;&amp;" name="lago"/>`,
+        '  </metadata>',
+        '  <bridge name="br0" stp="off" delay="0"/>',
+        '  <domain name="a&lt;b" localOnly="yes"/>',
+        '  <dns>',
+        '    <host ip="10.0.0.2">',
+        '      <hostname>x&amp;y</hostname>',
+        '    </host>',
+        '  </dns>',
+        '  <ip address="10.0.0.1" netmask="255.255.255.0"/>',
+        '</network>',
+      ].join('\n'),
+    )
   })
 })

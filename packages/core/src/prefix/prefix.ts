@@ -208,8 +208,6 @@ export class Prefix {
     const netNames = new Set(vms.flatMap((vm) => vm.nics.map((n) => n.net)))
     const provider = this.provider
     const {preflight} = await import('../host/run.js')
-    // What the tasks load later (XML builder, SSH) loads while the host is checked.
-    const warm = Promise.all([import('xmlbuilder2'), ssh().then(() => import('ssh2'))]).catch(() => undefined)
     const [, runtime, availableMiB] = await Promise.all([
       provider.hostChecks === false
         ? undefined
@@ -221,7 +219,6 @@ export class Prefix {
           }),
       provider.runtime().catch(() => undefined),
       options.force ? Promise.resolve(Infinity) : provider.availableMemoryMiB().catch(() => Infinity),
-      warm,
     ])
     if (!runtime) throw new LagoError('LIBVIRT', 'libvirt did not list its domains.', {userError: false})
     this.knownRuntime = runtime

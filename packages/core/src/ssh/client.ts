@@ -137,6 +137,8 @@ export async function waitForSsh(target: SshTarget, options: WaitOptions): Promi
   let loginPause = 250
   let refusedSince: number | undefined
   const port = target.port ?? 22
+  // The SSH library loads while the port is probed (the guest is still booting), not after it opens.
+  void import('ssh2').catch(() => undefined)
   for (;;) {
     throwIfAborted(options.signal)
     const left = options.deadline - Date.now()

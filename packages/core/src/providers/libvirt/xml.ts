@@ -1,4 +1,5 @@
 import type {DomainType} from './domain-type.js'
+import {xmlDocument, type XmlElement} from './xml-writer.js'
 
 export const LAGO_XML_NAMESPACE = 'https://lago-project.github.io/xmlns/lago/1'
 const QEMU_XML_NAMESPACE = 'http://libvirt.org/schemas/domain/qemu/1.0'
@@ -42,17 +43,12 @@ export interface DomainDefinition {
   onReboot?: 'restart' | 'destroy'
 }
 
-async function builder() {
-  return (await import('xmlbuilder2')).create
-}
-
-function ownerMetadata(parent: ReturnType<Awaited<ReturnType<typeof builder>>>, owner: OwnerTag): void {
+function ownerMetadata(parent: XmlElement, owner: OwnerTag): void {
   parent.ele('metadata').ele(LAGO_XML_NAMESPACE, 'lago:owner').att('prefix-id', owner.prefixId).att('prefix-path', owner.prefixPath).att('name', owner.name)
 }
 
 export async function networkXml(net: NetworkDefinition): Promise<string> {
-  const create = await builder()
-  const root = create().ele('network')
+  const root = xmlDocument('network')
   root.ele('name').txt(net.libvirtName)
   ownerMetadata(root, net.owner)
   if (net.mode === 'nat') root.ele('forward').att('mode', 'nat').ele('nat').ele('port').att('start', '1024').att('end', '65535')
@@ -73,12 +69,11 @@ export async function networkXml(net: NetworkDefinition): Promise<string> {
     if (net.dhcp) dhcp.ele('range').att('start', net.dhcp.start).att('end', net.dhcp.end)
     for (const host of net.hosts) dhcp.ele('host').att('mac', host.mac).att('name', host.name).att('ip', host.ip)
   }
-  return root.end({prettyPrint: true})
+  return root.end()
 }
 
 export async function domainXml(domain: DomainDefinition): Promise<string> {
-  const create = await builder()
-  const root = create().ele('domain').att('type', domain.type)
+  const root = xmlDocument('domain').att('type', domain.type)
   root.ele('name').txt(domain.libvirtName)
   ownerMetadata(root, domain.owner)
   root.ele('memory').att('unit', 'MiB').txt(String(domain.memoryMiB))
@@ -132,5 +127,5 @@ export async function domainXml(domain: DomainDefinition): Promise<string> {
     const commandline = root.ele(QEMU_XML_NAMESPACE, 'qemu:commandline')
     for (const arg of domain.qemuArgs) commandline.ele(QEMU_XML_NAMESPACE, 'qemu:arg').att('value', arg)
   }
-  return root.end({prettyPrint: true})
+  return root.end()
 }

@@ -1,6 +1,8 @@
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
+import type {LagoErrorCode} from '../errors.js'
+import type {Provider} from '../providers/provider.js'
 import type {Hypervisor} from '../providers/remote/hypervisors.js'
 import {isRemoteUri} from '../providers/remote/uri.js'
 import {readTextIfExists, writeJsonAtomic} from '../util/fs.js'
@@ -52,4 +54,17 @@ export function placedConfig(config: LagoConfig, placement: Placement | undefine
 /** The settings for an existing prefix (see placedConfig). */
 export async function prefixConfig(paths: PrefixPaths, config: LagoConfig): Promise<LagoConfig> {
   return placedConfig(config, await readPlacement(paths))
+}
+
+/**
+ * Refuse a verb that reads or writes the environment's disks as files of this host when they
+ * live on a remote hypervisor: before anything is made, naming the host and what to do instead.
+ */
+export function refuseOnRemoteHost(provider: Provider, verb: string, instead: string, code: LagoErrorCode = 'USAGE'): void {
+  const host = provider.remoteHost
+  if (host === undefined) return
+  throw new LagoError(code, `Cannot ${verb}: the disks of this environment are on hypervisor ${host}, and ${verb.split(' ')[0]} reads them as files of this host.`, {
+    hint: instead,
+    detail: {host},
+  })
 }

@@ -31,7 +31,8 @@ export interface VmStatus {
   /** Session mode, running VM: "127.0.0.1:PORT" forwarded to its SSH port. */
   ssh?: string
   nics: {net: string; ip: string; mac: string}[]
-  disks: {name: string; dev: string; format: string; path: string; template?: string; templateVersion?: string}[]
+  /** `path` is where the disk is on `host` when it lives on a remote hypervisor, else here. */
+  disks: {name: string; dev: string; format: string; path: string; host?: string; template?: string; templateVersion?: string}[]
   snapshots: string[]
 }
 
@@ -190,7 +191,7 @@ export class Prefix {
           name: d.name,
           dev: d.dev,
           format: d.format,
-          path: this.paths.resolve(d.path),
+          ...diskLocation(provider, this.paths.resolve(d.path)),
           template: d.template?.id.split(':').slice(0, 2).join(':'),
           templateVersion: d.template?.id.split(':')[2],
         })),
@@ -503,6 +504,12 @@ function refusedError(vm: VmState, error: import('../ssh/client.js').SshRefusedE
       `A guest that installs keys late may get more time: [ssh] refusal_timeout in lago.conf (or LAGO__SSH__REFUSAL_TIMEOUT).`,
     detail: {vm: vm.name, user: error.target.user, host: error.target.host, refused: error.detail.refused, seconds},
   })
+}
+
+/** Where a disk is: its path on the remote hypervisor and that host's name, else its path here. */
+function diskLocation(provider: Provider, file: string): {path: string; host?: string} {
+  const remote = provider.remoteHost === undefined ? undefined : provider.hostPath?.(file)
+  return remote === undefined ? {path: file} : {path: remote, host: provider.remoteHost}
 }
 
 /** Refuse to start VMs whose memory the hypervisor host does not have free. */

@@ -52,6 +52,14 @@ export class RemoteLibvirtProvider extends LibvirtProvider {
     return this.connection.label
   }
 
+  get remoteHost(): string {
+    return this.connection.label
+  }
+
+  hostPath(file: string): string | undefined {
+    return this.files.mirrored(file)
+  }
+
   override async writeSeed(file: string, content: SeedContent): Promise<void> {
     await writeNoCloudSeed(file, content)
     await this.files.upload(file)

@@ -124,6 +124,59 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
       assert.equal(await reachable(status.vms[0].ip, 22), false)
     })
 
+    it('status says where each disk is on the host (JSON and table)', async function () {
+      this.timeout(60_000)
+      const status = JSON.parse(String((await inPrefix(['status', '--json'])).stdout))
+      const images = `${DISKS}/prefixes/${status.uuid}/.lago/images`
+      assert.deepEqual(
+        status.vms.map((vm: {disks: {dev: string; host: string; path: string}[]}) => vm.disks.map((d) => [d.dev, d.host, d.path])),
+        [[['vda', 'h1', `${images}/vm0_root.qcow2`]], [['vda', 'h1', `${images}/vm1_root.qcow2`]]],
+      )
+      assert.ok((await leftOn(1)).files.split('\n').includes(`${images}/vm1_root.qcow2`))
+      const table = String((await succeeds(['status'])).stdout)
+      assert.match(table, /^VM +DISK +ON HOST$/m)
+      assert.ok(
+        table.split('\n').some((line) => /^vm1 +vda +/.test(line) && line.endsWith(` h1:${images}/vm1_root.qcow2`)),
+        table,
+      )
+      const listed = JSON.parse(String((await succeeds(['export', '--collect-only', '--json'])).stdout))
+      assert.deepEqual(listed.disks, [`h1:${images}/vm0_root.qcow2`, `h1:${images}/vm1_root.qcow2`])
+    })
+
+    it('console attaches through the host, shows the banner and detaches with Ctrl-]', async function () {
+      this.timeout(120_000)
+      const child = execa('script', ['-qec', sandbox.lagoCommandLine(['console', 'vm0']), '/dev/null'], {cwd: prefix, reject: false, all: true, env: sandbox.env(env), timeout: 90_000})
+      let seen = ''
+      child.all.on('data', (chunk: Buffer) => (seen += chunk.toString()))
+      const deadline = Date.now() + 60_000
+      while (!/Escape character is \^\]/.test(seen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      // virsh puts the terminal in raw mode right after its banner; Ctrl-] then detaches.
+      await new Promise((r) => setTimeout(r, 1000))
+      child.stdin.write('\x1d')
+      const result = await child
+      assert.match(seen, /Connected to domain '?lago-[0-9a-f]+-vm0/, seen)
+      assert.equal(result.exitCode, 0, seen)
+    })
+
+    it('refuses export and freeze, naming the host, and makes nothing', async function () {
+      this.timeout(60_000)
+      const output = path.join(sandbox.dir, 'exported')
+      const exported = await inPrefix(['export', '--output', output])
+      assert.equal(exported.exitCode, 2, String(exported.all))
+      assert.match(String(exported.stderr), /Cannot export the environment: the disks of this environment are on hypervisor h1/)
+      assert.ok(!(await readdir(sandbox.dir)).includes('exported'))
+      const frozen = await inPrefix(['freeze', 'remote-gold'])
+      assert.equal(frozen.exitCode, 2, String(frozen.all))
+      assert.match(String(frozen.stderr), /Cannot freeze the environment: .* on hypervisor h1.*\n.*init --host local/s)
+      const goldens = JSON.parse(String((await lago(['golden', 'list', '--json'])).stdout))
+      assert.equal(JSON.stringify(goldens).includes('remote-gold'), false, JSON.stringify(goldens))
+      assert.deepEqual(
+        JSON.parse(String((await inPrefix(['status', '--json'])).stdout)).vms.map((vm: {state: string}) => vm.state),
+        ['running', 'running'],
+        'freeze refused before shutting anything down',
+      )
+    })
+
     it('runs shell commands through the host, with their exit codes', async function () {
       this.timeout(60_000)
       const hostname = await sh('vm0', 'hostname')
@@ -166,6 +219,12 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
       const refused = await sh('vm0', 'true')
       assert.notEqual(refused.code, 0)
       assert.match(refused.all, /not running/)
+      // A VM that is down would be read from its disk here: refused, naming the host, nothing made.
+      const output = path.join(sandbox.dir, 'collected-down')
+      const collect = await inPrefix(['collect', '--output', output])
+      assert.equal(collect.exitCode, 2, String(collect.all))
+      assert.match(String(collect.stderr), /Cannot collect from vm0(, vm1)? while (it is|they are) down: .* on hypervisor h1.*\n.*lago start vm0/s)
+      assert.ok(!(await readdir(sandbox.dir)).includes('collected-down'))
       await succeeds(['start'])
       assert.equal((await sh('vm0', 'cat /root/mark')).out, 'before')
     })

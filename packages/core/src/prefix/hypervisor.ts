@@ -12,9 +12,11 @@ import type {PrefixPaths} from './paths.js'
 export interface Placement extends Hypervisor {
   /** remote.dir on that host when the prefix was made. */
   dir?: string
+  /** The memory of its VMs (MiB): counted against that host's free memory while init has not yet written the prefix's state. */
+  memoryMiB?: number
 }
 
-function placementFile(paths: PrefixPaths): string {
+function placementFile(paths: Pick<PrefixPaths, 'stateDir'>): string {
   return path.join(paths.stateDir, 'hypervisor.json')
 }
 
@@ -23,7 +25,7 @@ export async function writePlacement(paths: PrefixPaths, placement: Placement): 
 }
 
 /** The prefix's placement; undefined for prefixes made before placements (they run on libvirt.uri). */
-export async function readPlacement(paths: PrefixPaths): Promise<Placement | undefined> {
+export async function readPlacement(paths: Pick<PrefixPaths, 'stateDir'>): Promise<Placement | undefined> {
   const text = await readTextIfExists(placementFile(paths))
   if (text === undefined) return undefined
   try {

@@ -241,15 +241,14 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
   })
 
   describe('placement by free memory', function () {
-    it('puts two environments on the two hosts, and refuses one that fits none with the numbers', async function () {
+    it('puts two environments initialised at once on the two hosts, and refuses one that fits none with the numbers', async function () {
       this.timeout(300_000)
+      // Both hosts share this machine's memory: only a serialised placement that counts the
+      // first environment (placed, not started) sends the second to the other host.
+      const inits = await Promise.all(['env-a', 'env-b'].map((name) => lago(['init', path.join(sandbox.dir, name), initFile, '--template-repo-path', repo])))
+      for (const init of inits) assert.equal(init.exitCode, 0, String(init.all))
       const hosts: string[] = []
-      for (const name of ['env-a', 'env-b']) {
-        const prefix = path.join(sandbox.dir, name)
-        const init = await lago(['init', prefix, initFile, '--template-repo-path', repo])
-        assert.equal(init.exitCode, 0, String(init.all))
-        hosts.push(JSON.parse(String((await lago(['status', '--json'], prefix)).stdout)).host.name)
-      }
+      for (const name of ['env-a', 'env-b']) hosts.push(JSON.parse(String((await lago(['status', '--json'], path.join(sandbox.dir, name))).stdout)).host.name)
       assert.deepEqual([...hosts].sort(), ['h1', 'h2'])
       const list = await lago(['list', '--hosts', '--json'])
       assert.equal(list.exitCode, 0, String(list.all))

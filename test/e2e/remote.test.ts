@@ -10,6 +10,9 @@ import {REPO_ROOT, Sandbox} from '../lib/harness.js'
 // sshd and disk directory; their guest subnets are routed only there, so everything Lago
 // does with a guest has to go through the host.
 const REMOTE_HOST = path.join(REPO_ROOT, 'test/harness/remote-host.sh')
+// The stand-in hosts' numbers (remote-host.sh N), configured as h1 and h2: not 1, which
+// bench/remote.mjs stands up and leaves up, so that this file's teardown never takes it down.
+const [H1, H2] = [3, 4]
 const KEY = '/var/lib/lago-test-remote/id_ed25519'
 const DISKS = '/var/lib/libvirt/lago-remote'
 const hostAddress = (n: number) => `10.249.${n}.2`
@@ -62,15 +65,15 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
     // that reaching a guest from here can only mean a route that must not exist.
     LAGO_SUBNET_FIRST: '10.250.0.0',
     LAGO_SUBNET_COUNT: '10',
-    LAGO__HYPERVISORS__H1: uri(1),
-    LAGO__HYPERVISORS__H2: uri(2),
+    LAGO__HYPERVISORS__H1: uri(H1),
+    LAGO__HYPERVISORS__H2: uri(H2),
     LAGO__REMOTE__DIR: DISKS,
   }
   const lago = (args: string[], cwd?: string) => sandbox.lago(args, {env, ...(cwd ? {cwd} : {})})
 
   before(async function () {
     this.timeout(120_000)
-    for (const n of [1, 2]) await execa('bash', [REMOTE_HOST, 'up', String(n)])
+    for (const n of [H1, H2]) await execa('bash', [REMOTE_HOST, 'up', String(n)])
     sandbox = await Sandbox.create('remote')
     repo = await sandbox.templateRepo()
     await mkdir(path.join(sandbox.dir, 'scripts'))
@@ -84,7 +87,7 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
       if (name.startsWith('env')) await lago(['destroy', '--yes', '--prefix-path', path.join(sandbox.dir, name)])
     }
     await sandbox.remove()
-    for (const n of [1, 2]) await execa('bash', [REMOTE_HOST, 'down', String(n)], {reject: false})
+    for (const n of [H1, H2]) await execa('bash', [REMOTE_HOST, 'down', String(n)], {reject: false})
   })
 
   describe('a two-VM environment on host h1', function () {
@@ -112,13 +115,13 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
     it('keeps disks and seeds on the host, none here, and status names the host', async function () {
       this.timeout(60_000)
       const status = JSON.parse(String((await inPrefix(['status', '--json'])).stdout))
-      assert.deepEqual(status.host, {name: 'h1', uri: uri(1)})
+      assert.deepEqual(status.host, {name: 'h1', uri: uri(H1)})
       assert.deepEqual(
         status.vms.map((vm: {state: string}) => vm.state),
         ['running', 'running'],
       )
       assert.deepEqual(await readdir(path.join(prefix, '.lago', 'images')), [])
-      const files = (await leftOn(1)).files.split('\n')
+      const files = (await leftOn(H1)).files.split('\n')
       assert.ok(files.some((f) => f.endsWith('/images/vm0_root.qcow2')) && files.some((f) => f.endsWith('/seeds/vm1-cidata.iso')), files.join('\n'))
       // The guest subnet is not routed here: only a tunnel through the host reaches it.
       assert.equal(await reachable(status.vms[0].ip, 22), false)
@@ -132,7 +135,7 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
         status.vms.map((vm: {disks: {dev: string; host: string; path: string}[]}) => vm.disks.map((d) => [d.dev, d.host, d.path])),
         [[['vda', 'h1', `${images}/vm0_root.qcow2`]], [['vda', 'h1', `${images}/vm1_root.qcow2`]]],
       )
-      assert.ok((await leftOn(1)).files.split('\n').includes(`${images}/vm1_root.qcow2`))
+      assert.ok((await leftOn(H1)).files.split('\n').includes(`${images}/vm1_root.qcow2`))
       const table = String((await succeeds(['status'])).stdout)
       assert.match(table, /^VM +DISK +ON HOST$/m)
       assert.ok(
@@ -215,7 +218,7 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
     it('stops and starts again', async function () {
       this.timeout(600_000)
       await succeeds(['stop'])
-      assert.equal((await leftOn(1)).domains, '')
+      assert.equal((await leftOn(H1)).domains, '')
       const refused = await sh('vm0', 'true')
       assert.notEqual(refused.code, 0)
       assert.match(refused.all, /not running/)
@@ -232,7 +235,7 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
     it('cleans up and destroys, leaving nothing on either side', async function () {
       this.timeout(120_000)
       await succeeds(['cleanup'])
-      assert.deepEqual(await leftOn(1), {domains: '', networks: '', files: ''})
+      assert.deepEqual(await leftOn(H1), {domains: '', networks: '', files: ''})
       const destroy = await lago(['destroy', '--yes', '--prefix-path', prefix])
       assert.equal(destroy.exitCode, 0, String(destroy.all))
       assert.ok(!(await readdir(sandbox.dir)).includes('env-h1'))
@@ -269,7 +272,7 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
         const destroy = await lago(['destroy', '--yes', '--prefix-path', path.join(sandbox.dir, name)])
         assert.equal(destroy.exitCode, 0, String(destroy.all))
       }
-      for (const n of [1, 2]) assert.deepEqual(await leftOn(n), {domains: '', networks: '', files: ''})
+      for (const n of [H1, H2]) assert.deepEqual(await leftOn(n), {domains: '', networks: '', files: ''})
     })
   })
 })

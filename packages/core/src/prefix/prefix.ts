@@ -441,8 +441,8 @@ export class Prefix {
     }
   }
 
-  async ssh(vm: VmState) {
-    return (await ssh()).connect(await this.sshTarget(vm))
+  async ssh(vm: VmState, signal?: AbortSignal) {
+    return (await ssh()).connect(await this.sshTarget(vm), undefined, signal)
   }
 
   /** A connection to a running VM: at once when its SSH answers, else after waiting for it (one login, not two). */
@@ -473,6 +473,24 @@ export class Prefix {
     return this.withGuest(name, signal, (client) => copyFromGuest(client, remote, local))
   }
 
+  /**
+   * A local guest: log in while libvirt says whether the VM runs (each costs a process or a
+   * handshake; together, the longer of the two). Not running: the login is given up and
+   * libvirt's answer is the error; a login that fails on a running VM waits as `checked` does.
+   */
+  private async loginWhileAsking(vm: VmState, checked: () => Promise<import('ssh2').Client>): Promise<import('ssh2').Client> {
+    const giveUp = new AbortController()
+    const login = this.ssh(vm, giveUp.signal).catch(() => undefined)
+    try {
+      await this.requireRunning(vm)
+    } catch (error) {
+      giveUp.abort()
+      ;(await login)?.end()
+      throw error
+    }
+    return (await login) ?? checked()
+  }
+
   /** Connect to a running VM (waiting for its SSH), run `work`, disconnect. */
   async withGuest<T>(name: string, signal: AbortSignal | undefined, work: (client: import('ssh2').Client) => Promise<T>): Promise<T> {
     this.requireInitialized()
@@ -484,7 +502,7 @@ export class Prefix {
     // Through a tunnel every libvirt query costs a round trip to the hypervisor: log in at
     // once, and ask libvirt why only when that fails.
     const tunnelled = (await this.sshTarget(vm)).sock !== undefined
-    const client = tunnelled ? await this.ssh(vm).catch(checked) : await checked()
+    const client = tunnelled ? await this.ssh(vm).catch(checked) : await this.loginWhileAsking(vm, checked)
     try {
       return await (await ssh()).whileConnected(client, () => work(client))
     } finally {

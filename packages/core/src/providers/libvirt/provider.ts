@@ -25,6 +25,9 @@ export type {Runtime, VmRuntimeState} from '../provider.js'
  * made them), created from the prefix state each time it starts; disks and seeds are
  * files on this host, guests are reached by routing to their subnet.
  */
+/** Between the domain list and the network list in runtime()'s one virsh call. */
+const RUNTIME_SEPARATOR = '@@lago-runtime@@'
+
 export class LibvirtProvider implements Provider {
   readonly name: string = 'libvirt'
   readonly virsh: Virsh
@@ -90,14 +93,16 @@ export class LibvirtProvider implements Provider {
   }
 
   async runtime(): Promise<Runtime> {
-    const [domains, nets] = await Promise.all([this.virsh.run(['list', '--all']), this.virsh.run(['net-list', '--name'])])
+    // One virsh (one connection: over qemu+ssh, one handshake) for both lists; the command string is constant.
+    const {stdout} = await this.virsh.run([`list --all ; echo ${RUNTIME_SEPARATOR} ; net-list --name`])
+    const [domains, nets = ''] = stdout.split(RUNTIME_SEPARATOR)
     const vms = new Map<string, VmRuntimeState>()
-    for (const line of domains.stdout.split('\n')) {
+    for (const line of domains.split('\n')) {
       const columns = line.trim().split(/\s{2,}/)
       if (columns.length >= 3) vms.set(columns[1], columns.slice(2).join(' '))
     }
     const activeNets = new Set(
-      nets.stdout
+      nets
         .split('\n')
         .map((l) => l.trim())
         .filter(Boolean),

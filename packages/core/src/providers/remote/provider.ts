@@ -106,6 +106,7 @@ export const libvirtAnywhereFactory: ProviderFactory = {
   create: (config, environment) => {
     if (!isRemoteUri(config.libvirt.uri) || !environment) return libvirtProviderFactory.create(config, environment)
     const connection = hypervisorConnection(hostLabel(config), config.libvirt.uri)
+    connection.persistSeconds = config.remote.persist_seconds
     return new RemoteLibvirtProvider(config, connection, environment)
   },
 }

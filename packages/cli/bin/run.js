@@ -9,7 +9,9 @@ const argv = process.argv.slice(2)
 // --version, and --help as oclif printed it last time, without loading oclif;
 // `status` and `shell VM WORDS` too, when that gives what oclif would.
 const lean = leanCommandLine(argv)
-if (!fastPath(argv) && !(lean && (await (await import('../lib/lean/run.js')).runLean(lean)))) {
+// The lean path as one file (npm run build makes it; see scripts/bundle-lean.mjs), else its modules.
+const leanRun = () => import('../lib/lean.bundle.js').catch(() => import('../lib/lean/run.js'))
+if (!fastPath(argv) && !(lean && (await (await leanRun()).runLean(lean)))) {
   const {launch} = await import('../lib/launch.js')
   await launch(import.meta.url)
 }

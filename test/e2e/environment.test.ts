@@ -156,6 +156,46 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     assert.equal(String(result.stdout).trim(), 'from-script vm2')
   })
 
+  it('status and shell run without oclif and print, exit and record what oclif would; a configured default hands them to oclif', async () => {
+    const withOclif = (args: string[]) => sandbox.lago(args, {cwd: prefix, env: {LAGO_NO_LEAN: '1'}})
+    const logFile = path.join(prefix, '.lago/logs/lago.log')
+    const leanRuns = async () => (await readFile(logFile, 'utf8')).split('\n').filter((l) => l.includes('(the lean path)')).length
+    const before = await leanRuns()
+    for (const args of [['status'], ['status', '--json'], ['shell', 'vm2', '-c', 'echo out; echo err >&2; exit 6']]) {
+      const [lean, oclif] = [await lago(args), await withOclif(args)]
+      assert.equal(lean.exitCode, oclif.exitCode, args.join(' '))
+      assert.equal(lean.stdout, oclif.stdout, args.join(' '))
+      assert.equal(lean.stderr, oclif.stderr, args.join(' '))
+    }
+    assert.equal(await leanRuns(), before + 3)
+    const last = (await readFile(path.join(prefix, '.lago/events.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(-4)
+      .map((l) => JSON.parse(l))
+    assert.deepEqual(
+      last.map((e) => [e.verb, e.type, e.exitCode, e.error?.code]),
+      [
+        ['shell', 'verb.started', undefined, undefined],
+        ['shell', 'verb.failed', 6, 'EXIT'],
+        ['shell', 'verb.started', undefined, undefined],
+        ['shell', 'verb.failed', 6, 'EXIT'],
+      ],
+    )
+    // [status] out_format in lago.conf is a flag only oclif applies: status hands over to it.
+    const conf = path.join(sandbox.dir, 'config/lago/lago.conf')
+    await mkdir(path.dirname(conf), {recursive: true})
+    await writeFile(conf, '[status]\nout_format = yaml\n')
+    try {
+      const yaml = await lago(['status'])
+      assert.equal(yaml.exitCode, 0, String(yaml.all))
+      assert.match(String(yaml.stdout), /^Prefix:/m)
+      assert.equal(await leanRuns(), before + 3)
+    } finally {
+      await rm(conf)
+    }
+  })
+
   it('copies a directory tree to a VM and back', async () => {
     const tree = path.join(sandbox.dir, 'tree')
     await mkdir(path.join(tree, 'sub/deeper'), {recursive: true})

@@ -10,6 +10,9 @@ import {REPO_ROOT, Sandbox} from '../lib/harness.js'
 // sshd and disk directory; their guest subnets are routed only there, so everything Lago
 // does with a guest has to go through the host.
 const REMOTE_HOST = path.join(REPO_ROOT, 'test/harness/remote-host.sh')
+// The stand-in hosts' numbers (remote-host.sh N), configured as h1 and h2: not 1, which
+// bench/remote.mjs stands up and leaves up, so that this file's teardown never takes it down.
+const [H1, H2] = [3, 4]
 const KEY = '/var/lib/lago-test-remote/id_ed25519'
 const DISKS = '/var/lib/libvirt/lago-remote'
 const hostAddress = (n: number) => `10.249.${n}.2`
@@ -62,15 +65,15 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
     // that reaching a guest from here can only mean a route that must not exist.
     LAGO_SUBNET_FIRST: '10.250.0.0',
     LAGO_SUBNET_COUNT: '10',
-    LAGO__HYPERVISORS__H1: uri(1),
-    LAGO__HYPERVISORS__H2: uri(2),
+    LAGO__HYPERVISORS__H1: uri(H1),
+    LAGO__HYPERVISORS__H2: uri(H2),
     LAGO__REMOTE__DIR: DISKS,
   }
   const lago = (args: string[], cwd?: string) => sandbox.lago(args, {env, ...(cwd ? {cwd} : {})})
 
   before(async function () {
     this.timeout(120_000)
-    for (const n of [1, 2]) await execa('bash', [REMOTE_HOST, 'up', String(n)])
+    for (const n of [H1, H2]) await execa('bash', [REMOTE_HOST, 'up', String(n)])
     sandbox = await Sandbox.create('remote')
     repo = await sandbox.templateRepo()
     await mkdir(path.join(sandbox.dir, 'scripts'))
@@ -84,7 +87,7 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
       if (name.startsWith('env')) await lago(['destroy', '--yes', '--prefix-path', path.join(sandbox.dir, name)])
     }
     await sandbox.remove()
-    for (const n of [1, 2]) await execa('bash', [REMOTE_HOST, 'down', String(n)], {reject: false})
+    for (const n of [H1, H2]) await execa('bash', [REMOTE_HOST, 'down', String(n)], {reject: false})
   })
 
   describe('a two-VM environment on host h1', function () {
@@ -112,16 +115,69 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
     it('keeps disks and seeds on the host, none here, and status names the host', async function () {
       this.timeout(60_000)
       const status = JSON.parse(String((await inPrefix(['status', '--json'])).stdout))
-      assert.deepEqual(status.host, {name: 'h1', uri: uri(1)})
+      assert.deepEqual(status.host, {name: 'h1', uri: uri(H1)})
       assert.deepEqual(
         status.vms.map((vm: {state: string}) => vm.state),
         ['running', 'running'],
       )
       assert.deepEqual(await readdir(path.join(prefix, '.lago', 'images')), [])
-      const files = (await leftOn(1)).files.split('\n')
+      const files = (await leftOn(H1)).files.split('\n')
       assert.ok(files.some((f) => f.endsWith('/images/vm0_root.qcow2')) && files.some((f) => f.endsWith('/seeds/vm1-cidata.iso')), files.join('\n'))
       // The guest subnet is not routed here: only a tunnel through the host reaches it.
       assert.equal(await reachable(status.vms[0].ip, 22), false)
+    })
+
+    it('status says where each disk is on the host (JSON and table)', async function () {
+      this.timeout(60_000)
+      const status = JSON.parse(String((await inPrefix(['status', '--json'])).stdout))
+      const images = `${DISKS}/prefixes/${status.uuid}/.lago/images`
+      assert.deepEqual(
+        status.vms.map((vm: {disks: {dev: string; host: string; path: string}[]}) => vm.disks.map((d) => [d.dev, d.host, d.path])),
+        [[['vda', 'h1', `${images}/vm0_root.qcow2`]], [['vda', 'h1', `${images}/vm1_root.qcow2`]]],
+      )
+      assert.ok((await leftOn(H1)).files.split('\n').includes(`${images}/vm1_root.qcow2`))
+      const table = String((await succeeds(['status'])).stdout)
+      assert.match(table, /^VM +DISK +ON HOST$/m)
+      assert.ok(
+        table.split('\n').some((line) => /^vm1 +vda +/.test(line) && line.endsWith(` h1:${images}/vm1_root.qcow2`)),
+        table,
+      )
+      const listed = JSON.parse(String((await succeeds(['export', '--collect-only', '--json'])).stdout))
+      assert.deepEqual(listed.disks, [`h1:${images}/vm0_root.qcow2`, `h1:${images}/vm1_root.qcow2`])
+    })
+
+    it('console attaches through the host, shows the banner and detaches with Ctrl-]', async function () {
+      this.timeout(120_000)
+      const child = execa('script', ['-qec', sandbox.lagoCommandLine(['console', 'vm0']), '/dev/null'], {cwd: prefix, reject: false, all: true, env: sandbox.env(env), timeout: 90_000})
+      let seen = ''
+      child.all.on('data', (chunk: Buffer) => (seen += chunk.toString()))
+      const deadline = Date.now() + 60_000
+      while (!/Escape character is \^\]/.test(seen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      // virsh puts the terminal in raw mode right after its banner; Ctrl-] then detaches.
+      await new Promise((r) => setTimeout(r, 1000))
+      child.stdin.write('\x1d')
+      const result = await child
+      assert.match(seen, /Connected to domain '?lago-[0-9a-f]+-vm0/, seen)
+      assert.equal(result.exitCode, 0, seen)
+    })
+
+    it('refuses export and freeze, naming the host, and makes nothing', async function () {
+      this.timeout(60_000)
+      const output = path.join(sandbox.dir, 'exported')
+      const exported = await inPrefix(['export', '--output', output])
+      assert.equal(exported.exitCode, 2, String(exported.all))
+      assert.match(String(exported.stderr), /Cannot export the environment: the disks of this environment are on hypervisor h1/)
+      assert.ok(!(await readdir(sandbox.dir)).includes('exported'))
+      const frozen = await inPrefix(['freeze', 'remote-gold'])
+      assert.equal(frozen.exitCode, 2, String(frozen.all))
+      assert.match(String(frozen.stderr), /Cannot freeze the environment: .* on hypervisor h1.*\n.*init --host local/s)
+      const goldens = JSON.parse(String((await lago(['golden', 'list', '--json'])).stdout))
+      assert.equal(JSON.stringify(goldens).includes('remote-gold'), false, JSON.stringify(goldens))
+      assert.deepEqual(
+        JSON.parse(String((await inPrefix(['status', '--json'])).stdout)).vms.map((vm: {state: string}) => vm.state),
+        ['running', 'running'],
+        'freeze refused before shutting anything down',
+      )
     })
 
     it('runs shell commands through the host, with their exit codes', async function () {
@@ -162,10 +218,16 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
     it('stops and starts again', async function () {
       this.timeout(600_000)
       await succeeds(['stop'])
-      assert.equal((await leftOn(1)).domains, '')
+      assert.equal((await leftOn(H1)).domains, '')
       const refused = await sh('vm0', 'true')
       assert.notEqual(refused.code, 0)
       assert.match(refused.all, /not running/)
+      // A VM that is down would be read from its disk here: refused, naming the host, nothing made.
+      const output = path.join(sandbox.dir, 'collected-down')
+      const collect = await inPrefix(['collect', '--output', output])
+      assert.equal(collect.exitCode, 2, String(collect.all))
+      assert.match(String(collect.stderr), /Cannot collect from vm0(, vm1)? while (it is|they are) down: .* on hypervisor h1.*\n.*lago start vm0/s)
+      assert.ok(!(await readdir(sandbox.dir)).includes('collected-down'))
       await succeeds(['start'])
       assert.equal((await sh('vm0', 'cat /root/mark')).out, 'before')
     })
@@ -173,7 +235,7 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
     it('cleans up and destroys, leaving nothing on either side', async function () {
       this.timeout(120_000)
       await succeeds(['cleanup'])
-      assert.deepEqual(await leftOn(1), {domains: '', networks: '', files: ''})
+      assert.deepEqual(await leftOn(H1), {domains: '', networks: '', files: ''})
       const destroy = await lago(['destroy', '--yes', '--prefix-path', prefix])
       assert.equal(destroy.exitCode, 0, String(destroy.all))
       assert.ok(!(await readdir(sandbox.dir)).includes('env-h1'))
@@ -182,15 +244,14 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
   })
 
   describe('placement by free memory', function () {
-    it('puts two environments on the two hosts, and refuses one that fits none with the numbers', async function () {
+    it('puts two environments initialised at once on the two hosts, and refuses one that fits none with the numbers', async function () {
       this.timeout(300_000)
+      // Both hosts share this machine's memory: only a serialised placement that counts the
+      // first environment (placed, not started) sends the second to the other host.
+      const inits = await Promise.all(['env-a', 'env-b'].map((name) => lago(['init', path.join(sandbox.dir, name), initFile, '--template-repo-path', repo])))
+      for (const init of inits) assert.equal(init.exitCode, 0, String(init.all))
       const hosts: string[] = []
-      for (const name of ['env-a', 'env-b']) {
-        const prefix = path.join(sandbox.dir, name)
-        const init = await lago(['init', prefix, initFile, '--template-repo-path', repo])
-        assert.equal(init.exitCode, 0, String(init.all))
-        hosts.push(JSON.parse(String((await lago(['status', '--json'], prefix)).stdout)).host.name)
-      }
+      for (const name of ['env-a', 'env-b']) hosts.push(JSON.parse(String((await lago(['status', '--json'], path.join(sandbox.dir, name))).stdout)).host.name)
       assert.deepEqual([...hosts].sort(), ['h1', 'h2'])
       const list = await lago(['list', '--hosts', '--json'])
       assert.equal(list.exitCode, 0, String(list.all))
@@ -211,7 +272,7 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
         const destroy = await lago(['destroy', '--yes', '--prefix-path', path.join(sandbox.dir, name)])
         assert.equal(destroy.exitCode, 0, String(destroy.all))
       }
-      for (const n of [1, 2]) assert.deepEqual(await leftOn(n), {domains: '', networks: '', files: ''})
+      for (const n of [H1, H2]) assert.deepEqual(await leftOn(n), {domains: '', networks: '', files: ''})
     })
   })
 })

@@ -1,10 +1,9 @@
 import path from 'node:path'
 import {Command, Flags, Interfaces} from '@oclif/core'
+import {trapSignals} from './signals.js'
 import type {EventSink, LagoConfig, LogLevel, Prefix, PrefixChange, PrefixPaths, Task, VmState} from '@lago/core'
 
 export type LagoFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof LagoCommand)['baseFlags'] & T['flags']>
-
-const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 
 /**
  * The base of every Lago command, the plugins' too: global flags, --json, layered config,
@@ -71,25 +70,20 @@ export abstract class LagoCommand extends Command {
   protected readonly abort = new AbortController()
   /** What a second signal (which exits at once, rollback unfinished) may leave behind, and how to remove it. */
   protected leftovers: () => string = () => `libvirt objects it made may be left: "${this.config.bin} gc" removes those whose prefix is gone.`
-  private signalCount = 0
-  private readonly onSignal = (signal: NodeJS.Signals) => {
-    this.signalCount++
-    if (this.signalCount > 1) {
-      process.stderr.write(`\nInterrupted again by ${signal}: exiting without finishing the rollback. ${this.leftovers()}\n`)
-      process.exit(128 + signalNumberOf(signal))
-    }
-    void import('@lago/core/prefix').then(({AbortedError}) => this.abort.abort(new AbortedError(signal)))
-  }
+  private untrapSignals?: () => void
 
   protected logLevel: LogLevel = 'warning'
 
   override async init(): Promise<void> {
     await super.init()
-    for (const signal of HANDLED_SIGNALS) process.on(signal, this.onSignal)
+    this.untrapSignals = trapSignals(
+      (signal) => void import('@lago/core/prefix').then(({AbortedError}) => this.abort.abort(new AbortedError(signal))),
+      () => this.leftovers(),
+    )
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {
-    for (const signal of HANDLED_SIGNALS) process.off(signal, this.onSignal)
+    this.untrapSignals?.()
     if (!error) await this.finished()
     await this.change?.end(error ? 'failed' : 'ok')
     this.stopProgress?.()
@@ -148,7 +142,7 @@ export abstract class LagoCommand extends Command {
     prefix.journal = this.change?.run
     process.env.LAGO_PREFIX_PATH = prefix.paths.root
     this.prefix = prefix
-    this.recordEventsIn(prefix.paths)
+    await this.recordEventsIn(prefix.paths)
     return prefix
   }
 
@@ -176,16 +170,11 @@ export abstract class LagoCommand extends Command {
   }
 
   /** From now on, also record this run's events (those so far first) in the prefix's PREFIX/.lago/events.ndjson. */
-  protected recordEventsIn(paths: PrefixPaths): void {
-    const {events, writeEventsTo} = this.coreEvents ?? {}
-    if (!events || !writeEventsTo || this.recording === paths.root) return
+  protected async recordEventsIn(paths: PrefixPaths): Promise<void> {
+    if (!this.coreEvents || this.recording === paths.root) return
     this.recording = paths.root
-    events.setContext({prefix: paths.root})
-    try {
-      this.sinks.push(writeEventsTo(paths.events, {fill: {prefix: paths.root}}))
-    } catch {
-      // A prefix this user may read but not write (status of someone else's): nothing recorded.
-    }
+    const sink = (await import('./ci-events.js')).recordPrefixEvents(paths)
+    if (sink) this.sinks.push(sink)
   }
 
   /** Set by startEvents: the light core entry, loaded by then. */
@@ -228,15 +217,10 @@ export abstract class LagoCommand extends Command {
     }
     const exitCode = isLagoError(error) ? error.exitCode : (error.oclif?.exit ?? 1)
     ci.verbFailed(this.startedAt, error, exitCode, await this.collectOnFailure(error, exitCode))
-    if (!isLagoError(error)) {
-      if (error.oclif) return super.catch(error) // oclif's own (usage errors, exit)
-      const text = this.logLevel === 'debug' ? (error.stack ?? error.message) : `Unexpected error: ${error.message}\n(run again with --log-level debug for the stack trace)`
-      this.report({code: 'INTERNAL', message: error.message}, text)
-      return this.exit(1)
-    }
-    const text = this.logLevel === 'debug' && !error.userError ? `${error.text}\n${error.stack}` : error.text
-    this.report(error.toJSON(), text)
-    return this.exit(error.exitCode)
+    if (!isLagoError(error) && error.oclif) return super.catch(error) // oclif's own (usage errors, exit)
+    const report = (await import('./failure-report.js')).failureReport(error, this.logLevel)
+    this.report(report.json, report.text)
+    return this.exit(report.exitCode)
   }
 
   /** The VMs' logs after a failure (once per run; undefined when this verb does not collect or nothing was collected). */
@@ -269,8 +253,4 @@ export abstract class LagoCommand extends Command {
     if (this.jsonEnabled()) this.logJson({error: json})
     else process.stderr.write(`Error: ${text}\n`)
   }
-}
-
-function signalNumberOf(signal: NodeJS.Signals): number {
-  return ({SIGHUP: 1, SIGINT: 2, SIGTERM: 15} as Record<string, number>)[signal] ?? 15
 }

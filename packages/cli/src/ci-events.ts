@@ -32,9 +32,25 @@ export function verbFinished(startedAt: number, logs?: string): void {
 }
 
 /** The run's last event: the same exit code the process exits with, and the error's code. */
-export function verbFailed(startedAt: number, error: Error & {oclif?: unknown}, exitCode: number, logs?: string): void {
-  const described = error.oclif && !(error as {isLagoError?: boolean}).isLagoError ? {code: 'USAGE', message: error.message} : eventError(error)
+export function verbFailed(startedAt: number, error: Error & {oclif?: unknown; code?: unknown}, exitCode: number, logs?: string): void {
+  const described = !error.oclif || (error as {isLagoError?: boolean}).isLagoError ? eventError(error) : error.code === 'EEXIT' ? exitError(exitCode) : {code: 'USAGE', message: error.message}
   events.emit({type: 'verb.failed', durationMs: Date.now() - startedAt, exitCode, error: described, ...(logs ? {logs} : {})})
+}
+
+/** A verb that ran to its end and passes on a non-zero status (shell: the remote command's). */
+function exitError(exitCode: number): {code: string; message: string} {
+  return {code: 'EXIT', message: `exit status ${exitCode}`}
+}
+
+/** Also record this run's events (those so far first) in the prefix's PREFIX/.lago/events.ndjson; undefined when it is not writable. */
+export function recordPrefixEvents(paths: {root: string; events: string}): EventSink | undefined {
+  events.setContext({prefix: paths.root})
+  try {
+    return writeEventsTo(paths.events, {fill: {prefix: paths.root}})
+  } catch {
+    // A prefix this user may read but not write (status of someone else's): nothing recorded.
+    return undefined
+  }
 }
 
 /**

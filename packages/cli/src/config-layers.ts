@@ -19,6 +19,11 @@ export function verbDefaults(all: Layer[], commandId: string | undefined, flags:
 export function warnUnreadSettings(all: Layer[], commands: {id: string; flags: Record<string, unknown>}[]): void {
   if (warned) return
   warned = true
+  for (const line of unreadSettingWarnings(all, commands)) process.stderr.write(`Warning: ${line}\n`)
+}
+
+/** The warnings about settings nothing reads, given every command of the installation (none when silenced). */
+export function unreadSettingWarnings(all: Layer[], commands: {id: string; flags: Record<string, unknown>}[]): string[] {
   const verbs = new Map(commands.map((c) => [verbSectionName(c.id), c.flags as Record<string, FlagShape>]))
   const core = DEFAULT_CONFIG as unknown as Record<string, Record<string, unknown>>
   const known = (section: string, key: string) =>
@@ -26,6 +31,5 @@ export function warnUnreadSettings(all: Layer[], commands: {id: string; flags: R
     (section === 'lago' && (key === 'ignore_warnings' || key in GLOBAL_KEYS)) ||
     (verbs.has(section) && flagForKey(key, verbs.get(section)!) !== undefined)
   const quiet = all.some((layer) => /^(1|true|yes|on)$/i.test(String(layer.values.lago?.ignore_warnings ?? '')))
-  if (quiet) return
-  for (const line of unreadSettings(all, known)) process.stderr.write(`Warning: ${line}\n`)
+  return quiet ? [] : unreadSettings(all, known)
 }

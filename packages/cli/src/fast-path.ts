@@ -11,14 +11,14 @@ import {fileURLToPath} from 'node:url'
  * terminal and colour settings, kept in the user's cache directory.
  */
 
-const cliRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+export const cliRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 interface CliPackage {
   version: string
   oclif: {bin: string}
 }
 
-function readJson<T>(file: string): T | undefined {
+export function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T
   } catch {
@@ -35,16 +35,21 @@ function stamp(file: string): string {
   }
 }
 
-function dataDir(env: NodeJS.ProcessEnv): string {
+export function dataDir(env: NodeJS.ProcessEnv): string {
   return env.LAGO_DATA_DIR ?? path.join(env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local/share'), 'lago')
+}
+
+/** The plugins this user linked or installed (`lago plugins link|install`); root undefined when oclif's record names none. */
+export function userPlugins(env: NodeJS.ProcessEnv): {name: string; root?: string}[] {
+  const dir = dataDir(env)
+  const listed = readJson<{oclif?: {plugins?: {name: string; type?: string; root?: string}[]}}>(path.join(dir, 'package.json'))?.oclif?.plugins ?? []
+  return listed.map((plugin) => ({name: plugin.name, root: plugin.type === 'user' ? path.join(dir, 'node_modules', plugin.name) : plugin.root}))
 }
 
 /** Everything the help text depends on: the installation (CLI and every plugin's manifest), the terminal, colours. */
 function helpKey(argv: string[], env: NodeJS.ProcessEnv): string {
-  const userPlugins = path.join(dataDir(env), 'package.json')
-  const linked = readJson<{oclif?: {plugins?: {root?: string}[]}}>(userPlugins)?.oclif?.plugins ?? []
-  const files = [path.join(cliRoot, 'package.json'), path.join(cliRoot, 'oclif.manifest.json'), userPlugins]
-  for (const plugin of linked) if (plugin.root) files.push(path.join(plugin.root, 'package.json'), path.join(plugin.root, 'oclif.manifest.json'))
+  const files = [path.join(cliRoot, 'package.json'), path.join(cliRoot, 'oclif.manifest.json'), path.join(dataDir(env), 'package.json')]
+  for (const plugin of userPlugins(env)) if (plugin.root) files.push(path.join(plugin.root, 'package.json'), path.join(plugin.root, 'oclif.manifest.json'))
   const terminal = [process.stdout.isTTY ?? false, process.stdout.columns, env.OCLIF_COLUMNS, env.COLUMNS, env.NO_COLOR, env.FORCE_COLOR, env.TERM]
   const settings = Object.entries(env).filter(([name]) => name.startsWith('OCLIF_') || name.startsWith('LAGO_'))
   return createHash('sha256')

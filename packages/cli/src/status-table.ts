@@ -32,6 +32,9 @@ export function renderStatus(status: PrefixStatus): string {
       ]),
     ),
   )
+  // Disks on a remote hypervisor: where each one is there (the table above names templates only).
+  const remote = status.vms.flatMap((vm) => vm.disks.filter((d) => d.host).map((d) => [vm.name, d.dev, `${d.host}:${d.path}`]))
+  if (remote.length > 0) lines.push('', ...table(['VM', 'DISK', 'ON HOST'], remote))
   return lines.join('\n')
 }
 

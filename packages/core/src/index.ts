@@ -73,7 +73,7 @@ export {originalVmView, templateMetadata, distroOf, valueAtKey} from './compat/o
 export {originalStatus} from './compat/original-status.js'
 export {planExport, exportPrefix, type ExportOptions, type ExportPlan, type ExportResult, type ExportedDisk} from './export/export.js'
 export {configuredHypervisors, namedHypervisor, listAcrossHosts, placePrefix, hostMemory, mostFreeMemory, type Hypervisor, type HostedPrefix, type HostMemory} from './providers/remote/hypervisors.js'
-export {placedConfig, type Placement} from './prefix/hypervisor.js'
+export {placedConfig, readPlacement, refuseOnRemoteHost, type Placement} from './prefix/hypervisor.js'
 export {RemoteFiles} from './providers/remote/files.js'
 export {isRemoteUri, parseSshUri} from './providers/remote/uri.js'
 export * from './golden/catalog.js'

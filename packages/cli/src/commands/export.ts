@@ -30,7 +30,12 @@ export default class Export extends LagoCommand {
 
   private listDisks(prefix: import('@lago/core').Prefix, names: string[] | undefined) {
     const vms = names && names.length > 0 ? names.map((n) => prefix.vm(n)) : prefix.state.vms
-    const disks = vms.flatMap((vm) => vm.disks.map((d) => prefix.paths.resolve(d.path)))
+    // A remote hypervisor's disks are named as HOST:PATH there.
+    const where = (file: string) => {
+      const remote = prefix.provider.remoteHost === undefined ? undefined : prefix.provider.hostPath?.(file)
+      return remote === undefined ? file : `${prefix.provider.remoteHost}:${remote}`
+    }
+    const disks = vms.flatMap((vm) => vm.disks.map((d) => where(prefix.paths.resolve(d.path))))
     if (!this.jsonEnabled()) for (const disk of disks) this.log(disk)
     return {disks}
   }

@@ -76,7 +76,7 @@ Nothing is started: run "lago start" afterwards. A failed or interrupted init re
       await this.runTasks(plan.tasks)
       if (workdir && (flags['set-current'] || !(await workdir.current()))) await workdir.setCurrent(target.prefixName!)
     }, rollback)
-    this.recordEventsIn(plan.paths)
+    await this.recordEventsIn(plan.paths)
     if (!this.jsonEnabled()) {
       const where = workdir ? `workdir ${workdir.dir} (prefix "${target.prefixName}")` : plan.paths.root
       this.log(`Initialized ${where}. Next: "${this.config.bin} start"${workdir ? '' : ` inside ${plan.paths.root}`}.`)

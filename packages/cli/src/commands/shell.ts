@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {LagoCommand} from '../base-command.js'
-import {shellAction, splitAfterFirstArg, valueFlagSpellings} from '../compat/shell-words.js'
+import {splitAfterFirstArg, valueFlagSpellings} from '../compat/shell-words.js'
 
 export default class Shell extends LagoCommand {
   static summary = 'Open a shell on a VM, run a command or a local script on it; exits with the remote exit code.'
@@ -22,17 +22,8 @@ export default class Shell extends LagoCommand {
     this.argv = head
     const {args, flags} = await this.parseLago(Shell)
     const prefix = await this.openPrefix(flags)
-    const core = await import('@lago/core')
-    const {statSync, readFileSync} = await import('node:fs')
-    const action =
-      flags.command === undefined ? shellAction(words, (file) => statSync(file, {throwIfNoEntry: false})?.isFile() ?? false) : {kind: 'command' as const, command: [flags.command, ...words].join(' ')}
-    const output = {stdout: process.stdout, stderr: process.stderr}
-    const code = await prefix.withGuest(args.vm, this.abort.signal, (client) => {
-      if (action.kind === 'command') return core.execOn(client, action.command, {...output, stdin: process.stdin.isTTY ? '' : process.stdin})
-      if (action.kind === 'script') return core.execOn(client, 'sh -s', {...output, stdin: readFileSync(action.file, 'utf8')})
-      if (process.stdin.isTTY) return core.interactiveShell(client, {stdin: process.stdin, stdout: process.stdout})
-      return core.execOn(client, 'sh -s', {...output, stdin: process.stdin})
-    })
+    const {runShell} = await import('../shell-run.js')
+    const code = await runShell(prefix, args.vm, words, flags.command, this.abort.signal)
     if (code !== 0) this.exit(code)
   }
 }

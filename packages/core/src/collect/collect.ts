@@ -2,6 +2,7 @@ import {mkdir, rename, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
+import {refuseOnRemoteHost} from '../prefix/hypervisor.js'
 import type {Prefix} from '../prefix/prefix.js'
 import type {VmState} from '../prefix/state.js'
 import {plainRunner, type Task, type TaskRunner} from '../tasks.js'
@@ -63,6 +64,19 @@ export async function planCollect(prefix: Prefix, options: CollectOptions): Prom
   const output = path.resolve(options.output)
   const vms = options.vms && options.vms.length > 0 ? options.vms.map((n) => prefix.vm(n)) : prefix.state.vms
   const artifacts = new Map(vms.map((vm) => [vm.name, artifactsOf(vm, options.extraArtifacts)]))
+  if (prefix.provider.remoteHost !== undefined) {
+    // A VM that is down is read from its disk with libguestfs here; a remote host's disks are not here.
+    const runtime = await prefix.provider.runtime()
+    const down = vms.filter((vm) => artifacts.get(vm.name)!.length > 0 && runtime.vms.get(vm.libvirtName) !== 'running').map((vm) => vm.name)
+    if (down.length > 0) {
+      refuseOnRemoteHost(
+        prefix.provider,
+        `collect from ${down.join(', ')} while ${down.length === 1 ? 'it is' : 'they are'} down`,
+        `Start ${down.length === 1 ? 'it' : 'them'} first ("lago start ${down.join(' ')}") and collect again: the artifacts of a running VM come over SSH through the hypervisor.`,
+        'COLLECT',
+      )
+    }
+  }
   const result: CollectResult = {
     output,
     vms: vms.map((vm) => ({vm: vm.name, dir: path.join(output, vm.name), collected: [], missing: [], warnings: []})),
@@ -157,7 +171,8 @@ async function connectForCollect(prefix: Prefix, vm: VmState, result: VmCollectR
   try {
     return await prefix.connectWhenReady(vm, ctx.signal, ctx.options.connectTimeoutSeconds)
   } catch (error) {
-    if (!ctx.options.diskWhenUnreachable || ctx.signal?.aborted) throw error
+    // Reading the disk instead needs it on this host.
+    if (!ctx.options.diskWhenUnreachable || ctx.signal?.aborted || prefix.provider.remoteHost !== undefined) throw error
     result.warnings.push(`SSH did not answer: ${errorMessage(error).split('\n')[0]}`)
     return undefined
   }

@@ -53,6 +53,8 @@ export interface LagoConfig {
   remote: {
     /** The directory on a remote hypervisor where Lago keeps disks, seeds, console logs and its template store. */
     dir: string
+    /** Seconds OpenSSH keeps a login to a hypervisor open after a command (ControlPersist) for the next one to reuse; 0: every command logs in. */
+    persist_seconds: number
   }
   download: {
     /** Failed attempts in a row (no byte gained) before a template download gives up. */
@@ -97,7 +99,7 @@ export const DEFAULT_CONFIG: LagoConfig = {
   libvirt: {uri: 'qemu:///system', domain_type: 'auto', qemu_user: '', emulator: ''},
   ssh: {user: 'root', boot_timeout: 600, refusal_timeout: 30},
   hypervisors: {},
-  remote: {dir: '/var/lib/lago-remote'},
+  remote: {dir: '/var/lib/lago-remote', persist_seconds: 60},
   download: {retries: 5, backoff_ms: 1000, stall_timeout: 30, allow_unverified: false},
   ci: {collect_on_failure: true, collect_always: false, failures_dir: '', collect_timeout: 15, heartbeat_seconds: 30},
 }

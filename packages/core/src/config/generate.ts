@@ -23,6 +23,7 @@ export const CONFIG_HELP: Record<string, string> = {
   'ssh.boot_timeout': 'Seconds from start until SSH must answer.',
   'ssh.refusal_timeout': 'Seconds an SSH server that answers may refuse the prefix key (and password) before start fails.',
   'remote.dir': 'On a remote hypervisor ([hypervisors] NAME = qemu+ssh://USER@HOST/system): where Lago keeps disks, seeds, console logs and its template store.',
+  'remote.persist_seconds': "How long OpenSSH keeps a command's login to a hypervisor open (ControlPersist) for the next command to reuse; 0 logs in every time.",
   'download.retries': 'Template download attempts in a row without progress before giving up.',
   'download.backoff_ms': 'First wait before a retry, in milliseconds (doubles, at most 30 s).',
   'download.stall_timeout': 'Seconds without a byte before a connection is dropped and resumed.',

@@ -3,6 +3,7 @@ import path from 'node:path'
 import {DEFAULT_INIT_FILE} from '../spec/load.js'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
+import {refuseOnRemoteHost} from '../prefix/hypervisor.js'
 import type {Prefix} from '../prefix/prefix.js'
 import type {DiskState, NetState, VmState} from '../prefix/state.js'
 import {SECRET_FILE_MODE} from '../prefix/paths.js'
@@ -56,6 +57,11 @@ export interface ExportPlan {
  */
 export async function planExport(prefix: Prefix, options: ExportOptions): Promise<ExportPlan> {
   prefix.requireInitialized()
+  refuseOnRemoteHost(
+    prefix.provider,
+    'export the environment',
+    'Export an environment made on this host ("lago init --host local"); "lago collect" still copies files out of running VMs on the hypervisor.',
+  )
   const output = path.resolve(options.output)
   const vms = options.vms && options.vms.length > 0 ? options.vms.map((n) => prefix.vm(n)) : prefix.state.vms
   if (await pathExists(output)) {

@@ -4,6 +4,7 @@ import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import {scriptName} from '../deploy/deploy.js'
 import {lastOctet} from '../network/ipv4.js'
+import {refuseOnRemoteHost} from '../prefix/hypervisor.js'
 import type {Prefix} from '../prefix/prefix.js'
 import type {DiskState, VmState} from '../prefix/state.js'
 import {fileDigest, formatDigest} from '../templates/digest.js'
@@ -54,6 +55,11 @@ export interface FreezePlan {
  */
 export async function planFreeze(prefix: Prefix, options: FreezeOptions): Promise<FreezePlan> {
   prefix.requireInitialized()
+  refuseOnRemoteHost(
+    prefix.provider,
+    'freeze the environment',
+    'A golden environment is kept in the template store of this host: freeze an environment made here ("lago init --host local"); "lago snapshot" keeps the state of this one on its hypervisor.',
+  )
   const {store, ref} = options
   const iso = prefix.state.vms.flatMap((vm) => vm.disks.filter((d) => d.format === 'iso').map((d) => `${vm.name}/${d.name}`))
   if (iso.length > 0) {

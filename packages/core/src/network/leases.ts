@@ -1,8 +1,9 @@
-import {mkdir, readdir, readFile, rm} from 'node:fs/promises'
+import {readdir, readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError} from '../errors.js'
 import {log} from '../log.js'
 import {isAbsent, pathExists, writeJsonAtomic} from '../util/fs.js'
+import {lockInDir} from '../util/dir-lock.js'
 import {run} from '../util/exec.js'
 import {cidrOverlaps, intToIp, ipToInt} from './ipv4.js'
 
@@ -130,23 +131,7 @@ export class SubnetLeases {
   }
 
   private async locked<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      await mkdir(this.dir, {recursive: true, mode: 0o3775})
-    } catch (error) {
-      throw permissionError(this.dir, error)
-    }
-    const lockfile = await import('proper-lockfile')
-    let release: () => Promise<void>
-    try {
-      release = await lockfile.lock(this.dir, {
-        realpath: false,
-        lockfilePath: path.join(this.dir, 'subnet-lease.lock'),
-        stale: 10_000,
-        retries: {retries: 200, factor: 1.2, minTimeout: 20, maxTimeout: 250},
-      })
-    } catch (error) {
-      throw permissionError(this.dir, error)
-    }
+    const release = await lockInDir(this.dir, path.join(this.dir, 'subnet-lease.lock'), (error) => permissionError(this.dir, error))
     try {
       return await fn()
     } finally {

@@ -1,6 +1,8 @@
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
 import {LagoError} from '../errors.js'
+import type {LagoErrorCode} from '../errors.js'
+import type {Provider} from '../providers/provider.js'
 import type {Hypervisor} from '../providers/remote/hypervisors.js'
 import {isRemoteUri} from '../providers/remote/uri.js'
 import {readTextIfExists, writeJsonAtomic} from '../util/fs.js'
@@ -10,9 +12,11 @@ import type {PrefixPaths} from './paths.js'
 export interface Placement extends Hypervisor {
   /** remote.dir on that host when the prefix was made. */
   dir?: string
+  /** The memory of its VMs (MiB): counted against that host's free memory while init has not yet written the prefix's state. */
+  memoryMiB?: number
 }
 
-function placementFile(paths: PrefixPaths): string {
+function placementFile(paths: Pick<PrefixPaths, 'stateDir'>): string {
   return path.join(paths.stateDir, 'hypervisor.json')
 }
 
@@ -21,7 +25,7 @@ export async function writePlacement(paths: PrefixPaths, placement: Placement): 
 }
 
 /** The prefix's placement; undefined for prefixes made before placements (they run on libvirt.uri). */
-export async function readPlacement(paths: PrefixPaths): Promise<Placement | undefined> {
+export async function readPlacement(paths: Pick<PrefixPaths, 'stateDir'>): Promise<Placement | undefined> {
   const text = await readTextIfExists(placementFile(paths))
   if (text === undefined) return undefined
   try {
@@ -52,4 +56,17 @@ export function placedConfig(config: LagoConfig, placement: Placement | undefine
 /** The settings for an existing prefix (see placedConfig). */
 export async function prefixConfig(paths: PrefixPaths, config: LagoConfig): Promise<LagoConfig> {
   return placedConfig(config, await readPlacement(paths))
+}
+
+/**
+ * Refuse a verb that reads or writes the environment's disks as files of this host when they
+ * live on a remote hypervisor: before anything is made, naming the host and what to do instead.
+ */
+export function refuseOnRemoteHost(provider: Provider, verb: string, instead: string, code: LagoErrorCode = 'USAGE'): void {
+  const host = provider.remoteHost
+  if (host === undefined) return
+  throw new LagoError(code, `Cannot ${verb}: the disks of this environment are on hypervisor ${host}, and ${verb.split(' ')[0]} reads them as files of this host.`, {
+    hint: instead,
+    detail: {host},
+  })
 }

@@ -121,23 +121,31 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   )
   throwIfAborted(options.signal)
   const providerName = options.provider ?? options.config.lago.provider
-  const {hypervisor} = await placePrefix(options.config, {host: options.host, neededMiB: spec.domains.reduce((sum, d) => sum + d.memory, 0)})
-  const placement: Placement = {...hypervisor, ...(isRemoteUri(hypervisor.uri) ? {dir: options.config.remote.dir} : {})}
+  const neededMiB = spec.domains.reduce((sum, d) => sum + d.memory, 0)
+  // On a remote host, the placement stays locked until this prefix holds its leases there (see placePrefix).
+  const {hypervisor, placed} = await placePrefix(options.config, {host: options.host, neededMiB, provider: providerName})
+  const placement: Placement = {...hypervisor, ...(isRemoteUri(hypervisor.uri) ? {dir: options.config.remote.dir, memoryMiB: neededMiB} : {})}
   const config = placedConfig(options.config, placement)
-  // Refuses an unknown provider before anything exists. This host's checks are for environments on this host.
-  if (createProvider(config, undefined, providerName).hostChecks !== false && !isRemoteUri(config.libvirt.uri)) {
-    await preflight({
-      signal: options.signal,
-      config: options.config,
-      purpose: 'init',
-      prefixPath: paths.root,
-      paths: [{label: 'template store', path: store.dir}],
-      bootstrap: !options.skipBootstrap,
-    })
+  try {
+    // Refuses an unknown provider before anything exists. This host's checks are for environments on this host.
+    if (createProvider(config, undefined, providerName).hostChecks !== false && !isRemoteUri(config.libvirt.uri)) {
+      await preflight({
+        signal: options.signal,
+        config: options.config,
+        purpose: 'init',
+        prefixPath: paths.root,
+        paths: [{label: 'template store', path: store.dir}],
+        bootstrap: !options.skipBootstrap,
+      })
+    }
+    throwIfAborted(options.signal)
+  } catch (error) {
+    await placed()
+    throw error
   }
 
-  throwIfAborted(options.signal)
   const rollback = new Rollback()
+  rollback.push('release the placement lock', placed)
   const leases = leasesOn(options.config, hypervisor)
   const uuid = randomUUID().replace(/-/g, '')
   const id = uuid.slice(0, 8)
@@ -181,6 +189,8 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
         if (made.removeFiles) rollback.push(`remove the files on hypervisor ${placement.name}`, () => made.removeFiles!())
         if (golden) state.golden = {name: golden.entry.manifest.name, version: golden.entry.manifest.version, store: store.dir}
         ctx.report(state.nets.map((n) => `${n.name} ${n.subnet}/24`).join(', '))
+        // The leases and hypervisor.json now count this prefix's memory on its host.
+        await placed()
       },
     },
     {

@@ -31,7 +31,8 @@ export interface VmStatus {
   /** Session mode, running VM: "127.0.0.1:PORT" forwarded to its SSH port. */
   ssh?: string
   nics: {net: string; ip: string; mac: string}[]
-  disks: {name: string; dev: string; format: string; path: string; template?: string; templateVersion?: string}[]
+  /** `path` is where the disk is on `host` when it lives on a remote hypervisor, else here. */
+  disks: {name: string; dev: string; format: string; path: string; host?: string; template?: string; templateVersion?: string}[]
   snapshots: string[]
 }
 
@@ -190,7 +191,7 @@ export class Prefix {
           name: d.name,
           dev: d.dev,
           format: d.format,
-          path: this.paths.resolve(d.path),
+          ...diskLocation(provider, this.paths.resolve(d.path)),
           template: d.template?.id.split(':').slice(0, 2).join(':'),
           templateVersion: d.template?.id.split(':')[2],
         })),
@@ -442,8 +443,8 @@ export class Prefix {
     }
   }
 
-  async ssh(vm: VmState) {
-    return (await ssh()).connect(await this.sshTarget(vm))
+  async ssh(vm: VmState, signal?: AbortSignal) {
+    return (await ssh()).connect(await this.sshTarget(vm), undefined, signal)
   }
 
   /** A connection to a running VM: at once when its SSH answers, else after waiting for it (one login, not two). */
@@ -474,6 +475,24 @@ export class Prefix {
     return this.withGuest(name, signal, (client) => copyFromGuest(client, remote, local))
   }
 
+  /**
+   * A local guest: log in while libvirt says whether the VM runs (each costs a process or a
+   * handshake; together, the longer of the two). Not running: the login is given up and
+   * libvirt's answer is the error; a login that fails on a running VM waits as `checked` does.
+   */
+  private async loginWhileAsking(vm: VmState, checked: () => Promise<import('ssh2').Client>): Promise<import('ssh2').Client> {
+    const giveUp = new AbortController()
+    const login = this.ssh(vm, giveUp.signal).catch(() => undefined)
+    try {
+      await this.requireRunning(vm)
+    } catch (error) {
+      giveUp.abort()
+      ;(await login)?.end()
+      throw error
+    }
+    return (await login) ?? checked()
+  }
+
   /** Connect to a running VM (waiting for its SSH), run `work`, disconnect. */
   async withGuest<T>(name: string, signal: AbortSignal | undefined, work: (client: import('ssh2').Client) => Promise<T>): Promise<T> {
     this.requireInitialized()
@@ -485,7 +504,7 @@ export class Prefix {
     // Through a tunnel every libvirt query costs a round trip to the hypervisor: log in at
     // once, and ask libvirt why only when that fails.
     const tunnelled = (await this.sshTarget(vm)).sock !== undefined
-    const client = tunnelled ? await this.ssh(vm).catch(checked) : await checked()
+    const client = tunnelled ? await this.ssh(vm).catch(checked) : await this.loginWhileAsking(vm, checked)
     try {
       return await (await ssh()).whileConnected(client, () => work(client))
     } finally {
@@ -505,6 +524,12 @@ function refusedError(vm: VmState, error: import('../ssh/client.js').SshRefusedE
       `A guest that installs keys late may get more time: [ssh] refusal_timeout in lago.conf (or LAGO__SSH__REFUSAL_TIMEOUT).`,
     detail: {vm: vm.name, user: error.target.user, host: error.target.host, refused: error.detail.refused, seconds},
   })
+}
+
+/** Where a disk is: its path on the remote hypervisor and that host's name, else its path here. */
+function diskLocation(provider: Provider, file: string): {path: string; host?: string} {
+  const remote = provider.remoteHost === undefined ? undefined : provider.hostPath?.(file)
+  return remote === undefined ? {path: file} : {path: remote, host: provider.remoteHost}
 }
 
 /** Refuse to start VMs whose memory the hypervisor host does not have free. */

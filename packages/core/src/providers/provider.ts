@@ -170,6 +170,11 @@ export interface Provider {
    * in-memory provider says false.
    */
   readonly hostChecks?: boolean
+  /**
+   * The other host the environment's disks, seeds and console logs live on (a remote
+   * hypervisor's name); undefined when they are files of the prefix on this host.
+   */
+  readonly remoteHost?: string
   /** session: rootless libvirt (qemu:///session): networks are no objects to start or stop, SSH is forwarded from 127.0.0.1; default system. */
   readonly mode?: 'system' | 'session'
 
@@ -218,6 +223,8 @@ export interface Provider {
   sshEndpoint(vm: ProviderVm, ip: string): Promise<SshEndpoint>
   /** The text of a VM's serial console log (`consoleLog` of the environment), when it is not a local file. */
   consoleText?(consoleLog: string): Promise<string>
+  /** Where a file of the environment (a disk, a seed) lives on remoteHost. */
+  hostPath?(file: string): string | undefined
   /** Remove what the environment keeps on the hypervisor besides domains and networks (a remote host's disks and seeds). */
   removeFiles?(): Promise<void>
 }

@@ -23,7 +23,7 @@ async function newClient(): Promise<Client> {
 const CIPHERS: import('ssh2').CipherAlgorithm[] = ['chacha20-poly1305@openssh.com', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr']
 
 /** One SSH connection; host keys are not checked (guests are throwaway and made by us). */
-export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promise<Client> {
+export async function connect(target: SshTarget, readyTimeoutMs = 10_000, signal?: AbortSignal): Promise<Client> {
   const client = await newClient()
   const config: ConnectConfig = {
     host: target.host,
@@ -56,6 +56,7 @@ export async function connect(target: SshTarget, readyTimeoutMs = 10_000): Promi
       resolve(client) // later errors and closes surface through whileConnected
     })
     client.once('error', onError)
+    signal?.addEventListener('abort', () => onError(new Error('the login was given up')), {once: true})
     client.connect(config)
   })
 }

@@ -92,14 +92,15 @@ export class LibvirtProvider implements Provider {
   }
 
   async runtime(): Promise<Runtime> {
-    const [domains, nets] = await Promise.all([this.virsh.query(['list', '--all']), this.virsh.query(['net-list', '--name'])])
+    // Both lists asked together: one virsh (one connection: over qemu+ssh, one handshake).
+    const [{stdout: domains}, {stdout: nets}] = await Promise.all([this.virsh.query(['list', '--all']), this.virsh.query(['net-list', '--name'])])
     const vms = new Map<string, VmRuntimeState>()
-    for (const line of domains.stdout.split('\n')) {
+    for (const line of domains.split('\n')) {
       const columns = line.trim().split(/\s{2,}/)
       if (columns.length >= 3) vms.set(columns[1], columns.slice(2).join(' '))
     }
     const activeNets = new Set(
-      nets.stdout
+      nets
         .split('\n')
         .map((l) => l.trim())
         .filter(Boolean),

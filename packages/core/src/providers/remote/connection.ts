@@ -65,8 +65,23 @@ export class HypervisorConnection {
     return result.stdout
   }
 
-  /** A TCP stream from the hypervisor host to `host:port` (a guest it runs). */
+  /** Seconds OpenSSH keeps a login open for the next command (`[remote] persist_seconds`); 0: not used. */
+  persistSeconds = 0
+
+  /**
+   * A TCP stream from the hypervisor host to `host:port` (a guest it runs): on this process's
+   * connection when it has one, else through the login OpenSSH keeps open between commands
+   * (falling back to a connection of its own when ssh cannot).
+   */
   async forward(host: string, port: number): Promise<Duplex> {
+    if (!this.client && this.persistSeconds > 0) {
+      const {persistedForward} = await import('./persisted-forward.js')
+      const stream = await persistedForward(this.hypervisor, {host, port}, this.persistSeconds, this.label).catch((error: unknown) => {
+        log.debug(`${this.label}: no tunnel through a persisted login (${errorMessage(error)}); connecting`)
+        return undefined
+      })
+      if (stream) return stream
+    }
     const client = await this.connected()
     this.hold()
     return new Promise<Duplex>((resolve, reject) => {

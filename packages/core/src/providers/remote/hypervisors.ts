@@ -3,7 +3,9 @@ import path from 'node:path'
 import type {LagoConfig} from '../../config/config.js'
 import {LagoError} from '../../errors.js'
 import {SubnetLeases} from '../../network/leases.js'
-import {placedConfig} from '../../prefix/hypervisor.js'
+import {placedConfig, readPlacement} from '../../prefix/hypervisor.js'
+import {lockInDir} from '../../util/dir-lock.js'
+import {createProvider} from '../registry.js'
 import {LibvirtProvider} from '../libvirt/provider.js'
 import {isRemoteUri} from './uri.js'
 
@@ -58,15 +60,16 @@ export interface HostMemory {
 
 /**
  * Free memory of each hypervisor: what libvirt reports, minus the memory of the VMs Lago has
- * placed there that are not running yet (a prefix initialised on that host but not started).
+ * placed there that are not running yet (a prefix initialised on that host but not started,
+ * or still being initialised). `provider` is the provider the new prefix will use.
  */
-export async function hostMemory(config: LagoConfig, hypervisors: Hypervisor[]): Promise<HostMemory[]> {
+export async function hostMemory(config: LagoConfig, hypervisors: Hypervisor[], provider?: string): Promise<HostMemory[]> {
   return Promise.all(
     hypervisors.map(async (hypervisor) => {
-      const provider = new LibvirtProvider({...config.libvirt, uri: hypervisor.uri})
+      const host = createProvider({...config, libvirt: {...config.libvirt, uri: hypervisor.uri}}, undefined, provider)
       try {
-        const [availableMiB, runtime, placed] = await Promise.all([provider.availableMemoryMiB(), provider.runtime(), placedVms(config, hypervisor)])
-        const promisedMiB = placed.filter((vm) => runtime.vms.get(vm.libvirtName) !== 'running').reduce((sum, vm) => sum + vm.memory, 0)
+        const [availableMiB, runtime, placed] = await Promise.all([host.availableMemoryMiB(), host.runtime(), placedVms(config, hypervisor)])
+        const promisedMiB = placed.filter((vm) => vm.libvirtName === undefined || runtime.vms.get(vm.libvirtName) !== 'running').reduce((sum, vm) => sum + vm.memory, 0)
         return {hypervisor, availableMiB, promisedMiB, freeMiB: availableMiB - promisedMiB}
       } catch (error) {
         return {hypervisor, availableMiB: 0, promisedMiB: 0, freeMiB: 0, error: error instanceof Error ? error.message : String(error)}
@@ -75,15 +78,18 @@ export async function hostMemory(config: LagoConfig, hypervisors: Hypervisor[]):
   )
 }
 
-/** The VMs of every live prefix holding a subnet lease on that hypervisor. */
-async function placedVms(config: LagoConfig, hypervisor: Hypervisor): Promise<{libvirtName: string; memory: number}[]> {
+/**
+ * The VMs of every live prefix holding a subnet lease on that hypervisor; a prefix whose init
+ * has not written its state yet counts with the memory its placement records (no VM name).
+ */
+async function placedVms(config: LagoConfig, hypervisor: Hypervisor): Promise<{libvirtName?: string; memory: number}[]> {
   const owners = new Set((await leasesOn(config, hypervisor).liveLeases()).map((l) => l.uuidFile))
-  const vms: {libvirtName: string; memory: number}[] = []
+  const vms: {libvirtName?: string; memory: number}[] = []
   for (const uuidFile of owners) {
-    const text = await readTextIfExists(path.join(path.dirname(uuidFile), 'state.json'))
-    if (!text) continue
-    const state = JSON.parse(text) as {vms?: {libvirtName: string; memory: number}[]}
-    vms.push(...(state.vms ?? []))
+    const stateDir = path.dirname(uuidFile)
+    const text = await readTextIfExists(path.join(stateDir, 'state.json'))
+    if (text !== undefined) vms.push(...((JSON.parse(text) as {vms?: {libvirtName: string; memory: number}[]}).vms ?? []))
+    else vms.push({memory: (await readPlacement({stateDir}))?.memoryMiB ?? 0})
   }
   return vms
 }
@@ -92,13 +98,50 @@ async function placedVms(config: LagoConfig, hypervisor: Hypervisor): Promise<{l
  * Where `init` puts a prefix: `--host` (or the init file's hypervisor) when given; else, when
  * hypervisors are configured, the one with the most free memory that fits `neededMiB` (refused
  * with every host's numbers when none does); else libvirt.uri.
+ *
+ * Placing on a remote host holds a lock per lease directory (so per user) until `placed` is
+ * called: the caller calls it once the prefix holds its subnet leases there with its
+ * hypervisor.json written, which is when the next placement counts its memory. Two inits at
+ * once so never both take the last free memory of one host.
  */
-export async function placePrefix(config: LagoConfig, options: {host?: string; neededMiB: number}): Promise<{hypervisor: Hypervisor; memory?: HostMemory[]}> {
-  if (options.host) return {hypervisor: namedHypervisor(config, options.host)}
+export async function placePrefix(
+  config: LagoConfig,
+  options: {host?: string; neededMiB: number; provider?: string},
+): Promise<{hypervisor: Hypervisor; memory?: HostMemory[]; placed: () => Promise<void>}> {
   const candidates = configuredHypervisors(config)
-  if (candidates.length === 0) return {hypervisor: localHypervisor(config)}
-  const memory = await hostMemory(config, candidates)
-  return {hypervisor: mostFreeMemory(memory, options.neededMiB), memory}
+  const named = options.host ? namedHypervisor(config, options.host) : undefined
+  if (named ? !isRemoteUri(named.uri) : candidates.length === 0) return {hypervisor: named ?? localHypervisor(config), placed: () => Promise.resolve()}
+  const placed = once(await lockPlacements(config))
+  try {
+    if (named) return {hypervisor: named, placed}
+    const memory = await hostMemory(config, candidates, options.provider)
+    return {hypervisor: mostFreeMemory(memory, options.neededMiB), memory, placed}
+  } catch (error) {
+    await placed()
+    throw error
+  }
+}
+
+function lockPlacements(config: LagoConfig): Promise<() => Promise<void>> {
+  const dir = path.join(config.lago.lease_dir, 'hosts')
+  const file = path.join(dir, 'placement.lock')
+  return lockInDir(
+    dir,
+    file,
+    (error) =>
+      new LagoError('HOST', `Cannot take the placement lock ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, {
+        hint: 'Another "lago init" may be placing an environment on a hypervisor: run again when it has leased its subnets, or set lease_dir in lago.conf to a directory you can write.',
+        detail: {file},
+      }),
+    // Another init holds it for a few SSH round trips to each host: wait up to about two minutes.
+    600,
+  )
+}
+
+/** `release` run at most once, however often it is called. */
+function once(release: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined
+  return () => (done ??= release())
 }
 
 /** The reachable host with the most free memory that fits `neededMiB` (the first listed on a tie); refuses with every host's numbers. */

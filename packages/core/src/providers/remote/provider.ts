@@ -52,6 +52,14 @@ export class RemoteLibvirtProvider extends LibvirtProvider {
     return this.connection.label
   }
 
+  get remoteHost(): string {
+    return this.connection.label
+  }
+
+  hostPath(file: string): string | undefined {
+    return this.files.mirrored(file)
+  }
+
   override async writeSeed(file: string, content: SeedContent): Promise<void> {
     await writeNoCloudSeed(file, content)
     await this.files.upload(file)
@@ -98,6 +106,7 @@ export const libvirtAnywhereFactory: ProviderFactory = {
   create: (config, environment) => {
     if (!isRemoteUri(config.libvirt.uri) || !environment) return libvirtProviderFactory.create(config, environment)
     const connection = hypervisorConnection(hostLabel(config), config.libvirt.uri)
+    connection.persistSeconds = config.remote.persist_seconds
     return new RemoteLibvirtProvider(config, connection, environment)
   },
 }

@@ -1,0 +1,52 @@
+import path from 'node:path'
+import {cliRoot, readJson, userPlugins} from '../fast-path.js'
+
+/** A command as its plugin's oclif manifest describes it. */
+export interface ManifestCommand {
+  id: string
+  flags: Record<string, {type: string; char?: string; aliases?: string[]; exclusive?: string[]}>
+}
+
+interface PluginPackage {
+  name: string
+  oclif?: {plugins?: string[]; hooks?: Record<string, unknown>}
+}
+
+/** Hooks that would run before a command; a plugin with these may change what any verb does. */
+const COMMAND_HOOKS = ['init', 'prerun']
+
+/**
+ * Every command of this installation (the CLI, its core plugins, the user's linked or installed
+ * plugins) from the manifests oclif itself reads; undefined when a manifest is missing, or when
+ * a plugin outside this project hooks into every command (only oclif can run that hook).
+ */
+export function installedCommands(env: NodeJS.ProcessEnv = process.env): ManifestCommand[] | undefined {
+  const cli = readJson<PluginPackage>(path.join(cliRoot, 'package.json'))
+  if (!cli) return undefined
+  const roots = [cliRoot, ...(cli.oclif?.plugins ?? []).map((name) => nodeModule(name))]
+  for (const plugin of userPlugins(env)) roots.push(plugin.root)
+  const commands: ManifestCommand[] = []
+  for (const root of roots) {
+    if (!root) return undefined
+    const pkg = readJson<PluginPackage>(path.join(root, 'package.json'))
+    const manifest = readJson<{commands?: Record<string, ManifestCommand>}>(path.join(root, 'oclif.manifest.json'))
+    if (!pkg || !manifest?.commands) return undefined
+    if (!ownPlugin(pkg.name) && COMMAND_HOOKS.some((hook) => pkg.oclif?.hooks?.[hook] !== undefined)) return undefined
+    commands.push(...Object.values(manifest.commands))
+  }
+  return commands
+}
+
+/** This project's plugins: their init hooks only register host checks and VM types for the verbs that use them. */
+function ownPlugin(name: string): boolean {
+  return name.startsWith('@lago/')
+}
+
+/** Where node would find package `name` from the CLI. */
+function nodeModule(name: string): string | undefined {
+  for (let dir = cliRoot; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name)
+    if (readJson(path.join(candidate, 'package.json'))) return candidate
+    if (path.dirname(dir) === dir) return undefined
+  }
+}

@@ -7,7 +7,7 @@
 // - CLI start-up: --help vs `node -e 0`, status (3 VMs) vs `node -e 0`, shell VM -c true vs
 //   `node -e 0` + `ssh -i KEY root@VM true`.
 // Needs root and the test namespace (bench/run.mjs enters it):
-//   ip netns exec lago-test node bench/speed.mjs [--counts 1,3,10] [--rounds 2] [--json]
+//   ip netns exec lago-test node bench/speed.mjs [--counts 1,3,10] [--rounds 2] [--settle SECONDS] [--json]
 import {spawn, spawnSync} from 'node:child_process'
 import {readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
@@ -18,6 +18,11 @@ const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[proc
 const counts = arg('--counts', '1,3,10').split(',').map(Number)
 const rounds = Number(arg('--rounds', '2'))
 const cliRuns = Number(arg('--cli-runs', '10'))
+// Seconds to let the host settle before each start, either side: a stop returns before qemu's
+// teardown (freeing guest memory, libvirtd's cleanup) ends, and the start that follows shares
+// the two cores with it. 0 (the default) starts at once, as before.
+const settleMs = Number(arg('--settle', '0')) * 1000
+const settle = () => (settleMs > 0 ? new Promise((resolve) => setTimeout(resolve, settleMs)) : Promise.resolve())
 const {work, env, must} = benchWork('speed')
 const virshArgs = (...args) => ['-q', '-c', 'qemu:///system', ...args]
 const prefixes = []
@@ -182,8 +187,10 @@ try {
     const lagoStop = []
     const handStop = []
     for (let r = 0; r < rounds; r++) {
+      await settle()
       hand.push(await startByHand(target))
       handStop.push(await stopByHand(target))
+      await settle()
       lago.push(startWithLago(target))
       if (count === 3 && r === 0) cliFigures(target)
       lagoStop.push(timed(process.execPath, [cli, 'stop'], {cwd: target.prefix}))
@@ -211,6 +218,7 @@ try {
       for (let r = 0; r < rounds; r++) {
         must(process.execPath, [cli, 'start'], {cwd: target.prefix})
         must(process.execPath, [cli, 'stop', '--save'], {cwd: target.prefix})
+        await settle()
         const t0 = process.hrtime.bigint()
         const output = must(process.execPath, [cli, 'start'], {cwd: target.prefix, withStderr: true})
         resumes.push(seconds(t0))

@@ -66,6 +66,8 @@ export class HostileWorld {
       LAGO__DOWNLOAD__RETRIES: '1',
       LAGO__DOWNLOAD__BACKOFF_MS: '10',
       LAGO__DOWNLOAD__STALL_TIMEOUT: '5',
+      // Whatever the caller's shell has (a benchmark's environment allows unverified templates).
+      LAGO__DOWNLOAD__ALLOW_UNVERIFIED: 'false',
       OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
       ...extra,
     }

@@ -47,11 +47,16 @@ describe('status and shell without oclif (the lean path)', () => {
   })
 
   it('fails as oclif does: the same error, exit code and --json', async () => {
-    const run = (args: string[], lean: boolean) =>
-      execa(LAGO_BIN, args, {cwd: dir, reject: false, env: {LAGO_PREFIX_PATH: '', XDG_CONFIG_HOME: dir, LAGO_SYSTEM_CONFIG_DIR: dir, ...(lean ? {} : {LAGO_NO_LEAN: '1'})}})
-    for (const args of [['status'], ['status', '--json'], ['shell', 'vm0', 'true']]) {
-      const [lean, oclif] = [await run(args, true), await run(args, false)]
+    const run = (args: string[], lean: boolean, env: Record<string, string> = {}) =>
+      execa(LAGO_BIN, args, {cwd: dir, reject: false, env: {LAGO_PREFIX_PATH: '', XDG_CONFIG_HOME: dir, LAGO_SYSTEM_CONFIG_DIR: dir, ...env, ...(lean ? {} : {LAGO_NO_LEAN: '1'})}})
+    const badSetting = {LAGO__LIBVIRT__DOMAIN_TYPE: 'xen'}
+    for (const [args, env] of [[['status']], [['status', '--json']], [['shell', 'vm0', 'true']], [['status'], badSetting], [['shell', 'vm0', 'true'], badSetting]] as [
+      string[],
+      Record<string, string>?,
+    ][]) {
+      const [lean, oclif] = [await run(args, true, env), await run(args, false, env)]
       assert.equal(lean.exitCode, 2, args.join(' '))
+      if (env) assert.match(lean.stderr, /Invalid value "xen" for libvirt\.domain_type/)
       assert.equal(lean.exitCode, oclif.exitCode, args.join(' '))
       assert.equal(lean.stdout, oclif.stdout, args.join(' '))
       assert.equal(lean.stderr, oclif.stderr, args.join(' '))

@@ -30,34 +30,35 @@ export async function runLean(line: LeanCommandLine, env: NodeJS.ProcessEnv = pr
   )
   const sinks: EventSink[] = []
   let stopProgress: (() => void) | undefined
+  // As oclif runs them: events start even when the configuration is bad; that error is the verb's.
+  const configured = Promise.resolve().then(() => applyLibvirtMode(mergeLayers(layers)))
+  configured.catch(() => undefined)
+  const find = () => findPrefix(process.cwd(), defaults['prefix-path'], defaults['prefix-name'])
   try {
-    const config = await applyLibvirtMode(mergeLayers(layers))
-    const find = () => findPrefix(process.cwd(), defaults['prefix-path'], defaults['prefix-name'])
     const paths = await find().catch(() => undefined)
-    const started = await startEvents({id: line.verb}, {json: line.json, config, prefix: paths?.root})
+    const started = await startEvents({id: line.verb}, {json: line.json, config: await configured.catch(() => undefined), prefix: paths?.root})
     sinks.push(...started.sinks)
     stopProgress = started.stopProgress
-    try {
-      const prefix = await Prefix.open(paths ?? (await find()), config)
-      process.env.LAGO_PREFIX_PATH = prefix.paths.root
-      log.debug(`${line.verb}: run without loading oclif (the lean path)`)
-      const sink = recordPrefixEvents(prefix.paths)
-      if (sink) sinks.push(sink)
-      const exitCode = await runVerb(line, prefix, abort.signal)
-      if (abort.signal.aborted) throw abort.signal.reason
-      if (exitCode === 0) verbFinished(startedAt)
-      else {
-        verbFailed(startedAt, Object.assign(new Error(`EEXIT: ${exitCode}`), {code: 'EEXIT', oclif: {exit: exitCode}}), exitCode)
-        process.exitCode = exitCode
-      }
-    } catch (thrown) {
-      const error = abort.signal.aborted && isLagoError(abort.signal.reason) ? abort.signal.reason : (thrown as Error)
-      const report = failureReport(error, logLevel)
-      verbFailed(startedAt, error, report.exitCode)
-      if (line.json) process.stdout.write(`${JSON.stringify({error: report.json}, null, 2)}\n`)
-      else process.stderr.write(`Error: ${report.text}\n`)
-      process.exitCode = report.exitCode
+    const config = await configured
+    const prefix = await Prefix.open(paths ?? (await find()), config)
+    process.env.LAGO_PREFIX_PATH = prefix.paths.root
+    log.debug(`${line.verb}: run without loading oclif (the lean path)`)
+    const sink = recordPrefixEvents(prefix.paths)
+    if (sink) sinks.push(sink)
+    const exitCode = await runVerb(line, prefix, abort.signal)
+    if (abort.signal.aborted) throw abort.signal.reason
+    if (exitCode === 0) verbFinished(startedAt)
+    else {
+      verbFailed(startedAt, Object.assign(new Error(`EEXIT: ${exitCode}`), {code: 'EEXIT', oclif: {exit: exitCode}}), exitCode)
+      process.exitCode = exitCode
     }
+  } catch (thrown) {
+    const error = abort.signal.aborted && isLagoError(abort.signal.reason) ? abort.signal.reason : (thrown as Error)
+    const report = failureReport(error, logLevel)
+    verbFailed(startedAt, error, report.exitCode)
+    if (line.json) process.stdout.write(`${JSON.stringify({error: report.json}, null, 2)}\n`)
+    else process.stderr.write(`Error: ${report.text}\n`)
+    process.exitCode = report.exitCode
   } finally {
     untrap()
     stopProgress?.()

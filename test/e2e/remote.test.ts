@@ -185,6 +185,14 @@ describe('remote hypervisors (stand-in hosts over SSH)', function () {
       const hostname = await sh('vm0', 'hostname')
       assert.deepEqual([hostname.code, hostname.out], [0, 'vm0'], hostname.all)
       assert.equal((await sh('vm1', 'exit 7')).code, 7)
+      // Without a connection of its own, shell tunnelled through OpenSSH's shared login (persist_seconds); with 0, through its own.
+      const log = path.join(prefix, '.lago/logs/lago.log')
+      const sharedLogins = async () => (await readFile(log, 'utf8')).split('\n').filter((l) => l.includes('"ControlMaster=auto"')).length
+      const before = await sharedLogins()
+      assert.ok(before >= 2, `shared-login tunnels logged: ${before}`)
+      const own = await sandbox.lago(['shell', 'vm0', '-c', 'exit 4'], {cwd: prefix, env: {...env, LAGO__REMOTE__PERSIST_SECONDS: '0'}})
+      assert.equal(own.exitCode, 4, String(own.all))
+      assert.equal(await sharedLogins(), before)
     })
 
     it('copies files both ways', async function () {

@@ -6,6 +6,8 @@ import {execa} from 'execa'
 import {leanCommandLine} from '../../packages/cli/src/lean/command-line.js'
 import {installedCommands} from '../../packages/cli/src/lean/installation.js'
 import {LAGO_BIN, REPO_ROOT} from '../lib/harness.js'
+import {recordPrefixEvents} from '../../packages/cli/src/ci-events.js'
+import {unlessNotInstalled} from '../../packages/core/src/providers/remote/uri.js'
 
 describe('status and shell without oclif (the lean path)', () => {
   let dir: string
@@ -61,5 +63,25 @@ describe('status and shell without oclif (the lean path)', () => {
       assert.equal(lean.stdout, oclif.stdout, args.join(' '))
       assert.equal(lean.stderr, oclif.stderr, args.join(' '))
     }
+  })
+})
+
+describe('what the lean path and the CLI tolerate while reading and writing', () => {
+  it('the prefix event log: only a prefix this user may not write is left unrecorded; any other failure names the file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lago-events-'))
+    try {
+      await writeFile(path.join(dir, 'not-a-dir'), '')
+      assert.throws(() => recordPrefixEvents({root: dir, events: path.join(dir, 'not-a-dir', 'events.ndjson')}), /Cannot write events to .*not-a-dir\/events\.ndjson: E[A-Z]+\./)
+      const sink = recordPrefixEvents({root: dir, events: path.join(dir, '.lago', 'events.ndjson')})
+      assert.ok(sink)
+      sink.close()
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('an ssh tool that is not installed gives no answer; any other failure of it is thrown', () => {
+    assert.equal(unlessNotInstalled(Object.assign(new Error('spawn ssh ENOENT'), {code: 'ENOENT'})), undefined)
+    assert.throws(() => unlessNotInstalled(Object.assign(new Error('spawn ssh EACCES'), {code: 'EACCES'})), /EACCES/)
   })
 })

@@ -10,7 +10,13 @@ const argv = process.argv.slice(2)
 // `status` and `shell VM WORDS` too, when that gives what oclif would.
 const lean = leanCommandLine(argv)
 // The lean path as one file (npm run build makes it; see scripts/bundle-lean.mjs), else its modules.
-const leanRun = () => import('../lib/lean.bundle.js').catch(() => import('../lib/lean/run.js'))
+const bundle = new URL('../lib/lean.bundle.js', import.meta.url)
+const leanRun = () =>
+  import(bundle.href).catch((error) => {
+    // Only a checkout built without the bundle runs the modules; a bundle that fails to load is a bug to see.
+    if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes(bundle.pathname)) return import('../lib/lean/run.js')
+    throw error
+  })
 if (!fastPath(argv) && !(lean && (await (await leanRun()).runLean(lean)))) {
   const {launch} = await import('../lib/launch.js')
   await launch(import.meta.url)

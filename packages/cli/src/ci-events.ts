@@ -42,14 +42,17 @@ function exitError(exitCode: number): {code: string; message: string} {
   return {code: 'EXIT', message: `exit status ${exitCode}`}
 }
 
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS'])
+
 /** Also record this run's events (those so far first) in the prefix's PREFIX/.lago/events.ndjson; undefined when it is not writable. */
 export function recordPrefixEvents(paths: {root: string; events: string}): EventSink | undefined {
   events.setContext({prefix: paths.root})
   try {
     return writeEventsTo(paths.events, {fill: {prefix: paths.root}})
-  } catch {
+  } catch (error) {
     // A prefix this user may read but not write (status of someone else's): nothing recorded.
-    return undefined
+    if (NOT_WRITABLE.has(String((error as {detail?: {errno?: string}}).detail?.errno))) return undefined
+    throw error
   }
 }
 

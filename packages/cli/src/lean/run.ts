@@ -26,21 +26,23 @@ export async function runLean(line: LeanCommandLine, env: NodeJS.ProcessEnv = pr
   const abort = new AbortController()
   const untrap = trapSignals(
     (signal) => abort.abort(new AbortedError(signal)),
-    () => '',
+    () => 'status and shell make nothing: nothing is left behind.',
   )
   const sinks: EventSink[] = []
   let stopProgress: (() => void) | undefined
   // As oclif runs them: events start even when the configuration is bad; that error is the verb's.
   const configured = Promise.resolve().then(() => applyLibvirtMode(mergeLayers(layers)))
   configured.catch(() => undefined)
-  const find = () => findPrefix(process.cwd(), defaults['prefix-path'], defaults['prefix-name'])
+  // Looked up once: the events name the prefix when there is one; its absence is the verb's error below.
+  const located = findPrefix(process.cwd(), defaults['prefix-path'], defaults['prefix-name'])
+  located.catch(() => undefined)
   try {
-    const paths = await find().catch(() => undefined)
+    const paths = await located.catch(() => undefined)
     const started = await startEvents({id: line.verb}, {json: line.json, config: await configured.catch(() => undefined), prefix: paths?.root})
     sinks.push(...started.sinks)
     stopProgress = started.stopProgress
     const config = await configured
-    const prefix = await Prefix.open(paths ?? (await find()), config)
+    const prefix = await Prefix.open(await located, config)
     process.env.LAGO_PREFIX_PATH = prefix.paths.root
     log.debug(`${line.verb}: run without loading oclif (the lean path)`)
     const sink = recordPrefixEvents(prefix.paths)

@@ -45,7 +45,7 @@ function openForAppend(file: string): number {
   } catch (error) {
     throw new LagoError('USAGE', `Cannot write events to ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, {
       hint: 'Give --events (or LAGO_EVENTS) a file in a writable directory, or "-" for standard output.',
-      detail: {file},
+      detail: {file, errno: (error as NodeJS.ErrnoException).code},
     })
   }
 }

@@ -1,7 +1,7 @@
 import {readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import type {LagoConfig} from '../config/config.js'
-import {LagoError} from '../errors.js'
+import {errorMessage, LagoError} from '../errors.js'
 import {events} from '../events/bus.js'
 import {log} from '../log.js'
 import type {Provider, Runtime, VmRuntimeState} from '../providers/provider.js'
@@ -374,7 +374,13 @@ export class Prefix {
   async consoleTail(vm: VmState, lines = 15): Promise<string> {
     const file = this.paths.consoleLog(vm.name)
     const provider = this.provider
-    const text = provider.consoleText ? await provider.consoleText(file).catch(() => '') : await readFile(file, 'utf8').catch(() => '')
+    let text: string
+    try {
+      text = (provider.consoleText ? await provider.consoleText(file) : await readTextIfExists(file)) ?? ''
+    } catch (error) {
+      // Said in place of the tail: this is the hint of another error, which must still be told.
+      return `(could not read ${file}: ${errorMessage(error)})`
+    }
     return text.replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n')
   }
 

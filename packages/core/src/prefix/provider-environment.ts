@@ -41,8 +41,9 @@ export async function removeHypervisorFiles(paths: PrefixPaths, config: LagoConf
  */
 export async function prefixHypervisor(config: LagoConfig, paths: PrefixPaths): Promise<Provider> {
   let recorded: string | undefined
+  const text = (await readTextIfExists(paths.state)) ?? '{}'
   try {
-    const state = JSON.parse((await readTextIfExists(paths.state)) ?? '{}') as {provider?: unknown}
+    const state = JSON.parse(text) as {provider?: unknown}
     if (typeof state.provider === 'string') recorded = state.provider
   } catch {
     // Corrupt state: the setting's provider it is.

@@ -5,7 +5,7 @@ import {LagoError, errorMessage} from '../../errors.js'
 import {log} from '../../log.js'
 import {shellCommand} from '../../ssh/quote.js'
 import {run} from '../../util/exec.js'
-import {parseSshUri, resolveSshSettings, type SshHypervisor, type SshSettings} from './uri.js'
+import {parseSshUri, resolveSshSettings, unlessNotInstalled, type SshHypervisor, type SshSettings} from './uri.js'
 
 export interface RemoteResult {
   exitCode: number
@@ -192,7 +192,7 @@ export class HypervisorConnection {
 /** The host's keys as known_hosts records them (`ssh-keygen -F`); refuses an unknown host as ssh would. */
 async function knownHostKeys(settings: SshSettings): Promise<Set<string>> {
   const name = settings.port === 22 ? settings.hostname : `[${settings.hostname}]:${settings.port}`
-  const result = await run('ssh-keygen', ['-F', name], {reject: false}).catch(() => undefined)
+  const result = await run('ssh-keygen', ['-F', name], {reject: false}).catch(unlessNotInstalled)
   const keys = new Set(
     (result?.stdout ?? '')
       .split('\n')

@@ -25,9 +25,9 @@ export function controlDir(env: NodeJS.ProcessEnv = process.env): string {
  * ControlPersist in ~/.ssh/config. Resolves once the guest's SSH server has said its first
  * bytes, so a tunnel that cannot open fails here, in ssh's words.
  */
-export function persistedForward(hypervisor: SshHypervisor, target: {host: string; port: number}, persistSeconds: number, label: string, dir: string = controlDir()): Promise<Duplex> {
+export async function persistedForward(hypervisor: SshHypervisor, target: {host: string; port: number}, persistSeconds: number, label: string, dir: string = controlDir()): Promise<Duplex> {
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(target.host) || !Number.isInteger(target.port)) {
-    return Promise.reject(new LagoError('SSH', `${label}: refusing a tunnel to "${target.host}:${target.port}" (not an IPv4 address and port).`))
+    throw new LagoError('SSH', `${label}: refusing a tunnel to "${target.host}:${target.port}" (not an IPv4 address and port).`)
   }
   mkdirSync(dir, {recursive: true, mode: 0o700})
   // One login per URI (its key and host-key policy), not only per user@host:port as %C alone would share it.

@@ -67,10 +67,16 @@ export async function resolveSshSettings(hypervisor: SshHypervisor): Promise<Ssh
   }
 }
 
+/** For a tool run that failed: undefined when the tool is not installed, else the failure itself. */
+export function unlessNotInstalled(error: unknown): undefined {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+  throw error
+}
+
 /** `ssh -G HOST`: OpenSSH's own reading of the user's configuration; empty when ssh is not installed. */
 async function sshConfigFor(host: string): Promise<Map<string, string[]>> {
   const settings = new Map<string, string[]>()
-  const result = await run('ssh', ['-G', '--', host], {reject: false}).catch(() => undefined)
+  const result = await run('ssh', ['-G', '--', host], {reject: false}).catch(unlessNotInstalled)
   if (!result || result.exitCode !== 0) return settings
   for (const line of result.stdout.split('\n')) {
     const match = /^(\S+)\s+(.*)$/.exec(line.trim())

@@ -1,36 +1,53 @@
 import assert from 'node:assert/strict'
-import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {execa} from 'execa'
 import {leanCommandLine} from '../../packages/cli/src/lean/command-line.js'
-import {installedCommands} from '../../packages/cli/src/lean/installation.js'
+import {installation} from '../../packages/cli/src/lean/installation.js'
 import {LAGO_BIN, REPO_ROOT} from '../lib/harness.js'
 import {recordPrefixEvents} from '../../packages/cli/src/ci-events.js'
 import {unlessNotInstalled} from '../../packages/core/src/providers/remote/uri.js'
 
-describe('status and shell without oclif (the lean path)', () => {
+describe('status, start and shell without oclif (the lean path)', () => {
   let dir: string
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'lago-lean-'))
   })
   after(() => rm(dir, {recursive: true, force: true}))
 
-  it('takes only the command lines it runs as oclif would: status [--json], shell VM WORDS', () => {
+  it('takes only the command lines it runs as oclif would: status [--json], start [VM...] [--json], shell VM WORDS', () => {
     assert.deepEqual(leanCommandLine(['status'], {}), {verb: 'status', json: false, argv: []})
     assert.deepEqual(leanCommandLine(['status', '--json'], {}), {verb: 'status', json: true, argv: ['--json']})
     assert.deepEqual(leanCommandLine(['shell', 'vm0', '-c', 'exit 3'], {}), {verb: 'shell', vm: 'vm0', words: ['-c', 'exit 3'], json: false, argv: ['vm0']})
     // Words after the VM are the command's, never options.
     assert.deepEqual(leanCommandLine(['shell', 'vm0', '--help'], {}), {verb: 'shell', vm: 'vm0', words: ['--help'], json: false, argv: ['vm0']})
-    for (const argv of [['status', '-p', 'x'], ['status', '--out-format', 'yaml'], ['shell', 'vm0'], ['shell', '-c', 'true', 'vm0'], ['start'], [], ['--version']]) {
+    assert.deepEqual(leanCommandLine(['start'], {}), {verb: 'start', vms: [], json: false, argv: []})
+    assert.deepEqual(leanCommandLine(['start', 'vm0', '--json', 'vm1'], {}), {verb: 'start', vms: ['vm0', 'vm1'], json: true, argv: ['vm0', '--json', 'vm1']})
+    for (const argv of [
+      ['status', '-p', 'x'],
+      ['status', '--out-format', 'yaml'],
+      ['shell', 'vm0'],
+      ['shell', '-c', 'true', 'vm0'],
+      ['start', '--cold'],
+      ['start', 'vm0', '--no-wait'],
+      ['start', '--json', '--json'],
+      ['start', '--', 'vm0'],
+      [],
+      ['--version'],
+    ]) {
       assert.equal(leanCommandLine(argv, {}), undefined, argv.join(' '))
     }
     assert.equal(leanCommandLine(['status'], {LAGO_NO_LEAN: '1'}), undefined)
+    // oclif's --json from the environment.
+    assert.equal(leanCommandLine(['status'], {LAGO_CONTENT_TYPE: 'json'}), undefined)
   })
 
-  it("reads every command's flags from the manifests, and yields to oclif for a plugin that hooks into every command", async () => {
-    const real = installedCommands({...process.env, LAGO_DATA_DIR: path.join(REPO_ROOT, '.data')})
-    assert.ok(real?.some((c) => c.id === 'status') && real.some((c) => c.id === 'ovirt:deploy') && real.some((c) => c.id === 'plugins:install'))
+  it("reads every command's flags from the manifests and this project's init hooks, and yields to oclif for a plugin of another project that hooks into every command", async () => {
+    const real = installation({...process.env, LAGO_DATA_DIR: path.join(REPO_ROOT, '.data')})
+    const commands = real?.commands
+    assert.ok(commands?.some((c) => c.id === 'status') && commands.some((c) => c.id === 'ovirt:deploy') && commands.some((c) => c.id === 'plugins:install'))
+    assert.deepEqual(real?.initHooks, [path.join(REPO_ROOT, 'packages/plugin-ovirt/lib/hooks/init.js')])
     const plugin = async (name: string, hooks: Record<string, string>, manifest = true) => {
       const root = path.join(dir, name.replace('/', '_'))
       await mkdir(root, {recursive: true})
@@ -39,12 +56,15 @@ describe('status and shell without oclif (the lean path)', () => {
       const data = path.join(dir, `data-${name.replace('/', '_')}`)
       await mkdir(data, {recursive: true})
       await writeFile(path.join(data, 'package.json'), JSON.stringify({oclif: {plugins: [{name, type: 'link', root}]}}))
-      return installedCommands({LAGO_DATA_DIR: data})
+      return installation({LAGO_DATA_DIR: data})
     }
-    assert.ok((await plugin('@lago/own', {init: './lib/hooks/init.js'}))?.some((c) => c.id === 'hello'))
-    assert.ok((await plugin('quiet-plugin', {update: './lib/update.js'}))?.some((c) => c.id === 'hello'))
+    const own = await plugin('@lago/own', {init: './lib/hooks/init.js'})
+    assert.ok(own?.commands.some((c) => c.id === 'hello'))
+    assert.ok(own?.initHooks.some((hook) => hook.endsWith('@lago_own/lib/hooks/init.js')))
+    assert.ok((await plugin('quiet-plugin', {update: './lib/update.js'}))?.commands.some((c) => c.id === 'hello'))
     assert.equal(await plugin('foreign-plugin', {init: './lib/hooks/init.js'}), undefined)
     assert.equal(await plugin('prerun-plugin', {prerun: './lib/hooks/prerun.js'}), undefined)
+    assert.equal(await plugin('@lago/prerun', {prerun: './lib/hooks/prerun.js'}), undefined)
     assert.equal(await plugin('no-manifest', {}, false), undefined)
   })
 
@@ -52,16 +72,54 @@ describe('status and shell without oclif (the lean path)', () => {
     const run = (args: string[], lean: boolean, env: Record<string, string> = {}) =>
       execa(LAGO_BIN, args, {cwd: dir, reject: false, env: {LAGO_PREFIX_PATH: '', XDG_CONFIG_HOME: dir, LAGO_SYSTEM_CONFIG_DIR: dir, ...env, ...(lean ? {} : {LAGO_NO_LEAN: '1'})}})
     const badSetting = {LAGO__LIBVIRT__DOMAIN_TYPE: 'xen'}
-    for (const [args, env] of [[['status']], [['status', '--json']], [['shell', 'vm0', 'true']], [['status'], badSetting], [['shell', 'vm0', 'true'], badSetting]] as [
-      string[],
-      Record<string, string>?,
-    ][]) {
+    for (const [args, env] of [
+      [['status']],
+      [['status', '--json']],
+      [['shell', 'vm0', 'true']],
+      [['start']],
+      [['start', 'vm0', '--json']],
+      [['status'], badSetting],
+      [['shell', 'vm0', 'true'], badSetting],
+      [['start'], badSetting],
+    ] as [string[], Record<string, string>?][]) {
       const [lean, oclif] = [await run(args, true, env), await run(args, false, env)]
       assert.equal(lean.exitCode, 2, args.join(' '))
       if (env) assert.match(lean.stderr, /Invalid value "xen" for libvirt\.domain_type/)
       assert.equal(lean.exitCode, oclif.exitCode, args.join(' '))
       assert.equal(lean.stdout, oclif.stdout, args.join(' '))
       assert.equal(lean.stderr, oclif.stderr, args.join(' '))
+    }
+  })
+
+  it("runs this project's plugins' init hooks as oclif does: before the verb, with its id and argv", async () => {
+    const root = path.join(dir, 'hooked')
+    await mkdir(path.join(root, 'lib'), {recursive: true})
+    await writeFile(path.join(root, 'package.json'), JSON.stringify({name: '@lago/hooked', version: '1.0.0', type: 'module', oclif: {hooks: {init: './lib/init.js'}}}))
+    await writeFile(path.join(root, 'oclif.manifest.json'), JSON.stringify({version: '1.0.0', commands: {}}))
+    const record = path.join(dir, 'hook-calls')
+    await writeFile(
+      path.join(root, 'lib/init.js'),
+      `import {appendFileSync} from 'node:fs'\nexport default async function (options) { appendFileSync(${JSON.stringify(record)}, JSON.stringify({id: options.id, argv: options.argv}) + '\\n') }\n`,
+    )
+    const data = path.join(dir, 'data-hooked')
+    await mkdir(data, {recursive: true})
+    await writeFile(
+      path.join(data, 'package.json'),
+      JSON.stringify({
+        oclif: {
+          plugins: [
+            {name: '@lago/plugin-ovirt', type: 'link', root: path.join(REPO_ROOT, 'packages/plugin-ovirt')},
+            {name: '@lago/hooked', type: 'link', root},
+          ],
+        },
+      }),
+    )
+    const env = {LAGO_DATA_DIR: data, LAGO_PREFIX_PATH: '', XDG_CONFIG_HOME: dir, LAGO_SYSTEM_CONFIG_DIR: dir}
+    for (const lean of [true, false]) {
+      await rm(record, {force: true})
+      const result = await execa(LAGO_BIN, ['start', 'vm0', '--json'], {cwd: dir, reject: false, env: {...env, ...(lean ? {} : {LAGO_NO_LEAN: '1'})}})
+      assert.equal(result.exitCode, 2, String(result.stderr))
+      assert.deepEqual(JSON.parse(await readFile(record, 'utf8')), {id: 'start', argv: ['vm0', '--json']}, lean ? 'lean' : 'oclif')
     }
   })
 })

@@ -1,4 +1,4 @@
-import {Listr, PRESET_TIMER, type ListrTask} from 'listr2'
+import type {ListrTask} from 'listr2'
 import {progressReporter, type Task} from '@lago/core/prefix'
 
 export interface RenderOptions {
@@ -12,6 +12,8 @@ export async function runWithListr(tasks: Task[], options: RenderOptions = {}): 
   const renderer = options.quiet ? 'silent' : process.stderr.isTTY ? 'default' : 'simple'
   // A terminal redraws in place: a bar, refreshed often. A log gets a line every few seconds.
   const progress = renderer === 'default' ? {everyMs: 100, bar: true} : {everyMs: Number(process.env.LAGO_PROGRESS_INTERVAL_MS ?? 5000), bar: false}
+  // Loaded here, not with the module: the lean launcher's bundle would load it for every verb.
+  const {Listr, PRESET_TIMER} = await import('listr2')
   const list = new Listr(
     tasks.map((t) => toListr(t, {signal: options.signal, progress})),
     {

@@ -1,82 +1,106 @@
-import {AbortedError, applyLibvirtMode, findPrefix, isLagoError, log, mergeLayers, Prefix, type EventSink, type LogLevel} from '@lago/core/prefix'
-import {recordPrefixEvents, startEvents, verbFailed, verbFinished} from '../ci-events.js'
+import {pathToFileURL} from 'node:url'
+import {applyLibvirtMode, findPrefix, log, mergeLayers, type LogLevel, type Prefix} from '@lago/core/prefix'
 import {configLayers, unreadSettingWarnings, verbDefaults} from '../config-layers.js'
 import {failureReport} from '../failure-report.js'
-import {trapSignals} from '../signals.js'
-import {installedCommands} from './installation.js'
+import {cliRoot, readJson} from '../fast-path.js'
+import {VerbRun} from '../verb-run.js'
+import {installation} from './installation.js'
 import type {LeanCommandLine} from './command-line.js'
 
 /**
- * Run `status` or `shell VM WORDS` without loading oclif, when that gives exactly what oclif
- * would: the same configuration, events, output, errors and exit codes. False (nothing done
- * yet) when it cannot: a configured default flag or a warning about a setting for this verb,
- * a plugin hooking into every command, a manifest missing; the launcher then runs oclif.
+ * Run `status`, `start [VM...]` or `shell VM WORDS` without loading oclif, when that gives
+ * exactly what oclif would: the same configuration, plugin init hooks, events, lock, progress,
+ * output, errors and exit codes (both run through VerbRun). False (nothing done yet) when it
+ * cannot: a configured default flag or a warning about a setting, a plugin of another project
+ * hooking into every command, a manifest missing; the launcher then runs oclif.
  */
 export async function runLean(line: LeanCommandLine, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const commands = installedCommands(env)
-  const command = commands?.find((c) => c.id === line.verb)
-  if (!commands || !command) return false
+  const installed = installation(env)
+  const command = installed?.commands.find((c) => c.id === line.verb)
+  if (!installed || !command) return false
   const layers = await configLayers()
   const defaults = globalDefaults(verbDefaults(layers, line.verb, command.flags, line.argv))
-  if (!defaults || unreadSettingWarnings(layers, commands).length > 0) return false
+  if (!defaults || unreadSettingWarnings(layers, installed.commands).length > 0) return false
+  for (const hook of installed.initHooks) await runInitHook(hook, line)
   const logLevel = defaults['log-level'] ?? 'warning'
   log.consoleLevel = logLevel
 
-  const startedAt = Date.now()
-  const abort = new AbortController()
-  const untrap = trapSignals(
-    (signal) => abort.abort(new AbortedError(signal)),
-    () => 'status and shell make nothing: nothing is left behind.',
-  )
-  const sinks: EventSink[] = []
-  let stopProgress: (() => void) | undefined
+  const run = new VerbRun({verb: line.verb, changesPrefix: line.verb === 'start', collectsOnFailure: line.verb === 'start'}, () => leftovers(line))
+  run.logLevel = logLevel
+  run.trapSignals()
   // As oclif runs them: events start even when the configuration is bad; that error is the verb's.
   const configured = Promise.resolve().then(() => applyLibvirtMode(mergeLayers(layers)))
   configured.catch(() => undefined)
   // Looked up once: the events name the prefix when there is one; its absence is the verb's error below.
   const located = findPrefix(process.cwd(), defaults['prefix-path'], defaults['prefix-name'])
   located.catch(() => undefined)
+  let failure: Error | undefined
   try {
     const paths = await located.catch(() => undefined)
-    const started = await startEvents({id: line.verb}, {json: line.json, config: await configured.catch(() => undefined), prefix: paths?.root})
-    sinks.push(...started.sinks)
-    stopProgress = started.stopProgress
+    await run.startEvents({json: line.json, config: await configured.catch(() => undefined), prefix: paths?.root})
     const config = await configured
-    const prefix = await Prefix.open(await located, config)
-    process.env.LAGO_PREFIX_PATH = prefix.paths.root
+    const prefix = await run.openPrefix(await located, config, {wait: true})
     log.debug(`${line.verb}: run without loading oclif (the lean path)`)
-    const sink = recordPrefixEvents(prefix.paths)
-    if (sink) sinks.push(sink)
-    const exitCode = await runVerb(line, prefix, abort.signal)
-    if (abort.signal.aborted) throw abort.signal.reason
-    if (exitCode === 0) verbFinished(startedAt)
-    else {
-      verbFailed(startedAt, Object.assign(new Error(`EEXIT: ${exitCode}`), {code: 'EEXIT', oclif: {exit: exitCode}}), exitCode)
+    const exitCode = await runVerb(line, prefix, run)
+    if (run.abort.signal.aborted) throw run.abort.signal.reason
+    if (exitCode !== 0) {
+      // The remote command's status, passed on as oclif's this.exit(N) would.
+      failure = Object.assign(new Error(`EEXIT: ${exitCode}`), {code: 'EEXIT', oclif: {exit: exitCode}})
+      await run.failed(failure, exitCode)
       process.exitCode = exitCode
     }
   } catch (thrown) {
-    const error = abort.signal.aborted && isLagoError(abort.signal.reason) ? abort.signal.reason : (thrown as Error)
-    const report = failureReport(error, logLevel)
-    verbFailed(startedAt, error, report.exitCode)
+    failure = await run.cause(thrown as Error)
+    const report = failureReport(failure, logLevel)
+    await run.failed(failure, report.exitCode)
     if (line.json) process.stdout.write(`${JSON.stringify({error: report.json}, null, 2)}\n`)
     else process.stderr.write(`Error: ${report.text}\n`)
     process.exitCode = report.exitCode
   } finally {
-    untrap()
-    stopProgress?.()
-    for (const sink of sinks) sink.close()
+    await run.end(failure)
   }
   return true
 }
 
-async function runVerb(line: LeanCommandLine, prefix: Prefix, signal: AbortSignal): Promise<number> {
+async function runVerb(line: LeanCommandLine, prefix: Prefix, run: VerbRun): Promise<number> {
   if (line.verb === 'status') {
     const status = await prefix.status()
     process.stdout.write(line.json ? `${JSON.stringify(status, null, 2)}\n` : `${(await import('../status-table.js')).renderStatus(status)}\n`)
     return 0
   }
+  if (line.verb === 'start') {
+    const {tasks, rollback} = await prefix.startTasks(line.vms, {force: false, cold: false})
+    await run.withRollback(() => run.runTasks(tasks, line.json), rollback)
+    const status = await prefix.status({known: true})
+    process.stdout.write(line.json ? `${JSON.stringify(status, null, 2)}\n` : status.vms.map((vm) => `${vm.name}: ${vm.state} at ${vm.ip}\n`).join(''))
+    return 0
+  }
   const {runShell} = await import('../shell-run.js')
-  return runShell(prefix, line.vm, line.words, undefined, signal)
+  return runShell(prefix, line.vm, line.words, undefined, run.abort.signal)
+}
+
+/** What a second signal may leave behind (the words oclif's commands use). */
+function leftovers(line: LeanCommandLine): string {
+  if (line.verb !== 'start') return 'status and shell make nothing: nothing is left behind.'
+  const bin = readJson<{oclif?: {bin?: string}}>(`${cliRoot}/package.json`)?.oclif?.bin ?? 'lago'
+  return `libvirt objects it made may be left: "${bin} gc" removes those whose prefix is gone.`
+}
+
+/** A plugin's init hook, as oclif calls it before every command (this project's hooks read only the id and argv). */
+async function runInitHook(file: string, line: LeanCommandLine): Promise<void> {
+  const hook = (await import(pathToFileURL(file).href)) as {default?: (this: unknown, options: unknown) => unknown}
+  if (typeof hook.default !== 'function') return
+  const context = {
+    config: undefined,
+    debug: () => undefined,
+    log: (message = '') => process.stdout.write(`${message}\n`),
+    warn: (message: string | Error) => process.stderr.write(`Warning: ${message instanceof Error ? message.message : message}\n`),
+    error: (message: string | Error) => {
+      throw message instanceof Error ? message : new Error(message)
+    },
+    exit: (code = 0) => process.exit(code),
+  }
+  await hook.default.call(context, {id: line.verb, argv: line.argv, config: undefined, context})
 }
 
 const LOG_LEVELS = new Set(['debug', 'info', 'warning', 'error'])

@@ -17,8 +17,11 @@ const hook: Hook<'init'> = async function (options) {
   }
 }
 
-/** Commands that run host checks: the doctor, and init/start (their preflight). */
-const HOST_CHECK_COMMANDS = new Set(['doctor', 'init', 'start'])
+/**
+ * Commands that run this plugin's host checks: only the doctor (none of them is a preflight of
+ * init or start; a check given a `preflight` purpose must add those verbs here).
+ */
+const HOST_CHECK_COMMANDS = new Set(['doctor'])
 /** Core commands that read VM types (artifacts to collect, what to deploy). */
 const VM_TYPE_COMMANDS = new Set(['collect', 'deploy'])
 

@@ -91,7 +91,7 @@ describe('status, start and shell without oclif (the lean path)', () => {
     }
   })
 
-  it("runs this project's plugins' init hooks as oclif does: before the verb, with its id and argv", async () => {
+  it("runs this project's plugins' init hooks as oclif does: before the verb, with its id and argv; a failing hook is passed over, one that stops the command stops it", async () => {
     const root = path.join(dir, 'hooked')
     await mkdir(path.join(root, 'lib'), {recursive: true})
     await writeFile(path.join(root, 'package.json'), JSON.stringify({name: '@lago/hooked', version: '1.0.0', type: 'module', oclif: {hooks: {init: './lib/init.js'}}}))
@@ -99,7 +99,7 @@ describe('status, start and shell without oclif (the lean path)', () => {
     const record = path.join(dir, 'hook-calls')
     await writeFile(
       path.join(root, 'lib/init.js'),
-      `import {appendFileSync} from 'node:fs'\nexport default async function (options) { appendFileSync(${JSON.stringify(record)}, JSON.stringify({id: options.id, argv: options.argv}) + '\\n') }\n`,
+      `import {appendFileSync} from 'node:fs'\nexport default async function (options) { appendFileSync(${JSON.stringify(record)}, JSON.stringify({id: options.id, argv: options.argv}) + '\\n'); if (process.env.HOOK_MODE === 'throw') throw new Error('plain failure'); if (process.env.HOOK_MODE === 'stop') this.error('stopped by the hook') }\n`,
     )
     const data = path.join(dir, 'data-hooked')
     await mkdir(data, {recursive: true})
@@ -120,6 +120,15 @@ describe('status, start and shell without oclif (the lean path)', () => {
       const result = await execa(LAGO_BIN, ['start', 'vm0', '--json'], {cwd: dir, reject: false, env: {...env, ...(lean ? {} : {LAGO_NO_LEAN: '1'})}})
       assert.equal(result.exitCode, 2, String(result.stderr))
       assert.deepEqual(JSON.parse(await readFile(record, 'utf8')), {id: 'start', argv: ['vm0', '--json']}, lean ? 'lean' : 'oclif')
+    }
+    for (const mode of ['throw', 'stop']) {
+      const [lean, oclif] = await Promise.all([{}, {LAGO_NO_LEAN: '1'}].map((extra) => execa(LAGO_BIN, ['status'], {cwd: dir, reject: false, env: {...env, HOOK_MODE: mode, ...extra}})))
+      assert.equal(lean.exitCode, 2, mode)
+      if (mode === 'stop') assert.match(lean.stderr, /stopped by the hook/)
+      else assert.match(lean.stderr, /Not inside a Lago prefix/)
+      assert.equal(lean.exitCode, oclif.exitCode, mode)
+      assert.equal(lean.stdout, oclif.stdout, mode)
+      assert.equal(lean.stderr, oclif.stderr, mode)
     }
   })
 })

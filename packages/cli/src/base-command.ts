@@ -1,6 +1,6 @@
 import path from 'node:path'
 import {Command, Flags, Interfaces} from '@oclif/core'
-import {VerbRun} from './verb-run.js'
+import {libvirtLeftovers, VerbRun} from './verb-run.js'
 import type {LagoConfig, LogLevel, Prefix, PrefixChange, PrefixPaths, Task, VmState} from '@lago/core'
 
 export type LagoFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof LagoCommand)['baseFlags'] & T['flags']>
@@ -55,7 +55,7 @@ export abstract class LagoCommand extends Command {
   static collectsOnFailure = false
 
   /** What a second signal (which exits at once, rollback unfinished) may leave behind, and how to remove it. */
-  protected leftovers: () => string = () => `libvirt objects it made may be left: "${this.config.bin} gc" removes those whose prefix is gone.`
+  protected leftovers: () => string = () => libvirtLeftovers(this.config.bin)
 
   private lifecycle?: VerbRun
   /** This run's signals, events, lock, tasks, rollback and failure collection (shared with the lean launcher). */

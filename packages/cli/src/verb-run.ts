@@ -11,6 +11,11 @@ export interface VerbTraits {
   collectsOnFailure: boolean
 }
 
+/** What a second signal may leave of a verb that makes libvirt objects, and how to remove it. */
+export function libvirtLeftovers(bin: string): string {
+  return `libvirt objects it made may be left: "${bin} gc" removes those whose prefix is gone.`
+}
+
 /**
  * One run of a verb, without oclif: signal handling (abort, roll back, exit 128+N), the event
  * stream, the prefix's lock, the task display, rollback, failure collection and the run's last

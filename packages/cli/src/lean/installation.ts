@@ -9,11 +9,13 @@ export interface ManifestCommand {
 
 interface PluginPackage {
   name: string
-  oclif?: {plugins?: string[]; hooks?: Record<string, unknown>}
+  oclif?: {bin?: string; plugins?: string[]; hooks?: Record<string, unknown>}
 }
 
 /** What the lean path needs of this installation. */
 export interface Installation {
+  /** The command's name (oclif's `bin`). */
+  bin: string
   commands: ManifestCommand[]
   /** The init hooks of this project's plugins (module files): the lean path runs them as oclif would, with the verb's id and argv. */
   initHooks: string[]
@@ -49,7 +51,7 @@ export function installation(env: NodeJS.ProcessEnv = process.env): Installation
     }
     commands.push(...Object.values(manifest.commands))
   }
-  return {commands, initHooks}
+  return {bin: cli.oclif?.bin ?? 'lago', commands, initHooks}
 }
 
 /** This project's plugins: their init hooks only register host checks and VM types by the verb's id (see plugin-ovirt's hooks/init.ts). */

@@ -1,9 +1,8 @@
 import {pathToFileURL} from 'node:url'
-import {applyLibvirtMode, findPrefix, log, mergeLayers, type LogLevel, type Prefix} from '@lago/core/prefix'
+import {applyLibvirtMode, errorMessage, findPrefix, log, mergeLayers, type LogLevel, type Prefix} from '@lago/core/prefix'
 import {configLayers, unreadSettingWarnings, verbDefaults} from '../config-layers.js'
 import {failureReport} from '../failure-report.js'
-import {cliRoot, readJson} from '../fast-path.js'
-import {VerbRun} from '../verb-run.js'
+import {libvirtLeftovers, VerbRun} from '../verb-run.js'
 import {installation} from './installation.js'
 import type {LeanCommandLine} from './command-line.js'
 
@@ -21,11 +20,13 @@ export async function runLean(line: LeanCommandLine, env: NodeJS.ProcessEnv = pr
   const layers = await configLayers()
   const defaults = globalDefaults(verbDefaults(layers, line.verb, command.flags, line.argv))
   if (!defaults || unreadSettingWarnings(layers, installed.commands).length > 0) return false
-  for (const hook of installed.initHooks) await runInitHook(hook, line)
+  for (const hook of installed.initHooks) if (!(await runInitHook(hook, line))) return false
   const logLevel = defaults['log-level'] ?? 'warning'
   log.consoleLevel = logLevel
 
-  const run = new VerbRun({verb: line.verb, changesPrefix: line.verb === 'start', collectsOnFailure: line.verb === 'start'}, () => leftovers(line))
+  const run = new VerbRun({verb: line.verb, changesPrefix: line.verb === 'start', collectsOnFailure: line.verb === 'start'}, () =>
+    line.verb === 'start' ? libvirtLeftovers(installed.bin) : 'status and shell make nothing: nothing is left behind.',
+  )
   run.logLevel = logLevel
   run.trapSignals()
   // As oclif runs them: events start even when the configuration is bad; that error is the verb's.
@@ -79,28 +80,35 @@ async function runVerb(line: LeanCommandLine, prefix: Prefix, run: VerbRun): Pro
   return runShell(prefix, line.vm, line.words, undefined, run.abort.signal)
 }
 
-/** What a second signal may leave behind (the words oclif's commands use). */
-function leftovers(line: LeanCommandLine): string {
-  if (line.verb !== 'start') return 'status and shell make nothing: nothing is left behind.'
-  const bin = readJson<{oclif?: {bin?: string}}>(`${cliRoot}/package.json`)?.oclif?.bin ?? 'lago'
-  return `libvirt objects it made may be left: "${bin} gc" removes those whose prefix is gone.`
-}
-
-/** A plugin's init hook, as oclif calls it before every command (this project's hooks read only the id and argv). */
-async function runInitHook(file: string, line: LeanCommandLine): Promise<void> {
-  const hook = (await import(pathToFileURL(file).href)) as {default?: (this: unknown, options: unknown) => unknown}
-  if (typeof hook.default !== 'function') return
+/**
+ * A plugin's init hook, as oclif calls it before every command (this project's hooks read only
+ * the id and argv). As under oclif, a hook that fails is passed over, unless it stops the
+ * command (`this.error`, `this.exit(N)`): then false, and oclif runs the command and reports
+ * that as it does.
+ */
+async function runInitHook(file: string, line: LeanCommandLine): Promise<boolean> {
+  const stop = (exit: number, message: string) => Object.assign(new Error(message), {oclif: {exit}})
   const context = {
     config: undefined,
     debug: () => undefined,
     log: (message = '') => process.stdout.write(`${message}\n`),
     warn: (message: string | Error) => process.stderr.write(`Warning: ${message instanceof Error ? message.message : message}\n`),
     error: (message: string | Error) => {
-      throw message instanceof Error ? message : new Error(message)
+      throw stop(2, message instanceof Error ? message.message : message)
     },
-    exit: (code = 0) => process.exit(code),
+    exit: (code = 0) => {
+      throw stop(code, `EEXIT: ${code}`)
+    },
   }
-  await hook.default.call(context, {id: line.verb, argv: line.argv, config: undefined, context})
+  try {
+    const hook = (await import(pathToFileURL(file).href)) as {default?: (this: unknown, options: unknown) => unknown}
+    if (typeof hook.default === 'function') await hook.default.call(context, {id: line.verb, argv: line.argv, config: undefined, context})
+  } catch (error) {
+    const exit = (error as {oclif?: {exit?: number}}).oclif?.exit
+    if (exit !== undefined && exit !== 0) return false
+    log.debug(`init hook ${file} failed (passed over, as oclif does): ${errorMessage(error)}`)
+  }
+  return true
 }
 
 const LOG_LEVELS = new Set(['debug', 'info', 'warning', 'error'])

@@ -156,20 +156,23 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
     assert.equal(String(result.stdout).trim(), 'from-script vm2')
   })
 
-  it('status, start and shell run without oclif and print, exit and record what oclif would; a configured default hands them to oclif', async () => {
+  it('status, start, stop and shell run without oclif and print, exit and record what oclif would; a configured default hands them to oclif', async () => {
     const withOclif = (args: string[]) => sandbox.lago(args, {cwd: prefix, env: {LAGO_NO_LEAN: '1'}})
     const logFile = path.join(prefix, '.lago/logs/lago.log')
     const leanRuns = async () => (await readFile(logFile, 'utf8')).split('\n').filter((l) => l.includes('(the lean path)')).length
     const before = await leanRuns()
     // The progress lines of start carry the time of day.
     const untimed = (text: unknown) => String(text).replace(/^\S+Z /gm, '')
-    const lines = [['status'], ['status', '--json'], ['start'], ['start', 'vm2', '--json'], ['start', 'vm9'], ['shell', 'vm2', '-c', 'echo out; echo err >&2; exit 6']]
-    for (const args of lines) {
-      const [lean, oclif] = [await lago(args), await withOclif(args)]
-      assert.equal(lean.exitCode, oclif.exitCode, args.join(' '))
-      assert.equal(lean.stdout, oclif.stdout, args.join(' '))
-      assert.equal(untimed(lean.stderr), untimed(oclif.stderr), args.join(' '))
+    const same = async (lines: string[][]) => {
+      for (const args of lines) {
+        const [lean, oclif] = [await lago(args), await withOclif(args)]
+        assert.equal(lean.exitCode, oclif.exitCode, args.join(' '))
+        assert.equal(lean.stdout, oclif.stdout, args.join(' '))
+        assert.equal(untimed(lean.stderr), untimed(oclif.stderr), args.join(' '))
+      }
     }
+    const lines = [['status'], ['status', '--json'], ['start'], ['start', 'vm2', '--json'], ['start', 'vm9'], ['shell', 'vm2', '-c', 'echo out; echo err >&2; exit 6']]
+    await same(lines)
     assert.equal(await leanRuns(), before + lines.length)
     const last = (await readFile(path.join(prefix, '.lago/events.ndjson'), 'utf8'))
       .trim()
@@ -185,6 +188,13 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
         ['shell', 'verb.failed', 6, 'EXIT'],
       ],
     )
+    // The second `stop vm2` finds it stopped and says the same; `start vm2` brings it back.
+    await same([
+      ['stop', 'vm9', '--save'],
+      ['stop', 'vm2', '--json'],
+    ])
+    assert.equal(await leanRuns(), before + lines.length + 2)
+    assert.equal((await lago(['start', 'vm2'])).exitCode, 0)
     // [status] out_format in lago.conf is a flag only oclif applies: status hands over to it.
     const conf = path.join(sandbox.dir, 'config/lago/lago.conf')
     await mkdir(path.dirname(conf), {recursive: true})
@@ -193,7 +203,7 @@ describe('a three-VM environment on a NAT and an isolated net', function () {
       const yaml = await lago(['status'])
       assert.equal(yaml.exitCode, 0, String(yaml.all))
       assert.match(String(yaml.stdout), /^Prefix:/m)
-      assert.equal(await leanRuns(), before + lines.length)
+      assert.equal(await leanRuns(), before + lines.length + 3)
     } finally {
       await rm(conf)
     }

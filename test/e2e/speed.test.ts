@@ -46,14 +46,18 @@ describe('speed: stop --save / resume, live snapshots, SSH refusal (real libvirt
     await sandbox.remove()
   })
 
-  it('stop --save keeps the memory state; status shows "saved"; nothing runs meanwhile', async () => {
+  it('stop --save keeps the memory state and the network; status shows both; a plain stop then takes the network down', async () => {
     const result = await lagoOk(['stop', '--save'])
     assert.match(String(result.stdout), /Saved vm0/)
     assert.equal(await vmState(), 'saved')
     assert.ok((await stat(path.join(prefix, '.lago/saved/vm0.save'))).size > 0)
-    assert.deepEqual(await libvirtObjectsOf(id), [], 'no domain or network while saved')
-    const table = await lagoOk(['status'])
-    assert.match(String(table.stdout), /vm0\s+saved\s/)
+    assert.deepEqual(await libvirtObjectsOf(id), [`lago-${id}-lago`], 'no domain while saved; its network stays up for the resume')
+    const table = String((await lagoOk(['status'])).stdout)
+    assert.match(table, /vm0\s+saved\s/)
+    assert.match(table, /^lago\s+nat\s.*\sactive$/m)
+    await lagoOk(['stop'])
+    assert.deepEqual(await libvirtObjectsOf(id), [], 'nothing runs after a plain stop')
+    assert.equal(await vmState(), 'saved', 'a plain stop keeps the saved memory')
   })
 
   it("verbs that would change a saved VM's disks refuse, naming it and the way out", async () => {

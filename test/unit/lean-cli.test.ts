@@ -9,14 +9,14 @@ import {LAGO_BIN, REPO_ROOT} from '../lib/harness.js'
 import {recordPrefixEvents} from '../../packages/cli/src/ci-events.js'
 import {unlessNotInstalled} from '../../packages/core/src/providers/remote/uri.js'
 
-describe('status, start and shell without oclif (the lean path)', () => {
+describe('status, start, stop and shell without oclif (the lean path)', () => {
   let dir: string
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'lago-lean-'))
   })
   after(() => rm(dir, {recursive: true, force: true}))
 
-  it('takes only the command lines it runs as oclif would: status [--json], start [VM...] [--json], shell VM WORDS', () => {
+  it('takes only the command lines it runs as oclif would: status [--json], start [VM...] [--json], stop [VM...] [--save] [--json], shell VM WORDS', () => {
     assert.deepEqual(leanCommandLine(['status'], {}), {verb: 'status', json: false, argv: []})
     assert.deepEqual(leanCommandLine(['status', '--json'], {}), {verb: 'status', json: true, argv: ['--json']})
     assert.deepEqual(leanCommandLine(['shell', 'vm0', '-c', 'exit 3'], {}), {verb: 'shell', vm: 'vm0', words: ['-c', 'exit 3'], json: false, argv: ['vm0']})
@@ -24,6 +24,8 @@ describe('status, start and shell without oclif (the lean path)', () => {
     assert.deepEqual(leanCommandLine(['shell', 'vm0', '--help'], {}), {verb: 'shell', vm: 'vm0', words: ['--help'], json: false, argv: ['vm0']})
     assert.deepEqual(leanCommandLine(['start'], {}), {verb: 'start', vms: [], json: false, argv: []})
     assert.deepEqual(leanCommandLine(['start', 'vm0', '--json', 'vm1'], {}), {verb: 'start', vms: ['vm0', 'vm1'], json: true, argv: ['vm0', '--json', 'vm1']})
+    assert.deepEqual(leanCommandLine(['stop'], {}), {verb: 'stop', vms: [], json: false, save: false, argv: []})
+    assert.deepEqual(leanCommandLine(['stop', 'vm1', '--save', '--json'], {}), {verb: 'stop', vms: ['vm1'], json: true, save: true, argv: ['vm1', '--save', '--json']})
     for (const argv of [
       ['status', '-p', 'x'],
       ['status', '--out-format', 'yaml'],
@@ -33,6 +35,10 @@ describe('status, start and shell without oclif (the lean path)', () => {
       ['start', 'vm0', '--no-wait'],
       ['start', '--json', '--json'],
       ['start', '--', 'vm0'],
+      ['start', '--save'],
+      ['stop', '--save', '--save'],
+      ['stop', '-p', 'x'],
+      ['stop', 'vm0', '--cold'],
       [],
       ['--version'],
     ]) {
@@ -78,9 +84,12 @@ describe('status, start and shell without oclif (the lean path)', () => {
       [['shell', 'vm0', 'true']],
       [['start']],
       [['start', 'vm0', '--json']],
+      [['stop', 'vm0', '--save']],
+      [['stop', '--json']],
       [['status'], badSetting],
       [['shell', 'vm0', 'true'], badSetting],
       [['start'], badSetting],
+      [['stop', '--save'], badSetting],
     ] as [string[], Record<string, string>?][]) {
       const [lean, oclif] = [await run(args, true, env), await run(args, false, env)]
       assert.equal(lean.exitCode, 2, args.join(' '))

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type {AddressInfo} from 'node:net'
 import ssh2 from 'ssh2'
 import {generateKeyPair, isLagoError, LibvirtProvider, PrefixPaths, providerEnvironment, SshRefusedError, waitForSsh, withDiskSources, type PrefixState, type RunResult, type VmState} from '@lago/core'
 import {Virsh} from '../../packages/core/src/providers/libvirt/virsh.js'
+import {headerDomainXml, savedDomainXml} from '../../packages/core/src/providers/libvirt/memory-state.js'
 import {networkXml} from '../../packages/core/src/providers/libvirt/xml.js'
 
 /** A loopback SSH server that lets nobody in (as a guest without the prefix key in authorized_keys). */
@@ -169,6 +170,58 @@ describe('resuming reads the memory state ahead', () => {
       // Taken once: a later restore of the same file reads it again.
       await provider.restoreVm(vm, '/p/vm0.save')
       assert.deepEqual(calls, ['save-image-dumpxml', 'restore', 'save-image-dumpxml', 'restore'])
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
+  })
+})
+
+describe("a save image's domain XML, read from its header", () => {
+  const xml = "<domain type='qemu'>\n  <name>lago-x-vm0</name>\n</domain>\n"
+  /** A header as libvirt's qemu driver writes it: magic, version, data_len, was_running, compressed, cookieOffset, 14 unused. */
+  const image = (fields: {magic?: string; version?: number; dataLength?: number; cookieOffset?: number; data?: Buffer; bigEndian?: boolean} = {}) => {
+    const data = fields.data ?? Buffer.concat([Buffer.from(xml), Buffer.alloc(64)])
+    const header = Buffer.alloc(92)
+    header.write(fields.magic ?? 'LibvirtQemudSave', 0, 'latin1')
+    const put = (value: number, offset: number) => (fields.bigEndian ? header.writeUInt32BE(value, offset) : header.writeUInt32LE(value, offset))
+    put(fields.version ?? 2, 16)
+    put(fields.dataLength ?? data.length, 20)
+    put(1, 24)
+    put(fields.cookieOffset ?? 0, 32)
+    return Buffer.concat([header, data, Buffer.alloc(4096, 0x42)])
+  }
+
+  it('takes the XML from a version-2 header without virsh; any other header (or a hostile one) goes to libvirt', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lago-save-header-'))
+    try {
+      const file = path.join(dir, 'vm0.save')
+      const cases: [string, Buffer, string | undefined][] = [
+        ['libvirt 9 image', image(), xml],
+        ['with a cookie after the XML', image({cookieOffset: xml.length + 1, data: Buffer.concat([Buffer.from(`${xml}\0<cookie/>`), Buffer.alloc(8)])}), xml],
+        ['partial (an interrupted save)', image({magic: 'LibvirtQemudPart'}), undefined],
+        ['another version', image({version: 3}), undefined],
+        ['written big-endian', image({bigEndian: true}), undefined],
+        ['a length past the end of the file', image({dataLength: 1 << 20}), undefined],
+        ['a length of 4 GiB', image({dataLength: 0xffffffff}), undefined],
+        ['no NUL ending the XML', image({data: Buffer.alloc(200, 0x41)}), undefined],
+        ['not a domain', image({data: Buffer.from('<network/>\0')}), undefined],
+        ['a cookie offset past the data', image({cookieOffset: 1 << 16}), undefined],
+        ['shorter than a header', Buffer.from('LibvirtQemudSave'), undefined],
+      ]
+      for (const [name, content, expected] of cases) {
+        await writeFile(file, content)
+        assert.equal(await headerDomainXml(file), expected, name)
+        const asked: string[][] = []
+        const virsh = {run: async (args: string[]) => (asked.push(args), {exitCode: 0, stdout: '<domain>from libvirt</domain>', stderr: ''})} as unknown as Virsh
+        assert.equal(await savedDomainXml(virsh, file, true), expected ?? '<domain>from libvirt</domain>', name)
+        assert.deepEqual(asked, expected === undefined ? [['save-image-dumpxml', file]] : [], name)
+        // A file on another host (a remote hypervisor's) is libvirt's to read.
+        asked.length = 0
+        await savedDomainXml(virsh, file, false)
+        assert.deepEqual(asked, [['save-image-dumpxml', file]], name)
+      }
+      await rm(file)
+      await assert.rejects(headerDomainXml(file), {code: 'ENOENT'})
     } finally {
       await rm(dir, {recursive: true, force: true})
     }

@@ -7,7 +7,7 @@ process.env.OCLIF_SKIP_NEW_VERSION_CHECK ??= 'true'
 process.env.OCLIF_DISABLE_LINKED_ESM_WARNING ??= 'true'
 const argv = process.argv.slice(2)
 // --version, and --help as oclif printed it last time, without loading oclif;
-// `status` and `shell VM WORDS` too, when that gives what oclif would.
+// `status`, `start`, `stop` and `shell VM WORDS` too, when that gives what oclif would.
 const lean = leanCommandLine(argv)
 // The lean path as one file (npm run build makes it; see scripts/bundle-lean.mjs), else its modules.
 const bundle = new URL('../lib/lean.bundle.js', import.meta.url)

@@ -7,7 +7,7 @@ import {installation} from './installation.js'
 import type {LeanCommandLine} from './command-line.js'
 
 /**
- * Run `status`, `start [VM...]` or `shell VM WORDS` without loading oclif, when that gives
+ * Run `status`, `start`, `stop` or `shell VM WORDS` without loading oclif, when that gives
  * exactly what oclif would: the same configuration, plugin init hooks, events, lock, progress,
  * output, errors and exit codes (both run through VerbRun). False (nothing done yet) when it
  * cannot: a configured default flag or a warning about a setting, a plugin of another project
@@ -24,8 +24,9 @@ export async function runLean(line: LeanCommandLine, env: NodeJS.ProcessEnv = pr
   const logLevel = defaults['log-level'] ?? 'warning'
   log.consoleLevel = logLevel
 
-  const run = new VerbRun({verb: line.verb, changesPrefix: line.verb === 'start', collectsOnFailure: line.verb === 'start'}, () =>
-    line.verb === 'start' ? libvirtLeftovers(installed.bin) : 'status and shell make nothing: nothing is left behind.',
+  const changesPrefix = line.verb === 'start' || line.verb === 'stop'
+  const run = new VerbRun({verb: line.verb, changesPrefix, collectsOnFailure: line.verb === 'start'}, () =>
+    changesPrefix ? libvirtLeftovers(installed.bin) : 'status and shell make nothing: nothing is left behind.',
   )
   run.logLevel = logLevel
   run.trapSignals()
@@ -40,7 +41,7 @@ export async function runLean(line: LeanCommandLine, env: NodeJS.ProcessEnv = pr
     const paths = await located.catch(() => undefined)
     await run.startEvents({json: line.json, config: await configured.catch(() => undefined), prefix: paths?.root})
     const config = await configured
-    const prefix = await run.openPrefix(await located, config, {wait: true})
+    const prefix = await run.openPrefix(await located, config, {wait: true}, line.verb === 'stop' ? {vms: line.vms} : undefined)
     log.debug(`${line.verb}: run without loading oclif (the lean path)`)
     const exitCode = await runVerb(line, prefix, run)
     if (run.abort.signal.aborted) throw run.abort.signal.reason
@@ -74,6 +75,11 @@ async function runVerb(line: LeanCommandLine, prefix: Prefix, run: VerbRun): Pro
     await run.withRollback(() => run.runTasks(tasks, line.json), rollback)
     const status = await prefix.status({known: true})
     process.stdout.write(line.json ? `${JSON.stringify(status, null, 2)}\n` : status.vms.map((vm) => `${vm.name}: ${vm.state} at ${vm.ip}\n`).join(''))
+    return 0
+  }
+  if (line.verb === 'stop') {
+    const status = await (await import('../stop-run.js')).stopVerb(prefix, line.vms, {save: line.save, json: line.json, signal: run.abort.signal})
+    if (status) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
     return 0
   }
   const {runShell} = await import('../shell-run.js')

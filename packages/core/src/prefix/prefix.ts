@@ -384,24 +384,27 @@ export class Prefix {
     return text.replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n')
   }
 
-  /** Power off (hard) the named VMs or all, then the networks no running VM still uses. */
-  async stop(names: string[] = []): Promise<void> {
+  /** Power off (hard) the named VMs or all, then the networks no running VM (and, with keepSavedNetworks, no saved VM) still uses. */
+  async stop(names: string[] = [], options: {keepSavedNetworks?: boolean} = {}): Promise<void> {
     const provider = this.provider
     const vms = names.length > 0 ? names.map((n) => this.vm(n)) : this.state.vms
     const stopped = (vm: VmState) => async () => {
       await this.removal('domain', vm.libvirtName, () => provider.stopVm(vm))
       events.vmState(vm.name, 'stopped')
     }
+    // A saved environment is suspended, not off: its VMs resume on the networks they left.
+    const kept = new Set(options.keepSavedNetworks && provider.mode !== 'session' ? this.state.vms.filter((vm) => this.state.saved?.[vm.name]).flatMap((vm) => vm.nics.map((n) => n.net)) : [])
+    const netsDown = this.state.nets.filter((net) => !kept.has(net.name))
     if (vms.length === this.state.vms.length) {
       // No VM will be left to use a network: the networks go down together with the domains.
-      await Promise.all([...vms.map((vm) => stopped(vm)()), ...this.state.nets.map((net) => this.removal('network', net.libvirtName, () => provider.stopNet(net)))])
+      await Promise.all([...vms.map((vm) => stopped(vm)()), ...netsDown.map((net) => this.removal('network', net.libvirtName, () => provider.stopNet(net)))])
       return
     }
     await Promise.all(vms.map((vm) => stopped(vm)()))
     const runtime = await provider.runtime()
     const stillUsed = new Set(this.state.vms.filter((vm) => runtime.vms.get(vm.libvirtName) === 'running').flatMap((vm) => vm.nics.map((n) => n.net)))
     if (provider.mode === 'session') return
-    for (const net of this.state.nets.filter((n) => !stillUsed.has(n.name))) await this.removal('network', net.libvirtName, () => provider.stopNet(net))
+    for (const net of netsDown.filter((n) => !stillUsed.has(n.name))) await this.removal('network', net.libvirtName, () => provider.stopNet(net))
   }
 
   /** Make `kind:name`, recorded in the journal before and after (when a command holds the prefix). */

@@ -327,10 +327,13 @@ export class LibvirtProvider implements Provider {
     await saveDomain(this.virsh, vm.libvirtName, file)
   }
 
+  /** Memory state files are on this host (libvirt writes them where virsh runs). */
+  protected readonly saveFilesHere: boolean = true
+
   /** Read the domain XML a memory state file carries ahead of restoreVm (once: restoreVm takes it). */
   prepareRestore(file: string): void {
     if (this.savedXml.has(file)) return
-    const reading = savedDomainXml(this.virsh, file)
+    const reading = savedDomainXml(this.virsh, file, this.saveFilesHere)
     reading.catch(() => undefined) // restoreVm reports it
     this.savedXml.set(file, reading)
   }
@@ -339,7 +342,7 @@ export class LibvirtProvider implements Provider {
   async restoreVm(vm: ProviderVm, file: string, signal?: AbortSignal): Promise<void> {
     const prepared = this.savedXml.get(file)
     this.savedXml.delete(file)
-    const saved = await (prepared ?? savedDomainXml(this.virsh, file))
+    const saved = await (prepared ?? savedDomainXml(this.virsh, file, this.saveFilesHere))
     let xml = withDiskSources(saved, new Map(this.diskDevices(vm).map((d) => [d.dev, d.path])))
     if (this.mode === 'session') xml = withForwardedPort(xml, (await this.forwardPort(vm)).port)
     const xmlFile = await this.writeXml(`restore-${vm.name}.xml`, xml)

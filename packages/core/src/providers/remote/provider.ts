@@ -19,6 +19,8 @@ export class RemoteLibvirtProvider extends LibvirtProvider {
   override readonly images: DiskImages
   /** This host's checks (KVM, qemu's access to the prefix) say nothing of the hypervisor's. */
   readonly hostChecks = false
+  /** libvirt on the hypervisor writes memory state files there. */
+  protected override readonly saveFilesHere = false
   readonly files: RemoteFiles
 
   constructor(

@@ -67,7 +67,7 @@ export async function collectLogs(
 ): Promise<string | undefined> {
   if (!prefix) return undefined
   try {
-    const {collectFailure} = await import('@lago/core')
+    const {collectFailure} = await import('@lago/core/ci/failures')
     process.stderr.write(`Collecting the VMs' logs${options.error ? ` after the failed ${verb}` : ''}...\n`)
     const collection = await collectFailure(prefix, {verb, ...options})
     const notes = collection.vms.flatMap((vm) => vm.notes.map((note) => `  ${vm.vm}: ${note.split('\n')[0]}`))

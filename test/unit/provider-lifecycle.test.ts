@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {readFile} from 'node:fs/promises'
-import {beginChange, isLagoError, loadConfig, plainRunner, Prefix, PrefixPaths, type JournalEntry, type PrefixChange} from '@lago/core'
+import {beginChange, isLagoError, loadConfig, plainRunner, Prefix, PrefixPaths, saveVms, type JournalEntry, type PrefixChange} from '@lago/core'
 import {FakeEnvironment, TWO_VMS} from '../lib/fake-env.js'
 
 describe('provider seam: start, stop, rollback and status through the fake provider', () => {
@@ -120,6 +120,46 @@ describe('provider seam: start, stop, rollback and status through the fake provi
       ],
     )
     assert.equal(env.fake.world.domains.size + env.fake.world.networks.size, 0)
+  })
+
+  it('stop --save keeps the networks its saved VMs use (a suspended environment), the resume starts none; a plain stop takes them down and keeps the memory', async () => {
+    await start()
+    const save = async (names: string[]) => {
+      const {prefix, change} = await changing('stop')
+      await saveVms(
+        prefix,
+        names.map((name) => prefix.vm(name)),
+      )
+      await prefix.stop(names, {keepSavedNetworks: true})
+      await change.end('ok')
+    }
+    // vm0 alone: vm1 still runs on mgmt; data, which only the saved vm0 uses, stays up too.
+    await save(['vm0'])
+    assert.deepEqual([...env.fake.world.domains.keys()], [vm('vm1')])
+    assert.deepEqual([...env.fake.world.networks.keys()].sort(), [net('data'), net('mgmt')])
+    await save(['vm1'])
+    assert.equal(env.fake.world.domains.size, 0)
+    assert.equal(env.fake.world.networks.size, 2, 'both networks stay up while their VMs are saved')
+    env.fake.world.calls.length = 0
+    await start()
+    assert.deepEqual(
+      env.fake
+        .callLog(['net-start', 'vm-restore', 'vm-start'])
+        .filter((c) => !c.startsWith('vm-start'))
+        .sort(),
+      [`vm-restore ${vm('vm0')}`, `vm-restore ${vm('vm1')}`],
+    )
+    await save(['vm0', 'vm1'])
+    env.fake.world.calls.length = 0
+    await stop()
+    assert.deepEqual(env.fake.callLog(['net-stop']).sort(), [`net-stop ${net('data')}`, `net-stop ${net('mgmt')}`])
+    const prefix = await Prefix.open(paths, env.config)
+    assert.deepEqual(Object.keys(prefix.state.saved ?? {}).sort(), ['vm0', 'vm1'], 'a plain stop keeps the saved memory')
+    env.fake.world.calls.length = 0
+    await start()
+    assert.deepEqual(env.fake.callLog(['net-start']).sort(), [`net-start ${net('data')}`, `net-start ${net('mgmt')}`])
+    assert.deepEqual(env.fake.callLog(['vm-restore']).sort(), [`vm-restore ${vm('vm0')}`, `vm-restore ${vm('vm1')}`])
+    await stop()
   })
 
   it('a network start failure removes the networks this start made, in reverse order, and starts no VM', async () => {

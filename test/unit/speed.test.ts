@@ -148,7 +148,7 @@ describe('virsh queries asked together go to libvirtd in one virsh', () => {
 })
 
 describe('resuming reads the memory state ahead', () => {
-  it('restoreVm uses the domain XML prepareRestore read (once), on the disks as they are now', async () => {
+  it('restoreVm uses the domain XML prepareRestore read (once), on the disks as they are now, and only for this VM', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lago-restore-'))
     try {
       const paths = new PrefixPaths(dir)
@@ -158,9 +158,14 @@ describe('resuming reads the memory state ahead', () => {
         providerEnvironment(paths, {id: 'x', vms: [vm], nets: []} as unknown as PrefixState),
       )
       const calls: string[] = []
+      let domainName = 'lago-x-vm0'
       provider.virsh.run = async (args) => {
         calls.push(args[0])
-        return {exitCode: 0, stdout: args[0] === 'save-image-dumpxml' ? "<domain><devices><disk><source file='/old/vm0_root.qcow2'/><target dev='vda'/></disk></devices></domain>" : '', stderr: ''}
+        return {
+          exitCode: 0,
+          stdout: args[0] === 'save-image-dumpxml' ? `<domain><name>${domainName}</name><devices><disk><source file='/old/vm0_root.qcow2'/><target dev='vda'/></disk></devices></domain>` : '',
+          stderr: '',
+        }
       }
       provider.prepareRestore('/p/vm0.save')
       provider.prepareRestore('/p/vm0.save')
@@ -170,6 +175,10 @@ describe('resuming reads the memory state ahead', () => {
       // Taken once: a later restore of the same file reads it again.
       await provider.restoreVm(vm, '/p/vm0.save')
       assert.deepEqual(calls, ['save-image-dumpxml', 'restore', 'save-image-dumpxml', 'restore'])
+      // The memory of another domain (a file moved or made elsewhere) is never restored: it would run unrecorded.
+      domainName = 'lago-other-vm0'
+      await assert.rejects(provider.restoreVm(vm, '/p/vm0.save'), /\/p\/vm0\.save holds the memory state of domain "lago-other-vm0", not of lago-x-vm0/)
+      assert.deepEqual(calls.slice(4), ['save-image-dumpxml'])
     } finally {
       await rm(dir, {recursive: true, force: true})
     }

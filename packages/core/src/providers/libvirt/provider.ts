@@ -343,6 +343,10 @@ export class LibvirtProvider implements Provider {
     const prepared = this.savedXml.get(file)
     this.savedXml.delete(file)
     const saved = await (prepared ?? savedDomainXml(this.virsh, file, this.saveFilesHere))
+    // Restored under another name, the domain would run outside the prefix's records.
+    const name = /<name>([^<]*)<\/name>/.exec(saved)?.[1]
+    if (name !== vm.libvirtName)
+      throw new LagoError('LIBVIRT', `${file} holds the memory state of ${name === undefined ? 'an unnamed domain' : `domain "${name}"`}, not of ${vm.libvirtName}.`, {userError: false})
     let xml = withDiskSources(saved, new Map(this.diskDevices(vm).map((d) => [d.dev, d.path])))
     if (this.mode === 'session') xml = withForwardedPort(xml, (await this.forwardPort(vm)).port)
     const xmlFile = await this.writeXml(`restore-${vm.name}.xml`, xml)

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type {AddressInfo} from 'node:net'
@@ -231,6 +231,13 @@ describe("a save image's domain XML, read from its header", () => {
       }
       await rm(file)
       await assert.rejects(headerDomainXml(file), {code: 'ENOENT'})
+      // Missing: libvirt is asked (and says so). Unreadable: the error names the file; libvirt is not asked.
+      const asked: string[][] = []
+      const virsh = {run: async (args: string[]) => (asked.push(args), {exitCode: 0, stdout: '<domain>from libvirt</domain>', stderr: ''})} as unknown as Virsh
+      assert.equal(await savedDomainXml(virsh, file, true), '<domain>from libvirt</domain>')
+      await mkdir(file)
+      await assert.rejects(savedDomainXml(virsh, file, true), (error: Error) => error.message === `Cannot read ${file} (EISDIR).`)
+      assert.deepEqual(asked, [['save-image-dumpxml', file]])
     } finally {
       await rm(dir, {recursive: true, force: true})
     }

@@ -1,4 +1,5 @@
 import {open} from 'node:fs/promises'
+import {unlessAbsent} from '../../util/fs.js'
 import type {Virsh} from './virsh.js'
 
 /**
@@ -16,10 +17,11 @@ export async function saveDomain(virsh: Virsh, libvirtName: string, file: string
  * The domain XML stored in a save file; fails (LIBVIRT) when the file is not one libvirt can
  * read. With `here` (the file is on this host) it is read from the file's header, which
  * spares a virsh process on the way to a resume; libvirt is asked when that header is not
- * one this code knows.
+ * one this code knows (or the file is missing: libvirt says so). Any other failure to read
+ * it names the file.
  */
 export async function savedDomainXml(virsh: Virsh, file: string, here = false): Promise<string> {
-  const fromHeader = here ? await headerDomainXml(file).catch(() => undefined) : undefined
+  const fromHeader = here ? await unlessAbsent(headerDomainXml(file), file) : undefined
   return fromHeader ?? (await virsh.run(['save-image-dumpxml', file])).stdout
 }
 

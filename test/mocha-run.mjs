@@ -23,3 +23,7 @@ const runner = mocha.run((failures) => {
   if (summary) writeFileSync(summary, JSON.stringify({passed: stats.passes, failed: stats.failures, skipped: stats.pending}))
   process.exitCode = failures > 0 ? 1 : 0
 })
+// Slow hooks are where shared guests boot: shown beside the tests' own times, to see where CI's minutes go.
+runner.on('hook end', (hook) => {
+  if ((hook.duration ?? 0) >= 5000) console.log(`      (${hook.originalTitle ?? hook.title} of "${hook.parent?.title}": ${(hook.duration / 1000).toFixed(1)} s)`)
+})

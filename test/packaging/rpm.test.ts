@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rename, rm} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {execa} from 'execa'
@@ -145,6 +145,26 @@ describe('RPMs (npm run rpm)', () => {
     const reposetup = await execa('node', [path.join(full, 'usr/bin/lago'), 'ovirt', 'reposetup', '--repo-name', 'x'], {cwd: full, env: {HOME: full}, reject: false})
     assert.match(reposetup.stderr, /^Notice: --repo-name is accepted for compatibility and ignored: /m)
     assert.equal(await readFile(path.join(full, 'etc/polkit-1/rules.d/50-lago.rules'), 'utf8'), polkitRule('lago'))
+
+    // status, start, stop and shell take the lean path here too (with lago-ovirt's init hook):
+    // with oclif moved out of the installed tree they answer exactly as oclif does with it.
+    const lago = (args: string[], env: Record<string, string> = {}) =>
+      execa('node', [path.join(full, 'usr/bin/lago'), ...args], {cwd: full, reject: false, env: {HOME: full, LAGO_PREFIX_PATH: '', LAGO_SYSTEM_CONFIG_DIR: full, XDG_CONFIG_HOME: full, ...env}})
+    const byOclif = await Promise.all([['status'], ['stop', '--json'], ['shell', 'vm0', 'true']].map((args) => lago(args, {LAGO_NO_LEAN: '1'})))
+    const oclifCore = path.join(full, 'usr/lib/lago/node_modules/@oclif/core')
+    await rename(oclifCore, `${oclifCore}.away`)
+    try {
+      for (const [i, args] of [['status'], ['stop', '--json'], ['shell', 'vm0', 'true']].entries()) {
+        const lean = await lago(args)
+        assert.equal(lean.exitCode, 2, `${args.join(' ')}: ${lean.stderr}`)
+        assert.match(lean.stdout + lean.stderr, /Not inside a Lago prefix/)
+        assert.deepEqual([lean.exitCode, lean.stdout, lean.stderr], [byOclif[i].exitCode, byOclif[i].stdout, byOclif[i].stderr], args.join(' '))
+      }
+      assert.equal((await lago(['--version'])).stdout, `lago ${version}`)
+      assert.notEqual((await lago(['status'], {LAGO_NO_LEAN: '1'})).exitCode, 0, 'oclif itself is really gone')
+    } finally {
+      await rename(`${oclifCore}.away`, oclifCore)
+    }
 
     const withoutPlugin = await installInto([rpm('nodejs-lago'), rpm('lago')])
     roots.push(withoutPlugin)

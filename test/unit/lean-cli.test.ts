@@ -5,6 +5,7 @@ import path from 'node:path'
 import {execa} from 'execa'
 import {leanCommandLine} from '../../packages/cli/src/lean/command-line.js'
 import {installation} from '../../packages/cli/src/lean/installation.js'
+import {fastPath, ownCli, storeHelp, type LaunchedCli} from '../../packages/cli/src/fast-path.js'
 import {LAGO_BIN, REPO_ROOT} from '../lib/harness.js'
 import {recordPrefixEvents} from '../../packages/cli/src/ci-events.js'
 import {unlessNotInstalled} from '../../packages/core/src/providers/remote/uri.js'
@@ -72,6 +73,34 @@ describe('status, start, stop and shell without oclif (the lean path)', () => {
     assert.equal(await plugin('prerun-plugin', {prerun: './lib/hooks/prerun.js'}), undefined)
     assert.equal(await plugin('@lago/prerun', {prerun: './lib/hooks/prerun.js'}), undefined)
     assert.equal(await plugin('no-manifest', {}, false), undefined)
+  })
+
+  it("reads the plugins a launcher runs as core plugins (the RPM's, from plugins.d) like the CLI's own: their commands, init hooks and help", async () => {
+    const own = ownCli()!
+    const data = path.join(dir, 'data-none')
+    await mkdir(data, {recursive: true})
+    const withOvirt: LaunchedCli = {root: own.root, pjson: {...own.pjson, oclif: {...own.pjson.oclif, plugins: [...(own.pjson.oclif?.plugins ?? []), '@lago/plugin-ovirt']}}}
+    const plain = installation({LAGO_DATA_DIR: data}, own)
+    const rpmLike = installation({LAGO_DATA_DIR: data}, withOvirt)
+    assert.ok(plain && !plain.commands.some((c) => c.id === 'ovirt:deploy'))
+    assert.deepEqual(plain.initHooks, [])
+    assert.ok(rpmLike?.commands.some((c) => c.id === 'ovirt:deploy'))
+    assert.deepEqual(rpmLike.initHooks, [path.join(REPO_ROOT, 'node_modules/@lago/plugin-ovirt/lib/hooks/init.js')])
+    // The help oclif printed for one set of plugins is not the help of another.
+    const env = {LAGO_DATA_DIR: data, XDG_CACHE_HOME: path.join(dir, 'cache')}
+    storeHelp(['--help'], 'help without the ovirt topic\n', env, own)
+    const answered = (cli: LaunchedCli) => {
+      const write = process.stdout.write.bind(process.stdout)
+      let text = ''
+      process.stdout.write = (chunk: string | Uint8Array) => ((text += String(chunk)), true)
+      try {
+        return fastPath(['--help'], env, cli) ? text : undefined
+      } finally {
+        process.stdout.write = write
+      }
+    }
+    assert.equal(answered(own), 'help without the ovirt topic\n')
+    assert.equal(answered(withOvirt), undefined)
   })
 
   it('fails as oclif does: the same error, exit code and --json', async () => {

@@ -13,9 +13,35 @@ import {fileURLToPath} from 'node:url'
 
 export const cliRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
-interface CliPackage {
+/** The CLI's package.json, as much of it as the launchers read. */
+export interface CliPackageJson {
+  name: string
   version: string
-  oclif: {bin: string}
+  oclif?: {bin?: string; plugins?: string[]; hooks?: Record<string, unknown>}
+}
+
+/**
+ * The CLI as a launcher runs it: its root and its package.json. The RPM's launcher adds, as
+ * core plugins, the plugins other RPMs installed; a checkout or npm install runs it as it is.
+ */
+export interface LaunchedCli {
+  root: string
+  pjson: CliPackageJson
+}
+
+/** This CLI as its package.json on disk describes it; undefined when that cannot be read. */
+export function ownCli(): LaunchedCli | undefined {
+  const pjson = readJson<CliPackageJson>(path.join(cliRoot, 'package.json'))
+  return pjson && {root: cliRoot, pjson}
+}
+
+/** Where node would find package `name` from `from` (the CLI's root). */
+export function nodeModule(name: string, from: string): string | undefined {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name)
+    if (readJson(path.join(candidate, 'package.json'))) return candidate
+    if (path.dirname(dir) === dir) return undefined
+  }
 }
 
 export function readJson<T>(file: string): T | undefined {
@@ -46,20 +72,24 @@ export function userPlugins(env: NodeJS.ProcessEnv): {name: string; root?: strin
   return listed.map((plugin) => ({name: plugin.name, root: plugin.type === 'user' ? path.join(dir, 'node_modules', plugin.name) : plugin.root}))
 }
 
-/** Everything the help text depends on: the installation (CLI and every plugin's manifest), the terminal, colours. */
-function helpKey(argv: string[], env: NodeJS.ProcessEnv): string {
-  const files = [path.join(cliRoot, 'package.json'), path.join(cliRoot, 'oclif.manifest.json'), path.join(dataDir(env), 'package.json')]
-  for (const plugin of userPlugins(env)) if (plugin.root) files.push(path.join(plugin.root, 'package.json'), path.join(plugin.root, 'oclif.manifest.json'))
+/**
+ * Everything the help text depends on: the installation (the CLI, the plugins it runs as core
+ * plugins and the user's, each one's manifest), the terminal, colours.
+ */
+function helpKey(argv: string[], env: NodeJS.ProcessEnv, cli: LaunchedCli): string {
+  const files = [path.join(cli.root, 'package.json'), path.join(cli.root, 'oclif.manifest.json'), path.join(dataDir(env), 'package.json')]
+  const roots = [...(cli.pjson.oclif?.plugins ?? []).map((name) => nodeModule(name, cli.root)), ...userPlugins(env).map((plugin) => plugin.root)]
+  for (const root of roots) if (root) files.push(path.join(root, 'package.json'), path.join(root, 'oclif.manifest.json'))
   const terminal = [process.stdout.isTTY ?? false, process.stdout.columns, env.OCLIF_COLUMNS, env.COLUMNS, env.NO_COLOR, env.FORCE_COLOR, env.TERM]
   const settings = Object.entries(env).filter(([name]) => name.startsWith('OCLIF_') || name.startsWith('LAGO_'))
   return createHash('sha256')
-    .update(JSON.stringify([argv, files.map(stamp), terminal, settings, process.version]))
+    .update(JSON.stringify([argv, cli.pjson.oclif?.plugins ?? [], files.map(stamp), terminal, settings, process.version]))
     .digest('hex')
     .slice(0, 32)
 }
 
-function helpFile(argv: string[], env: NodeJS.ProcessEnv): string {
-  return path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lago', 'help', `${helpKey(argv, env)}.txt`)
+function helpFile(argv: string[], env: NodeJS.ProcessEnv, cli: LaunchedCli): string {
+  return path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lago', 'help', `${helpKey(argv, env, cli)}.txt`)
 }
 
 /** Whether this command line is one the fast path answers (the root help, the version). */
@@ -68,17 +98,16 @@ export function isHelpOnly(argv: string[]): boolean {
 }
 
 /** Answer --version, or --help from the cache; false when oclif must run. */
-export function fastPath(argv: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+export function fastPath(argv: string[], env: NodeJS.ProcessEnv = process.env, cli: LaunchedCli | undefined = ownCli()): boolean {
+  if (!cli) return false
   if (argv.length === 1 && argv[0] === '--version') {
-    const cli = readJson<CliPackage>(path.join(cliRoot, 'package.json'))
-    if (!cli) return false
     // The original printed "lago <version>", which scripts read (as the launcher's compat path does).
-    process.stdout.write(`${cli.oclif.bin} ${cli.version}\n`)
+    process.stdout.write(`${cli.pjson.oclif?.bin ?? 'lago'} ${cli.pjson.version}\n`)
     return true
   }
   if (!isHelpOnly(argv) || env.LAGO_NO_HELP_CACHE) return false
   try {
-    process.stdout.write(readFileSync(helpFile(argv, env)))
+    process.stdout.write(readFileSync(helpFile(argv, env, cli)))
     return true
   } catch {
     return false
@@ -86,9 +115,10 @@ export function fastPath(argv: string[], env: NodeJS.ProcessEnv = process.env): 
 }
 
 /** Keep what oclif printed for this help, for the next time (best effort: a read-only home just means no cache). */
-export function storeHelp(argv: string[], text: string, env: NodeJS.ProcessEnv = process.env): void {
+export function storeHelp(argv: string[], text: string, env: NodeJS.ProcessEnv = process.env, cli: LaunchedCli | undefined = ownCli()): void {
+  if (!cli) return
   try {
-    const file = helpFile(argv, env)
+    const file = helpFile(argv, env, cli)
     mkdirSync(path.dirname(file), {recursive: true})
     const tmp = `${file}.${process.pid}.tmp`
     writeFileSync(tmp, text)

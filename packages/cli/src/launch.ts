@@ -1,16 +1,17 @@
 import {Config, execute, type Interfaces} from '@oclif/core'
 import {mayNeedTranslation, translateArgv} from './compat/argv.js'
-import {isHelpOnly, storeHelp} from './fast-path.js'
+import {cliRoot, isHelpOnly, storeHelp, type LaunchedCli} from './fast-path.js'
 
 /**
- * Run the CLI (both launchers: bin/run.js of a checkout or npm install, and the RPM's
- * /usr/bin/lago). A command line of the original Lago (global options before the verb, old
- * flag spellings) is rewritten first; the command list is loaded for that only when needed.
+ * Run the CLI under oclif (see entry.ts: what the launchers run when neither the fast path nor
+ * the lean path answers). A command line of the original Lago (global options before the verb,
+ * old flag spellings) is rewritten first; the command list is loaded for that only when needed.
  */
-export async function launch(loadOptions: Interfaces.LoadOptions, argv: string[] = process.argv.slice(2)): Promise<void> {
+export async function launch(cli?: LaunchedCli, argv: string[] = process.argv.slice(2)): Promise<void> {
+  const loadOptions: Interfaces.LoadOptions = cli ? {root: cli.root, pjson: cli.pjson as Interfaces.PJSON} : cliRoot
   if (isHelpOnly(argv)) {
     const text = await capturingStdout(() => execute({args: argv, loadOptions}))
-    if (!process.exitCode) storeHelp(argv, text)
+    if (!process.exitCode) storeHelp(argv, text, process.env, cli)
     return
   }
   if (!mayNeedTranslation(argv)) {

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import {cliRoot, readJson, userPlugins} from '../fast-path.js'
+import {nodeModule, ownCli, readJson, userPlugins, type LaunchedCli} from '../fast-path.js'
 
 /** A command as its plugin's oclif manifest describes it. */
 export interface ManifestCommand {
@@ -30,10 +30,9 @@ const COMMAND_HOOKS = ['init', 'prerun']
  * a manifest is missing, or when a plugin outside this project hooks into every command (only
  * oclif can run that hook).
  */
-export function installation(env: NodeJS.ProcessEnv = process.env): Installation | undefined {
-  const cli = readJson<PluginPackage>(path.join(cliRoot, 'package.json'))
+export function installation(env: NodeJS.ProcessEnv = process.env, cli: LaunchedCli | undefined = ownCli()): Installation | undefined {
   if (!cli) return undefined
-  const roots = [cliRoot, ...(cli.oclif?.plugins ?? []).map((name) => nodeModule(name))]
+  const roots = [cli.root, ...(cli.pjson.oclif?.plugins ?? []).map((name) => nodeModule(name, cli.root))]
   for (const plugin of userPlugins(env)) roots.push(plugin.root)
   const commands: ManifestCommand[] = []
   const initHooks: string[] = []
@@ -51,19 +50,10 @@ export function installation(env: NodeJS.ProcessEnv = process.env): Installation
     }
     commands.push(...Object.values(manifest.commands))
   }
-  return {bin: cli.oclif?.bin ?? 'lago', commands, initHooks}
+  return {bin: cli.pjson.oclif?.bin ?? 'lago', commands, initHooks}
 }
 
 /** This project's plugins: their init hooks only register host checks and VM types by the verb's id (see plugin-ovirt's hooks/init.ts). */
 function ownPlugin(name: string): boolean {
   return name.startsWith('@lago/')
-}
-
-/** Where node would find package `name` from the CLI. */
-function nodeModule(name: string): string | undefined {
-  for (let dir = cliRoot; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'node_modules', name)
-    if (readJson(path.join(candidate, 'package.json'))) return candidate
-    if (path.dirname(dir) === dir) return undefined
-  }
 }

@@ -3,6 +3,7 @@ import {applyLibvirtMode, errorMessage, findPrefix, log, mergeLayers, type LogLe
 import {configLayers, unreadSettingWarnings, verbDefaults} from '../config-layers.js'
 import {failureReport} from '../failure-report.js'
 import {libvirtLeftovers, VerbRun} from '../verb-run.js'
+import type {LaunchedCli} from '../fast-path.js'
 import {installation} from './installation.js'
 import type {LeanCommandLine} from './command-line.js'
 
@@ -13,8 +14,8 @@ import type {LeanCommandLine} from './command-line.js'
  * cannot: a configured default flag or a warning about a setting, a plugin of another project
  * hooking into every command, a manifest missing; the launcher then runs oclif.
  */
-export async function runLean(line: LeanCommandLine, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const installed = installation(env)
+export async function runLean(line: LeanCommandLine, env: NodeJS.ProcessEnv = process.env, cli?: LaunchedCli): Promise<boolean> {
+  const installed = installation(env, cli)
   const command = installed?.commands.find((c) => c.id === line.verb)
   if (!installed || !command) return false
   const layers = await configLayers()

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtemp, readFile, rename, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {execa} from 'execa'
@@ -165,6 +165,14 @@ describe('RPMs (npm run rpm)', () => {
     } finally {
       await rename(`${oclifCore}.away`, oclifCore)
     }
+
+    // A plugins.d entry that is not a package name is passed over with a warning, never followed.
+    const bad = path.join(full, 'usr/lib/lago/plugins.d/zz-bad')
+    await writeFile(bad, '../../../../etc\n')
+    const warned = await lago(['--version'])
+    assert.equal(warned.stdout, `lago ${version}`)
+    assert.equal(warned.stderr, `Warning: ignoring ${bad}: "../../../../etc" is not an npm package name (like "@lago/plugin-ovirt").`)
+    await rm(bad)
 
     const withoutPlugin = await installInto([rpm('nodejs-lago'), rpm('lago')])
     roots.push(withoutPlugin)

@@ -221,7 +221,7 @@ describe('crash safety: SIGKILL at any step, two commands at once', function () 
   })
 
   // A third of the rounds race a cold boot, the rest a resume from `stop --save` (two restores of
-  // one save file must never both run): the same lock, at a third of the boots' cost.
+  // one save file must never both run): the same lock, at about a third of the boots' cost.
   it('two `lago start` on one prefix at once, 20 times (cold boots and resumes): the second waits, every VM ends up running, nothing is destroyed', async () => {
     const {prefix, id} = await init('one.yaml')
     let waited = 0
@@ -232,6 +232,7 @@ describe('crash safety: SIGKILL at any step, two commands at once', function () 
       assert.equal(b.exitCode, 0, `round ${round}: ${String(b.all)}`)
       const both = String(a.all) + String(b.all)
       if (/Waiting for `lago start`, pid \d+/.test(both)) waited++
+      if (resume) assert.match(both, /resuming from its saved memory state/, `round ${round}`)
       if (resume) assert.doesNotMatch(both, /booting it cold/, `round ${round}`)
       const status = JSON.parse(String((await ok(['status', '--json'], prefix)).stdout)) as {vms: {state: string}[]; nets: {active: boolean}[]}
       assert.equal(status.vms[0].state, 'running', `round ${round}`)

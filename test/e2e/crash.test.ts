@@ -225,8 +225,9 @@ describe('crash safety: SIGKILL at any step, two commands at once', function () 
   it('two `lago start` on one prefix at once, 20 times (cold boots and resumes): the second waits, every VM ends up running, nothing is destroyed', async () => {
     const {prefix, id} = await init('one.yaml')
     let waited = 0
+    let saved = false
     for (let round = 0; round < 20; round++) {
-      const resume = round % 3 !== 0
+      const resume = saved
       const [a, b] = await Promise.all([lago(['start'], prefix), lago(['start'], prefix)])
       assert.equal(a.exitCode, 0, `round ${round}: ${String(a.all)}`)
       assert.equal(b.exitCode, 0, `round ${round}: ${String(b.all)}`)
@@ -237,7 +238,9 @@ describe('crash safety: SIGKILL at any step, two commands at once', function () 
       const status = JSON.parse(String((await ok(['status', '--json'], prefix)).stdout)) as {vms: {state: string}[]; nets: {active: boolean}[]}
       assert.equal(status.vms[0].state, 'running', `round ${round}`)
       assert.equal(status.nets[0].active, true, `round ${round}`)
-      await ok((round + 1) % 3 === 0 ? ['stop'] : ['stop', '--save'], prefix)
+      // The last round stops plainly: the start that holds the lock below must be a cold boot (a resume can end before the check).
+      saved = round % 3 !== 2 && round < 19
+      await ok(saved ? ['stop', '--save'] : ['stop'], prefix)
     }
     assert.equal(waited, 20, 'in every round one start waited for the other')
     const busy = lago(['start'], prefix)

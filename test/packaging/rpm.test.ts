@@ -150,11 +150,12 @@ describe('RPMs (npm run rpm)', () => {
     // with oclif moved out of the installed tree they answer exactly as oclif does with it.
     const lago = (args: string[], env: Record<string, string> = {}) =>
       execa('node', [path.join(full, 'usr/bin/lago'), ...args], {cwd: full, reject: false, env: {HOME: full, LAGO_PREFIX_PATH: '', LAGO_SYSTEM_CONFIG_DIR: full, XDG_CONFIG_HOME: full, ...env}})
-    const byOclif = await Promise.all([['status'], ['stop', '--json'], ['shell', 'vm0', 'true']].map((args) => lago(args, {LAGO_NO_LEAN: '1'})))
+    const leanVerbs = [['status'], ['stop', '--json'], ['shell', 'vm0', 'true']]
+    const byOclif = await Promise.all(leanVerbs.map((args) => lago(args, {LAGO_NO_LEAN: '1'})))
     const oclifCore = path.join(full, 'usr/lib/lago/node_modules/@oclif/core')
     await rename(oclifCore, `${oclifCore}.away`)
     try {
-      for (const [i, args] of [['status'], ['stop', '--json'], ['shell', 'vm0', 'true']].entries()) {
+      for (const [i, args] of leanVerbs.entries()) {
         const lean = await lago(args)
         assert.equal(lean.exitCode, 2, `${args.join(' ')}: ${lean.stderr}`)
         assert.match(lean.stdout + lean.stderr, /Not inside a Lago prefix/)

@@ -1,4 +1,4 @@
-import {fastPath, type LaunchedCli} from './fast-path.js'
+import {fastPath, ownCli, type LaunchedCli} from './fast-path.js'
 import {leanCommandLine} from './lean/command-line.js'
 
 /**
@@ -11,9 +11,11 @@ export async function runCli(cli?: LaunchedCli, argv: string[] = process.argv.sl
   process.env.OCLIF_SKIP_NEW_VERSION_CHECK ??= 'true'
   // A linked plugin with hooks (lago-ovirt's init hook) runs its compiled lib/; oclif would warn about it on every command.
   process.env.OCLIF_DISABLE_LINKED_ESM_WARNING ??= 'true'
-  if (fastPath(argv, process.env, cli)) return
+  // Read once for the fast and lean paths (each would otherwise read the package.json again).
+  const launched = cli ?? ownCli()
+  if (fastPath(argv, process.env, launched)) return
   const lean = leanCommandLine(argv)
-  if (lean && (await (await leanRun()).runLean(lean, process.env, cli))) return
+  if (lean && (await (await leanRun()).runLean(lean, process.env, launched))) return
   const {launch} = await import('./launch.js')
   await launch(cli, argv)
 }

@@ -53,6 +53,7 @@ export function tinyTemplateRepo(work, must) {
 
 /** A scratch directory under test/.tmp that qemu can enter, with the CLI environment and spawn bound to it. */
 export function benchWork(name) {
+  mkdirSync(path.join(root, 'test/.tmp'), {recursive: true}) // a fresh checkout has none until the tests run
   const work = mkdtempSync(path.join(root, `test/.tmp/bench-${name}-`))
   chmodSync(work, 0o755)
   const env = benchEnv(work)

@@ -28,6 +28,15 @@ describe('speed: stop --save / resume, live snapshots, SSH refusal (real libvirt
     return result
   }
   const vmState = async () => JSON.parse(String((await lagoOk(['status', '--json'])).stdout)).vms[0].state as string
+  const logFile = () => path.join(prefix, '.lago/logs/lago.log')
+  /** What the prefix log gains while `action` runs. */
+  const logged = async (action: () => Promise<unknown>) => {
+    const before = (await stat(logFile())).size
+    await action()
+    return (await readFile(logFile())).subarray(before).toString()
+  }
+  const guestClockOff = async () => Math.abs(Number(await shell('date +%s')) - Date.now() / 1000)
+  const waiters = async () => Number(await shell('ps | grep -c "[l]ago-resume-clock" || true'))
 
   before(async () => {
     sandbox = await Sandbox.create('speed')
@@ -69,22 +78,45 @@ describe('speed: stop --save / resume, live snapshots, SSH refusal (real libvirt
     assert.match(String(shellResult.stderr), /state: saved/)
   })
 
-  it('start resumes it: the process started before still runs, same boot, clock set, address unchanged', async () => {
-    const result = await lagoOk(['start'])
-    assert.doesNotMatch(String(result.all), /cold/)
-    assert.match(String(result.stdout), /vm0: running at 192\.168\./)
+  it('start resumes it: the process started before still runs, same boot, clock set (through the resume port, no login), address unchanged', async () => {
+    const savedAt = (await stat(path.join(prefix, '.lago/saved/vm0.save'))).mtimeMs
+    // Saved long enough that a clock left as it was would show it.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, savedAt + 8_000 - Date.now())))
+    let result: Awaited<ReturnType<typeof lagoOk>> | undefined
+    const log = await logged(async () => (result = await lagoOk(['start'])))
+    assert.doesNotMatch(String(result!.all), /cold/)
+    assert.match(String(result!.stdout), /vm0: running at 192\.168\./)
+    assert.match(log, /vm0: clock set through its resume port; SSH answers/)
+    assert.doesNotMatch(log, /setting its clock on/, 'no login was needed')
     assert.equal(await shell(`kill -0 ${sleeper} && echo alive`), 'alive')
     assert.equal(await shell('cat /proc/sys/kernel/random/boot_id'), bootId)
-    const guestNow = Number(await shell('date +%s'))
-    assert.ok(Math.abs(guestNow - Date.now() / 1000) < 5, `guest clock ${guestNow} is off the host's ${Date.now() / 1000}`)
+    const off = await guestClockOff()
+    assert.ok(off < 3, `the guest clock is ${off} s off the host's`)
+    assert.equal(await waiters(), 0, 'the waiter is gone once it answered')
     assert.deepEqual(await readdir(path.join(prefix, '.lago/saved')), [], 'the used save file is gone')
   })
 
-  it('a live snapshot keeps the memory: revert resumes instead of booting', async () => {
+  it('a guest whose resume port another process holds is saved without a waiter; its clock is then set over SSH', async () => {
+    const holder = await shell(`for p in /sys/class/virtio-ports/*; do [ "$(cat $p/name)" = org.lago.resume.0 ] && d=/dev/\${p##*/}; done; sleep 10000 3<>$d >/dev/null 2>&1 & echo $!`)
+    const saveLog = await logged(() => lagoOk(['stop', '--save']))
+    assert.match(saveLog, /vm0: no clock waiter for the resume \(busy\); its clock will be set over SSH/)
+    await new Promise((resolve) => setTimeout(resolve, 8_000))
+    const startLog = await logged(() => lagoOk(['start']))
+    assert.match(startLog, /vm0: clock set$/m)
+    assert.doesNotMatch(startLog, /resume port/)
+    const off = await guestClockOff()
+    assert.ok(off < 3, `the guest clock is ${off} s off the host's`)
+    await shell(`kill ${holder}`)
+  })
+
+  it('a live snapshot keeps the memory: revert resumes instead of booting, its clock set through the resume port', async () => {
     await lagoOk(['snapshot', 'live'])
     await shell('touch /root/after-snapshot')
-    const result = await lagoOk(['revert', 'live'])
-    assert.doesNotMatch(String(result.all), /cold/)
+    let result: Awaited<ReturnType<typeof lagoOk>> | undefined
+    const log = await logged(async () => (result = await lagoOk(['revert', 'live'])))
+    assert.doesNotMatch(String(result!.all), /cold/)
+    assert.match(log, /vm0: clock set through its resume port; SSH answers/)
+    assert.ok((await guestClockOff()) < 3)
     assert.equal(await shell(`kill -0 ${sleeper} && echo alive`), 'alive')
     assert.equal(await shell('cat /proc/sys/kernel/random/boot_id'), bootId)
     assert.equal(await shell('test -e /root/after-snapshot && echo present || echo absent'), 'absent')

@@ -456,6 +456,12 @@ export class Prefix {
     return (await ssh()).connect(await this.sshTarget(vm), undefined, signal)
   }
 
+  /** Whether the VM's SSH server answers (its identification line) within `timeoutMs`; no login. */
+  async sshAnswers(vm: VmState, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const endpoint = await this.provider.sshEndpoint(vm, this.managementIp(vm))
+    return (await ssh()).sshAnswers({host: endpoint.host, port: endpoint.port, sock: endpoint.connect}, timeoutMs, signal)
+  }
+
   /** A connection to a running VM: at once when its SSH answers, else after waiting for it (one login, not two). */
   async connectWhenReady(vm: VmState, signal?: AbortSignal, timeoutSeconds?: number) {
     try {

@@ -2,6 +2,7 @@ import {mkdir, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
+import {throwIfAborted} from '../util/abort.js'
 import {syncGuest} from './guest-sync.js'
 import type {Prefix} from './prefix.js'
 import type {VmState} from './state.js'
@@ -17,6 +18,8 @@ export interface SavedVmState {
   savedAt: string
   /** The snapshot this memory belongs to: the file is the snapshot's, never removed on resume. */
   snapshot?: string
+  /** A waiter in the saved guest sets its clock through the resume port (clock-port.ts). */
+  clockWaiter?: boolean
 }
 
 export function savedStateOf(prefix: Prefix, vm: VmState): SavedVmState | undefined {
@@ -53,7 +56,11 @@ export async function saveVms(prefix: Prefix, vms: VmState[], signal?: AbortSign
   const outcomes = await Promise.allSettled(
     running.map(async (vm) => {
       // A guest we cannot reach is saved anyway: its disks are then crash-consistent while saved.
-      await syncGuest(prefix, vm, {signal, failed: (reason) => log.info(`stop --save: could not sync ${vm.name} over SSH (${reason}); saving it anyway`)})
+      const {clockWaiter} = await syncGuest(prefix, vm, {
+        signal,
+        armClock: prefix.provider.resumePort === true,
+        failed: (reason) => log.info(`stop --save: could not sync ${vm.name} over SSH (${reason}); saving it anyway`),
+      })
       const file = path.join(dir, `${vm.name}.save`)
       await prefix.journal?.intent('file', file)
       await prefix.journal?.removing('domain', vm.libvirtName)
@@ -61,7 +68,7 @@ export async function saveVms(prefix: Prefix, vms: VmState[], signal?: AbortSign
       await provider.saveVm(vm, file)
       await prefix.journal?.removed('domain', vm.libvirtName)
       await prefix.journal?.done('file', file)
-      ;(prefix.state.saved ??= {})[vm.name] = {file: prefix.paths.relative(file), savedAt: new Date().toISOString()}
+      ;(prefix.state.saved ??= {})[vm.name] = {file: prefix.paths.relative(file), savedAt: new Date().toISOString(), ...(clockWaiter ? {clockWaiter} : {})}
     }),
   )
   await prefix.saveState()
@@ -93,10 +100,26 @@ export async function resumeSaved(prefix: Prefix, vm: VmState, report: (line: st
     for (const file of files) await rm(file, {force: true})
   }
   log.debug(`${vm.name}: resumed from ${saved.file}`)
+  if (saved.clockWaiter && (await resumedWithoutLogin(prefix, vm, signal))) return true
   report(`setting its clock on ${prefix.managementIp(vm)}`)
   await setGuestClock(prefix, vm, signal)
   log.debug(`${vm.name}: clock set`)
   return true
+}
+
+/** How long a resumed guest's waiter or SSH server may take to answer before the login takes over. */
+const ANSWER_TIMEOUT_MS = 10_000
+
+/**
+ * The clock through the resume port and the SSH server's identification line, at once: the
+ * guest runs, its clock is right and its SSH server answers, with no login (which a guest
+ * under TCG pays dearly for just after a restore). False sends the caller to the login.
+ */
+async function resumedWithoutLogin(prefix: Prefix, vm: VmState, signal?: AbortSignal): Promise<boolean> {
+  const [clockSet, sshAnswers] = await Promise.all([prefix.provider.setClockThroughPort?.(vm, ANSWER_TIMEOUT_MS, signal) ?? false, prefix.sshAnswers(vm, ANSWER_TIMEOUT_MS, signal)])
+  throwIfAborted(signal)
+  log.debug(`${vm.name}: ${clockSet ? 'clock set through its resume port' : 'its clock waiter did not answer'}; ${sshAnswers ? 'SSH answers' : 'SSH did not answer'}`)
+  return clockSet && sshAnswers
 }
 
 /**

@@ -33,8 +33,14 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
       const memory = running ? path.join(prefix.paths.images, `${vm.name}.${layer}.memory`) : undefined
       // Recorded before they exist: a kill before the state is saved removes exactly these.
       for (const file of [...overlays.values(), ...(memory ? [memory] : [])]) await prefix.journal?.intent('layer', file)
+      let clockWaiter = false
       if (running) {
-        await syncGuest(prefix, vm, {signal, wait: true, failed: (reason) => log.warn(`snapshot: could not sync ${vm.name} over SSH (${reason}); its snapshot is crash-consistent only`)})
+        ;({clockWaiter} = await syncGuest(prefix, vm, {
+          signal,
+          wait: true,
+          armClock: prefix.provider.resumePort === true,
+          failed: (reason) => log.warn(`snapshot: could not sync ${vm.name} over SSH (${reason}); its snapshot is crash-consistent only`),
+        }))
         await prefix.provider.snapshotRunningDisks(vm, name, overlays, memory)
       } else {
         for (const disk of disks) {
@@ -42,7 +48,12 @@ export async function createSnapshot(prefix: Prefix, name: string, signal?: Abor
         }
       }
       for (const file of [...overlays.values(), ...(memory ? [memory] : [])]) await prefix.journal?.done('layer', file)
-      snapshot.vms[vm.name] = {running, disks: Object.fromEntries(disks.map((d) => [d.name, d.path])), ...(memory ? {memory: prefix.paths.relative(memory)} : {})}
+      snapshot.vms[vm.name] = {
+        running,
+        disks: Object.fromEntries(disks.map((d) => [d.name, d.path])),
+        ...(memory ? {memory: prefix.paths.relative(memory)} : {}),
+        ...(memory && clockWaiter ? {clockWaiter} : {}),
+      }
       for (const disk of disks) {
         disk.path = prefix.paths.relative(overlays.get(disk.dev)!)
         disk.format = 'qcow2'
@@ -92,7 +103,7 @@ export async function revertSnapshot(prefix: Prefix, name: string): Promise<stri
   }
   // VMs snapshotted running resume from the snapshot's memory on the next start.
   for (const [vm, saved] of Object.entries(snapshot.vms)) {
-    if (saved.memory) (prefix.state.saved ??= {})[vm] = {file: saved.memory, savedAt: snapshot.createdAt, snapshot: name}
+    if (saved.memory) (prefix.state.saved ??= {})[vm] = {file: saved.memory, savedAt: snapshot.createdAt, snapshot: name, ...(saved.clockWaiter ? {clockWaiter: true} : {})}
   }
   await prefix.saveState()
   for (const file of replaced) await prefix.provider.images.remove(file)

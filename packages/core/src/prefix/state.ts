@@ -27,7 +27,7 @@ export interface PrefixState {
 export interface SnapshotState {
   createdAt: string
   /** Per VM: whether it was running, each disk's frozen file and (live snapshots) its memory state file, relative to the state dir. */
-  vms: Record<string, {running: boolean; disks: Record<string, string>; memory?: string}>
+  vms: Record<string, {running: boolean; disks: Record<string, string>; memory?: string; clockWaiter?: boolean}>
 }
 
 export interface NetState extends NetSpec {

@@ -219,6 +219,10 @@ export interface Provider {
   restoreVm(vm: ProviderVm, file: string, signal?: AbortSignal): Promise<void>
   /** Start reading what restoreVm will need from `file` (a start calls it once the host checks passed, while its networks come up). */
   prepareRestore?(file: string): void
+  /** Whether the VMs it starts have a resume port (prefix/clock-port.ts), so that a waiter armed before a save can set the clock after the restore. */
+  readonly resumePort?: boolean
+  /** Ask a resumed VM's waiter to set its clock; false when none answered in `timeoutMs` (the caller sets it over SSH). */
+  setClockThroughPort?(vm: ProviderVm, timeoutMs: number, signal?: AbortSignal): Promise<boolean>
   /** How to reach the VM's SSH server at `ip` (its management address). */
   sshEndpoint(vm: ProviderVm, ip: string): Promise<SshEndpoint>
   /** The text of a VM's serial console log (`consoleLog` of the environment), when it is not a local file. */

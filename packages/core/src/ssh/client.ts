@@ -98,6 +98,41 @@ function portOpen(host: string, port: number, windowMs: number, signal?: AbortSi
   })
 }
 
+/** An SSH server's identification line is at most 255 bytes (RFC 4253 4.2); lines before it may come first. */
+const MAX_GREETING_BYTES = 8192
+
+/**
+ * Whether an SSH server answers at `target` within `timeoutMs`: it sends its identification
+ * line ("SSH-2.0-..."). No login: that proves the server runs, not that it lets us in.
+ */
+export async function sshAnswers(target: Pick<SshTarget, 'host' | 'port' | 'sock'>, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  let socket: Duplex
+  try {
+    socket = target.sock ? await target.sock() : net.connect({host: target.host, port: target.port ?? 22})
+  } catch {
+    return false
+  }
+  return new Promise<boolean>((resolve) => {
+    let seen = ''
+    const done = (answered: boolean) => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      socket.destroy()
+      resolve(answered)
+    }
+    const onAbort = () => done(false)
+    const timer = setTimeout(() => done(false), timeoutMs)
+    signal?.addEventListener('abort', onAbort, {once: true})
+    socket.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('latin1')
+      if (/^SSH-(?:2\.0|1\.99)-/m.test(seen)) done(true)
+      else if (seen.length > MAX_GREETING_BYTES) done(false)
+    })
+    socket.on('error', () => done(false))
+    socket.on('close', () => done(false))
+  })
+}
+
 const NEVER_OPENED = 'port 22 never opened'
 const PORT_POLL_MS = 100
 const PROBE_TIMEOUT_MS = 1_000

@@ -15,6 +15,7 @@ import {kvmFailureIn} from './kvm-failure.js'
 import {restoreDomain, saveDomain, savedDomainXml, snapshotWithMemory, withDiskSources} from './memory-state.js'
 import {lagoObjects, removeObject} from './owned.js'
 import {qemuLogFile, readFrom} from './qemu-log.js'
+import {ensureResumeFifos, hasResumePort, setClockThroughFifos, withResumePortPath} from './resume-port.js'
 import {cleanVirshError, Virsh} from './virsh.js'
 import {domainXml, networkXml} from './xml.js'
 
@@ -170,6 +171,8 @@ export class LibvirtProvider implements Provider {
     const netByName = new Map(env.state.nets.map((n) => [n.name, n]))
     const disks = this.diskDevices(vm)
     const session = this.mode === 'session' ? await this.forwardPort(vm) : undefined
+    const resumePort = this.resumePort ? this.resumePortBase(vm) : undefined
+    if (resumePort) await ensureResumeFifos(resumePort)
     const xml = await domainXml({
       libvirtName: vm.libvirtName,
       type,
@@ -182,6 +185,7 @@ export class LibvirtProvider implements Provider {
       consoleLog: env.consoleLog(vm.name),
       owner: {prefixId: env.id, prefixPath: env.root, name: vm.name},
       emulator: this.config.emulator || undefined,
+      resumePort,
     })
     const file = await this.writeXml(`vm-${vm.name}.xml`, xml)
     const qemuLog = qemuLogFile(this.config.uri, vm.libvirtName)
@@ -349,8 +353,25 @@ export class LibvirtProvider implements Provider {
       throw new LagoError('LIBVIRT', `${file} holds the memory state of ${name === undefined ? 'an unnamed domain' : `domain "${name}"`}, not of ${vm.libvirtName}.`, {userError: false})
     let xml = withDiskSources(saved, new Map(this.diskDevices(vm).map((d) => [d.dev, d.path])))
     if (this.mode === 'session') xml = withForwardedPort(xml, (await this.forwardPort(vm)).port)
+    if (hasResumePort(xml)) {
+      const base = this.resumePortBase(vm)
+      await ensureResumeFifos(base)
+      xml = withResumePortPath(xml, base)
+    }
     const xmlFile = await this.writeXml(`restore-${vm.name}.xml`, xml)
     await restoreDomain(this.virsh, file, xmlFile, signal)
+  }
+
+  /** Domains get a resume port: its FIFOs are files on this host, where Lago runs. */
+  readonly resumePort: boolean = true
+
+  /** The resume port's FIFOs, beside the domain definitions. */
+  private resumePortBase(vm: ProviderVm): string {
+    return path.join(path.dirname(this.env.definitionsDir), 'ports', `${vm.name}.resume`)
+  }
+
+  async setClockThroughPort(vm: ProviderVm, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.resumePort && setClockThroughFifos(this.resumePortBase(vm), timeoutMs, signal)
   }
 
   /** Every disk device of the domain as libvirt sees it: the VM's disks plus its seed. */

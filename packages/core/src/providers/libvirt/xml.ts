@@ -1,3 +1,4 @@
+import {RESUME_PORT} from '../../prefix/clock-port.js'
 import type {DomainType} from './domain-type.js'
 import {xmlDocument, type XmlElement} from './xml-writer.js'
 
@@ -41,6 +42,8 @@ export interface DomainDefinition {
   qemuArgs?: string[]
   /** What a guest reset does: restart (a VM) or destroy (the KVM probe ends that way). */
   onReboot?: 'restart' | 'destroy'
+  /** The FIFOs (BASE.in, BASE.out) behind the guest's resume port (prefix/clock-port.ts); undefined for none. */
+  resumePort?: string
 }
 
 function ownerMetadata(parent: XmlElement, owner: OwnerTag): void {
@@ -121,6 +124,11 @@ export async function domainXml(domain: DomainDefinition): Promise<string> {
   serial.ele('log').att('file', domain.consoleLog).att('append', 'on')
   serial.ele('target').att('port', '0')
   devices.ele('console').att('type', 'pty').ele('target').att('type', 'serial').att('port', '0')
+  if (domain.resumePort) {
+    const channel = devices.ele('channel').att('type', 'pipe')
+    channel.ele('source').att('path', domain.resumePort)
+    channel.ele('target').att('type', 'virtio').att('name', RESUME_PORT)
+  }
   devices.ele('rng').att('model', 'virtio').ele('backend').att('model', 'random').txt('/dev/urandom')
   devices.ele('memballoon').att('model', 'none')
   if (domain.qemuArgs?.length) {

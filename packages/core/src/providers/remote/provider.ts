@@ -21,6 +21,8 @@ export class RemoteLibvirtProvider extends LibvirtProvider {
   readonly hostChecks = false
   /** libvirt on the hypervisor writes memory state files there. */
   protected override readonly saveFilesHere = false
+  /** A resume port's FIFOs would be on the hypervisor, out of this host's reach: resumed guests get their clock over SSH. */
+  override readonly resumePort: boolean = false
   readonly files: RemoteFiles
 
   constructor(

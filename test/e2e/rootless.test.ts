@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdir, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {execa} from 'execa'
 import {guestImage, LAGO_BIN, ONE_VM_INIT_FILE, Sandbox} from '../lib/harness.js'
@@ -256,8 +256,12 @@ describe('rootless mode: unprivileged users on qemu:///session', function () {
     assert.equal((await exec(alice, 'vm0', 'echo before > /root/mark && sync')).exitCode, 0)
     await alice.ok(['snapshot', '--prefix-path', 'env', 's1'])
     assert.equal((await exec(alice, 'vm0', 'echo after > /root/mark && sync')).exitCode, 0)
+    const log = path.join(alice.work, 'env', '.lago', 'logs', 'lago.log')
+    const before = (await stat(log)).size
     await alice.ok(['revert', '--prefix-path', 'env', 's1'])
     assert.equal((await exec(alice, 'vm0', 'cat /root/mark')).out.trim(), 'before')
+    // The snapshot kept the memory: the revert resumes, and the session qemu's resume port sets the clock.
+    assert.match((await readFile(log)).subarray(before).toString(), /vm0: clock set through its resume port; SSH answers/)
   })
 
   it('cleanup and gc leave no domain, qemu, port or shared file of the user behind', async () => {

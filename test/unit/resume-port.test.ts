@@ -5,7 +5,7 @@ import {lstat, mkdir, mkdtemp, readFile, rm} from 'node:fs/promises'
 import net, {type AddressInfo} from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import {LibvirtProvider, PrefixPaths, providerEnvironment, sshAnswers, type PrefixState, type VmState} from '@lago/core'
+import {LagoError, LibvirtProvider, PrefixPaths, providerEnvironment, sshAnswers, type PrefixState, type VmState} from '@lago/core'
 import {ARM_WAITER, armOutcome, RESUME_PORT} from '../../packages/core/src/prefix/clock-port.js'
 import {ensureResumeFifos, setClockThroughFifos, withResumePortPath} from '../../packages/core/src/providers/libvirt/resume-port.js'
 import {domainXml} from '../../packages/core/src/providers/libvirt/xml.js'
@@ -203,6 +203,30 @@ describe('an SSH server answers: its identification line, no login', () => {
       assert.equal(await sshAnswers({host: 'vm0', port: 22, sock: async () => net.connect({host: '127.0.0.1', port: s.port})}, 1_000), true)
     } finally {
       s.close()
+    }
+  })
+})
+
+describe('a host where qemu cannot open the resume port', () => {
+  it('starts the VM without one (saying why) rather than failing it, and gives later VMs none', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lago-port-'))
+    try {
+      const paths = new PrefixPaths(dir)
+      const vms = ['vm0', 'vm1'].map((name) => ({name, libvirtName: `lago-x-${name}`, nics: [], disks: [], memory: 256, vcpu: 1}) as unknown as VmState)
+      const provider = new LibvirtProvider({uri: 'test:///default', domain_type: 'qemu', qemu_user: '', emulator: ''}, providerEnvironment(paths, {id: 'x', vms, nets: []} as unknown as PrefixState))
+      const created: string[] = []
+      provider.virsh.createFromXml = async (_verb: string, file: string) => {
+        const xml = await readFile(file, 'utf8')
+        const port = /<source path="([^"]+)"/.exec(xml)?.[1]
+        if (port) throw new LagoError('LIBVIRT', `qemu-system-x86_64: -chardev pipe,id=charchannel0,path=${port}: Could not open '${port}': Permission denied`)
+        created.push(path.basename(file))
+      }
+      await provider.startVm(vms[0], undefined, 'qemu')
+      await provider.startVm(vms[1], undefined, 'qemu')
+      assert.deepEqual(created, ['vm-vm0.xml', 'vm-vm1.xml'])
+      assert.doesNotMatch(await readFile(path.join(paths.stateDir, 'libvirt', 'vm-vm1.xml'), 'utf8'), /resume/)
+    } finally {
+      await rm(dir, {recursive: true, force: true})
     }
   })
 })

@@ -4,6 +4,7 @@ import type {Client, ClientChannel, ConnectConfig} from 'ssh2'
 import {LagoError, errorMessage} from '../errors.js'
 import {log} from '../log.js'
 import {sleep, throwIfAborted} from '../util/abort.js'
+import {awaitReply} from '../util/await-reply.js'
 
 export interface SshTarget {
   host: string
@@ -112,25 +113,7 @@ export async function sshAnswers(target: Pick<SshTarget, 'host' | 'port' | 'sock
   } catch {
     return false
   }
-  return new Promise<boolean>((resolve) => {
-    let seen = ''
-    const done = (answered: boolean) => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      socket.destroy()
-      resolve(answered)
-    }
-    const onAbort = () => done(false)
-    const timer = setTimeout(() => done(false), timeoutMs)
-    signal?.addEventListener('abort', onAbort, {once: true})
-    socket.on('data', (chunk: Buffer) => {
-      seen += chunk.toString('latin1')
-      if (/^SSH-(?:2\.0|1\.99)-/m.test(seen)) done(true)
-      else if (seen.length > MAX_GREETING_BYTES) done(false)
-    })
-    socket.on('error', () => done(false))
-    socket.on('close', () => done(false))
-  })
+  return awaitReply(socket, (seen) => /^SSH-(?:2\.0|1\.99)-/m.test(seen), {maxBytes: MAX_GREETING_BYTES, timeoutMs, signal})
 }
 
 const NEVER_OPENED = 'port 22 never opened'

@@ -171,7 +171,7 @@ export class LibvirtProvider implements Provider {
     const netByName = new Map(env.state.nets.map((n) => [n.name, n]))
     const disks = this.diskDevices(vm)
     const session = this.mode === 'session' ? await this.forwardPort(vm) : undefined
-    const resumePort = this.resumePort ? this.resumePortBase(vm) : undefined
+    const resumePort = this.resumePort && !this.resumePortRefused ? this.resumePortBase(vm) : undefined
     if (resumePort) await ensureResumeFifos(resumePort)
     const xml = await domainXml({
       libvirtName: vm.libvirtName,
@@ -196,6 +196,12 @@ export class LibvirtProvider implements Provider {
     } catch (error) {
       if (session && error instanceof LagoError && isPortClash(error.message) && session.attempt < 3) {
         log.info(`${vm.name}: port ${session.port} was taken before qemu could listen on it; trying another`)
+        return this.startVm(vm, signal, forceType)
+      }
+      if (resumePort && error instanceof LagoError && error.message.includes(resumePort)) {
+        // A host where qemu may not open files Lago made (another user, a confining profile): the VM matters more than a fast resume.
+        log.warn(`${vm.name}: qemu could not open its resume port (${resumePort}.in, .out): ${cleanVirshError(error.message)}; starting VMs without one (a resume then sets their clock over SSH)`)
+        this.resumePortRefused = true
         return this.startVm(vm, signal, forceType)
       }
       const failure = type === 'kvm' && error instanceof LagoError ? kvmFailureIn(error.message) : undefined
@@ -364,6 +370,8 @@ export class LibvirtProvider implements Provider {
 
   /** Domains get a resume port: its FIFOs are files on this host, where Lago runs. */
   readonly resumePort: boolean = true
+  /** qemu could not open a resume port's FIFOs on this host: later domains get none. */
+  private resumePortRefused = false
 
   /** The resume port's FIFOs, beside the domain definitions. */
   private resumePortBase(vm: ProviderVm): string {

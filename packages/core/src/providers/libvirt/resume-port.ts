@@ -7,6 +7,7 @@ import {clockRequest, RESUME_PORT} from '../../prefix/clock-port.js'
 import {errorMessage} from '../../errors.js'
 import {log} from '../../log.js'
 import {run} from '../../util/exec.js'
+import {awaitReply} from '../../util/await-reply.js'
 import {unlessAbsent} from '../../util/fs.js'
 
 /**
@@ -66,24 +67,8 @@ export async function setClockThroughFifos(base: string, timeoutMs: number, sign
   }
   try {
     if (!writeRequest(`${base}.in`, clockRequest(nonce, Math.round(Date.now() / 1000)))) return false
-    // The reply cannot arrive before the listener below: data events wait for the next turn of the event loop.
-    return await new Promise<boolean>((resolve) => {
-      let seen = ''
-      const done = (answered: boolean) => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        resolve(answered)
-      }
-      const onAbort = () => done(false)
-      const timer = setTimeout(() => done(false), timeoutMs)
-      signal?.addEventListener('abort', onAbort, {once: true})
-      reader.on('data', (chunk: Buffer) => {
-        seen += chunk.toString('latin1')
-        if (seen.split('\n').includes(nonce)) done(true)
-        else if (seen.length > MAX_REPLY_BYTES) done(false)
-      })
-      reader.on('error', () => done(false))
-    })
+    // The reply cannot arrive before awaitReply listens: data events wait for the next turn of the event loop.
+    return await awaitReply(reader, (seen) => seen.split('\n').includes(nonce), {maxBytes: MAX_REPLY_BYTES, timeoutMs, signal})
   } finally {
     reader.destroy()
   }

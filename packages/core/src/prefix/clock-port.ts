@@ -14,7 +14,8 @@ export const WAITER_NAME = 'lago-resume-clock'
 
 /**
  * POSIX sh (busybox, dash, bash). Root only (`date -s`); a port held by another process is
- * reported busy rather than trusted. The waiter gives up after WAITER_SECONDS of guest time,
+ * reported busy rather than trusted. `timeout` is tried before it is used (busybox before
+ * 1.30 wanted `-t SECONDS`). The waiter gives up after WAITER_SECONDS of guest time,
  * so one left in a VM that kept running (a live snapshot, a save that failed) frees the
  * port; a saved guest's clock stands still, so that time only runs again after the restore.
  */
@@ -28,7 +29,7 @@ export const ARM_WAITER = `lago_arm() {
   [ -c "$dev" ] || { echo '${WAITER_NAME}: no port'; return 0; }
   (exec 3<>"$dev") 2>/dev/null || { echo '${WAITER_NAME}: busy'; return 0; }
   s=; command -v setsid >/dev/null 2>&1 && s=setsid
-  t=; command -v timeout >/dev/null 2>&1 && t="timeout ${WAITER_SECONDS}"
+  t=; timeout ${WAITER_SECONDS} true >/dev/null 2>&1 && t="timeout ${WAITER_SECONDS}"
   $s $t sh -c 'exec 3<>"$1" || exit 1; read -r n e <&3 || exit 1; exec date -u -s "@$e" "+$n" >&3 2>/dev/null' ${WAITER_NAME} "$dev" </dev/null >/dev/null 2>&1 &
   echo '${WAITER_NAME}: armed'
 }

@@ -77,7 +77,8 @@ export function withDiskSources(xml: string, sources: Map<string, string>): stri
   })
 }
 
-function escapeAttribute(value: string): string {
+/** A value for a single- or double-quoted XML attribute. */
+export function escapeAttribute(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;')
 }
 

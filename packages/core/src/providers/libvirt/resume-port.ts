@@ -9,6 +9,7 @@ import {log} from '../../log.js'
 import {run} from '../../util/exec.js'
 import {awaitReply} from '../../util/await-reply.js'
 import {unlessAbsent} from '../../util/fs.js'
+import {escapeAttribute} from './memory-state.js'
 
 /**
  * The host side of a domain's resume port (prefix/clock-port.ts): qemu's pipe character
@@ -42,10 +43,6 @@ export function withResumePortPath(xml: string, base: string): string {
 
 export function hasResumePort(xml: string): boolean {
   return xml.includes(RESUME_PORT)
-}
-
-function escapeAttribute(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;')
 }
 
 /** At most this much of what the guest writes is read: its words are not trusted. */

@@ -1,6 +1,7 @@
 import {open} from 'node:fs/promises'
 import {unlessAbsent} from '../../util/fs.js'
 import type {Virsh} from './virsh.js'
+import {escapeAttribute} from './xml-writer.js'
 
 /**
  * A domain's memory state in a file (`virsh save`, or the memory part of a live snapshot)
@@ -75,11 +76,6 @@ export function withDiskSources(xml: string, sources: Map<string, string>): stri
     }
     return edited
   })
-}
-
-/** A value for a single- or double-quoted XML attribute. */
-export function escapeAttribute(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;')
 }
 
 /**

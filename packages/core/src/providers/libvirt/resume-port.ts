@@ -9,7 +9,7 @@ import {log} from '../../log.js'
 import {run} from '../../util/exec.js'
 import {awaitReply} from '../../util/await-reply.js'
 import {unlessAbsent} from '../../util/fs.js'
-import {escapeAttribute} from './memory-state.js'
+import {escapeAttribute} from './xml-writer.js'
 
 /**
  * The host side of a domain's resume port (prefix/clock-port.ts): qemu's pipe character

@@ -55,7 +55,12 @@ export class XmlElement {
   }
 }
 
-const ENTITIES: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}
+const ENTITIES: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;'}
+
+/** A value for a single- or double-quoted attribute, for XML edited in place rather than written here. */
+export function escapeAttribute(value: string): string {
+  return escape(value, /[&<>"']/g)
+}
 
 function escape(value: string, special: RegExp): string {
   return value.replace(special, (c) => ENTITIES[c])
